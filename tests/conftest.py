@@ -1,0 +1,21 @@
+"""Shared test configuration.
+
+Compiled XLA programs are kept in a persistent cache (``.cache/jax`` in the repository, or
+``$POSEJAX_TEST_JAX_CACHE``) so that repeated runs, and several test processes, compile each
+network once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jax
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+_cache = os.environ.get("POSEJAX_TEST_JAX_CACHE", str(REPO / ".cache" / "jax"))
+jax.config.update("jax_compilation_cache_dir", _cache)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
