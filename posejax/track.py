@@ -136,3 +136,291 @@ class PoseTrack:
         from posejax.frames import track_from_dataframe
 
         return track_from_dataframe(df, **kwargs)
+
+
+# -- track() -----------------------------------------------------------------------------------
+
+#: MediaPipe's Python solution stamps frame k (1-based) at 33333*k microseconds, whatever the
+#: video's real frame rate; the smoothing filters see that clock unless fps/timestamps are given.
+MEDIAPIPE_FRAME_STEP_US = 33333
+
+# Frames per compiled chunk: large enough to amortise dispatch, small enough that a batch of
+# full-HD videos stays within a few hundred MB.
+_CHUNK_BYTES = 192 * 2**20
+_MAX_CHUNK = 32
+
+
+def _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, fps):
+    if isinstance(model_complexity, bool) or model_complexity not in (0, 1, 2):
+        raise ValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
+    for name, value in (("min_detection_confidence", min_detection_confidence),
+                        ("min_tracking_confidence", min_tracking_confidence)):
+        if not isinstance(value, (int, float, np.floating)) or not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    if fps is not None and (not np.isfinite(fps) or fps <= 0):
+        raise ValueError(f"fps must be a positive number, got {fps!r}")
+
+
+def _check_frame_array(array, what: str) -> np.ndarray:
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise TypeError(f"{what} must be uint8 RGB (0-255), got dtype {array.dtype}; "
+                        "convert with np.clip(x * 255, 0, 255).astype(np.uint8) for float images")
+    if array.ndim < 3 or array.shape[-1] != 3:
+        channels = array.shape[-1] if array.ndim else None
+        raise ValueError(f"{what} must have 3 colour channels (RGB) in the last axis, got shape "
+                         f"{array.shape} ({channels} channels); convert grayscale or RGBA first")
+    if 0 in array.shape:
+        raise ValueError(f"{what} is empty (shape {array.shape})")
+    return array
+
+
+class _FrameSource:
+    """Frames to process, as chunks ``(B, t, H, W, 3)`` of one size."""
+
+    def __init__(self, frames, static: bool):
+        from pathlib import Path
+
+        self.reader = None
+        self.is_batch = False
+        self.video_fps = None
+        self.names = None
+        self.mixed_sizes = None  # list of (H, W, 3) arrays for still images of several sizes
+        if isinstance(frames, (str, Path)):
+            from posejax.io import read_video
+
+            self.reader = read_video(frames)
+            self.video_fps = self.reader.fps
+            self.batch = 1
+            self.n_frames = self.reader.n_frames
+            self.height, self.width = self.reader.height, self.reader.width
+            self.names = (Path(frames).stem,)
+            return
+        if isinstance(frames, (list, tuple)):
+            if len(frames) == 0:
+                raise ValueError("frames is an empty list")
+            arrays = [_check_frame_array(f, f"frame {i}") for i, f in enumerate(frames)]
+            for i, a in enumerate(arrays):
+                if a.ndim != 3:
+                    raise ValueError(f"frame {i} must be (H, W, 3), got shape {a.shape}")
+            sizes = {a.shape for a in arrays}
+            if len(sizes) > 1:
+                if not static:
+                    raise ValueError(
+                        f"frames of one video must share one size, got {len(sizes)} sizes "
+                        f"({sorted(sizes)[:3]}...); use static_image_mode=True for unrelated "
+                        "images")
+                self.mixed_sizes = arrays
+                self.batch, self.n_frames = 1, len(arrays)
+                return
+            frames = np.stack(arrays)
+        array = _check_frame_array(frames, "frames")
+        if array.ndim == 3:
+            raise ValueError(f"frames has shape {array.shape}: expected (T, H, W, 3) for a video "
+                             "or (B, T, H, W, 3) for a batch; for one image pass image[None]")
+        if array.ndim not in (4, 5):
+            raise ValueError(f"frames must be (T, H, W, 3) or (B, T, H, W, 3), got {array.shape}")
+        self.is_batch = array.ndim == 5
+        self.array = array if self.is_batch else array[None]
+        self.batch, self.n_frames, self.height, self.width = self.array.shape[:4]
+
+    def chunks(self, chunk: int):
+        """Yield ``(start, frames (B, t, H, W, 3))``."""
+        if self.reader is not None:
+            start = 0
+            for block in self.reader.iter_chunks(chunk):
+                yield start, block[None]
+                start += len(block)
+            return
+        for start in range(0, self.n_frames, chunk):
+            yield start, self.array[:, start:start + chunk]
+
+
+def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
+          smooth_landmarks: bool = True, enable_segmentation: bool = False,
+          smooth_segmentation: bool = True, min_detection_confidence: float = 0.5,
+          min_tracking_confidence: float = 0.5, fps: float | None = None, timestamps=None,
+          progress: bool = False, mediapipe_graph_values: bool = False) -> PoseTrack:
+    """Track one person's pose through a video, a batch of videos or a set of still images.
+
+    The whole MediaPipe Pose pipeline (detector, ROI tracking, landmark network, smoothing
+    filters) runs as compiled JAX programs: a ``lax.scan`` over frames, batched over videos.
+    Options, defaults and results follow ``mediapipe.solutions.pose.Pose`` (0.10.21).
+
+    Parameters
+    ----------
+    frames : ndarray, list of ndarray, or path
+        uint8 RGB frames ``(T, H, W, 3)`` of one video; a batch ``(B, T, H, W, 3)`` of videos
+        (processed as one vectorized computation; every field of the result gets a leading
+        ``B``); a list of ``(H, W, 3)`` frames (of several sizes only with
+        ``static_image_mode=True``); or the path of a video file, decoded in chunks so memory
+        does not grow with the video's length.
+    model_complexity : {0, 1, 2}
+        Landmark network: 0 lite, 1 full, 2 heavy.
+    static_image_mode : bool
+        Treat every frame as an unrelated image: run the detector on each, no tracking and no
+        smoothing.
+    smooth_landmarks, enable_segmentation, smooth_segmentation : bool
+        As in MediaPipe. Segmentation smoothing is a no-op in the released MediaPipe package, and
+        here too unless ``mediapipe_graph_values=True``.
+    min_detection_confidence, min_tracking_confidence : float in [0, 1]
+        Detector score threshold, and pose-presence threshold of the landmark network (applied
+        in static mode too, as MediaPipe does).
+    fps : float, optional
+        Frame rate for the ``time`` of each frame and the smoothing filters' clock. By default
+        the filters use MediaPipe's Python clock (33333 microseconds per frame, whatever the
+        video's rate), so results match ``mp.solutions.pose`` called once per frame, and times
+        come from the video file's frame rate (30 for arrays).
+    timestamps : array of float, optional
+        Time of each frame in seconds (strictly increasing), instead of ``fps``.
+    progress : bool
+        Show a progress bar.
+    mediapipe_graph_values : bool
+        Use the values written in MediaPipe's graph files (heatmap refinement kernel 7,
+        segmentation smoothing ratio 0.7) instead of what the released package does (9, 0.0).
+
+    Returns
+    -------
+    PoseTrack
+
+    Examples
+    --------
+    >>> import posejax
+    >>> result = posejax.track("datasets/sports2d_demo.mp4")  # doctest: +SKIP
+    >>> result.landmarks.shape                                 # doctest: +SKIP
+    (230, 33, 5)
+    >>> df = result.to_dataframe()                             # doctest: +SKIP
+    """
+    from posejax import tracking
+
+    _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, fps)
+    source = _FrameSource(frames, static_image_mode)
+    config = tracking.PipelineConfig(
+        model_complexity=model_complexity,
+        static_image_mode=bool(static_image_mode),
+        smooth_landmarks=bool(smooth_landmarks),
+        enable_segmentation=bool(enable_segmentation),
+        smooth_segmentation=bool(smooth_segmentation),
+        min_detection_confidence=float(min_detection_confidence),
+        min_tracking_confidence=float(min_tracking_confidence),
+        mediapipe_graph_values=bool(mediapipe_graph_values),
+    )
+    pipeline = tracking.get_pipeline(config)
+
+    if source.mixed_sizes is not None:
+        return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
+
+    n = source.n_frames
+    clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
+    chunk = _chunk_length(source.batch, source.height, source.width)
+    if n is not None:
+        chunk = max(1, min(chunk, n))
+    results = []
+    state = pipeline.init_state(source.batch, source.height, source.width)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=None if n is None else n * source.batch, unit="frame", disable=not progress,
+              desc="posejax.track") as bar:
+        for start, block in source.chunks(chunk):
+            t = block.shape[1]
+            if clock_us is None or start + t > len(clock_us):
+                clock_us, times = _extend_default_clock(start + t, fps, source.video_fps)
+            block_us = np.broadcast_to(clock_us[start:start + t], (source.batch, t))
+            state, out = pipeline.run_video_chunk(state, block, block_us, chunk)
+            results.append(out)
+            bar.update(t * source.batch)
+    if not results:
+        raise ValueError("the video has no frames")
+    total = sum(r["present"].shape[1] for r in results)
+    if timestamps is not None and total != len(times):
+        raise ValueError(f"timestamps has {len(times)} entries but the video has {total} frames")
+    merged = {k: np.concatenate([r[k] for r in results], axis=1) if results[0][k] is not None
+              else None for k in results[0]}
+    return _assemble(merged, times[:total], out_fps, source, config,
+                     squeeze=not source.is_batch)
+
+
+def _chunk_length(batch: int, height: int, width: int) -> int:
+    return int(max(1, min(_MAX_CHUNK, _CHUNK_BYTES // max(1, batch * height * width * 3))))
+
+
+def _clocks(n, fps, timestamps, video_fps):
+    """(filter clock in microseconds, times in seconds, fps of the result)."""
+    if timestamps is not None:
+        if fps is not None:
+            raise ValueError("give either fps or timestamps, not both")
+        times = np.asarray(timestamps, dtype=np.float64)
+        if times.ndim != 1 or not np.all(np.isfinite(times)):
+            raise ValueError("timestamps must be a 1-D array of finite seconds")
+        if n is not None and len(times) != n:
+            raise ValueError(f"timestamps has {len(times)} entries for {n} frames")
+        if len(times) > 1 and not np.all(np.diff(times) > 0):
+            raise ValueError("timestamps must be strictly increasing")
+        clock = np.round(times * 1e6).astype(np.int64)
+        clock = clock - clock[0] + MEDIAPIPE_FRAME_STEP_US
+        rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 30.0
+        return clock, times, float(rate)
+    if n is None:
+        return None, None, float(fps or video_fps or 30.0)
+    clock, times = _extend_default_clock(n, fps, video_fps)
+    return clock, times, float(fps or video_fps or 30.0)
+
+
+def _extend_default_clock(n, fps, video_fps):
+    k = np.arange(1, n + 1, dtype=np.int64)
+    if fps is None:
+        clock = MEDIAPIPE_FRAME_STEP_US * k
+    else:
+        clock = np.round(k * 1e6 / fps).astype(np.int64)
+    times = (k - 1) / float(fps or video_fps or 30.0)
+    return clock, times
+
+
+def _assemble(out, times, fps, source, config, squeeze: bool) -> PoseTrack:
+    batch, n = out["present"].shape
+    sizes = np.broadcast_to(np.array([source.height, source.width]), (batch, n, 2)).copy()
+    times = np.broadcast_to(times, (batch, n)).copy()
+    fields = dict(landmarks=out["landmarks"], world_landmarks=out["world_landmarks"],
+                  pose_present=out["present"], rois=out["rois"], timestamps=times,
+                  image_sizes=sizes, segmentation_mask=out.get("mask"))
+    if squeeze:
+        fields = {k: None if v is None else v[0] for k, v in fields.items()}
+    names = source.names if (squeeze and source.names) else None
+    return PoseTrack(fps=fps, model_complexity=config.model_complexity, video_names=names,
+                     **fields)
+
+
+def _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress) -> PoseTrack:
+    from tqdm.auto import tqdm
+
+    arrays = source.mixed_sizes
+    n = len(arrays)
+    _, times, out_fps = _clocks(n, fps, timestamps, None)
+    groups: dict[tuple, list[int]] = {}
+    for i, a in enumerate(arrays):
+        groups.setdefault(a.shape, []).append(i)
+    landmarks = np.full((n, NUM_LANDMARKS, 5), np.nan, np.float32)
+    world = np.full((n, NUM_LANDMARKS, 4), np.nan, np.float32)
+    present = np.zeros(n, bool)
+    rois = np.full((n, 5), np.nan, np.float32)
+    masks = [None] * n
+    with tqdm(total=n, unit="image", disable=not progress, desc="posejax.track") as bar:
+        for shape, index in groups.items():
+            stacked = np.stack([arrays[i] for i in index])[None]
+            state = pipeline.init_state(1, shape[0], shape[1])
+            _, out = pipeline.run_video_chunk(state, stacked,
+                                              np.zeros((1, len(index)), np.int64), len(index))
+            landmarks[index] = out["landmarks"][0]
+            world[index] = out["world_landmarks"][0]
+            present[index] = out["present"][0]
+            rois[index] = out["rois"][0]
+            if out.get("mask") is not None:
+                for j, i in enumerate(index):
+                    masks[i] = out["mask"][0, j]
+            bar.update(len(index))
+    sizes = np.array([a.shape[:2] for a in arrays])
+    return PoseTrack(landmarks=landmarks, world_landmarks=world, pose_present=present, rois=rois,
+                     timestamps=times, image_sizes=sizes, fps=out_fps,
+                     segmentation_mask=masks if config.enable_segmentation else None,
+                     model_complexity=config.model_complexity)
