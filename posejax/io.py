@@ -181,7 +181,21 @@ class VideoReader:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """Yield ``uint8`` chunks ``(n, H, W, 3)`` with ``n <= chunk_size``."""
-        chunk = np.empty((self.chunk_size, self.height, self.width, 3), np.uint8)
+        return self.iter_chunks(self.chunk_size)
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+        """Yield ``uint8`` chunks ``(n, H, W, 3)`` of ``chunk_size`` frames (the last may be fewer).
+
+        Example
+        -------
+        >>> for chunk in read_video("squats.mp4").iter_chunks(16):  # doctest: +SKIP
+        ...     assert len(chunk) <= 16
+        """
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
+            raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        chunk = np.empty((chunk_size, self.height, self.width, 3), np.uint8)
         count = 0
         total = 0
         for frame in self._frames():
@@ -193,7 +207,7 @@ class VideoReader:
             chunk[count] = frame
             count += 1
             total += 1
-            if count == self.chunk_size:
+            if count == chunk_size:
                 yield chunk.copy()
                 count = 0
         if count:
