@@ -9,8 +9,10 @@ stride, output size): the TFLite converter interleaves independent branches (the
 run between backbone blocks) so the global orders differ, but inside a class both follow the data
 flow. Only the classifier/regressor depthwise pairs of one pyramid level share a class without
 following each other through data; PoseDetector calls them in the graph's order (classifier
-first), and the LiteRT parity test would catch a swap. Any layer left unpaired on either side,
-and any difference in stride, padding or depth multiplier, raises.
+first). Any layer left unpaired on either side, and any difference in stride, padding or depth
+multiplier, raises. Finally :func:`check_against_litert` runs PoseDetector with the named weights
+and LiteRT on the same random image and raises unless both outputs agree, so a swap of two
+same-shaped layers cannot go unnoticed.
 
 Parameter count: the graph holds 2,965,026 float16 values (spec section 11), the sum over its
 distinct constant tensors. Summed over op inputs it is 2,965,314 = 2,965,026 + 192 + 96: the two
@@ -212,7 +214,41 @@ def detector_params(graph) -> dict[str, np.ndarray]:
     count = sum(v.size for v in params.values())
     if count != PARAM_FLOAT16_VALUES:
         raise ValueError(f"converted {count:,} values, expected {PARAM_FLOAT16_VALUES:,}")
+    check_against_litert(graph, params)
     return params
+
+
+def check_against_litert(graph, params: dict[str, np.ndarray], rtol: float = 1e-4) -> None:
+    """Raise ValueError unless PoseDetector with ``params`` reproduces LiteRT on a random image.
+
+    Both outputs must agree within ``rtol * max|litert| + 1e-5`` (float32; the parity test's
+    bound). Random input makes every anchor's output depend on the weights it should.
+    """
+    import jax
+    import jax.numpy as jnp
+    from ai_edge_litert.interpreter import Interpreter
+    from flax.traverse_util import unflatten_dict
+
+    from posejax.nets.detector import INPUT_SIZE, PoseDetector
+
+    image = np.random.default_rng(0).uniform(-1, 1, (1, INPUT_SIZE, INPUT_SIZE, 3))
+    image = image.astype(np.float32)
+    interpreter = Interpreter(model_path=str(graph.path), num_threads=1)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image)
+    interpreter.invoke()
+    reference = {d["name"]: interpreter.get_tensor(d["index"])
+                 for d in interpreter.get_output_details()}
+    variables = {"params": unflatten_dict({tuple(k.split("/")): jnp.asarray(v, jnp.float32)
+                                           for k, v in params.items()})}
+    ours = jax.jit(PoseDetector().apply)(variables, image)
+    for key, name in (("boxes", "Identity"), ("scores", "Identity_1")):
+        ref = reference[name]
+        diff = float(np.abs(np.asarray(ours[key]) - ref).max())
+        bound = rtol * float(np.abs(ref).max()) + 1e-5
+        if not diff <= bound:
+            raise ValueError(f"named detector weights do not reproduce LiteRT: {key} differs by "
+                             f"{diff:.3g} (bound {bound:.3g}); layers are mispaired")
 
 
 def _distinct_float16_values(graph) -> int:
