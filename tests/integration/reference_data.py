@@ -151,7 +151,7 @@ def load_rgb(path: str | os.PathLike) -> np.ndarray:
 
     Example
     -------
-    >>> rgb = load_rgb(SHARED_DATA / "images/opencv_basketball1_gray.png")  # doctest: +SKIP
+    >>> rgb = load_rgb(SHARED_DATA / "images/opencv_basketball1_gray.png")
     >>> rgb.shape
     (480, 640, 3)
     """
@@ -200,7 +200,7 @@ def iter_video_frames(path: str | os.PathLike, stop: int | None = None) -> Itera
 
     Example
     -------
-    >>> first = next(iter_video_frames(REPO / "datasets/sports2d_demo.mp4"))  # doctest: +SKIP
+    >>> first = next(iter_video_frames(REPO / "datasets/sports2d_demo.mp4"))
     >>> first.shape
     (994, 1768, 3)
     """
@@ -222,9 +222,9 @@ def load_video_frames(path: str | os.PathLike, stop: int | None = None) -> np.nd
 
     Example
     -------
-    >>> frames = load_video_frames(SHARED_DATA / "videos/mp_pose_squats.mp4")  # doctest: +SKIP
+    >>> frames = load_video_frames(REPO / "datasets/sports2d_demo.mp4", stop=2)
     >>> frames.shape
-    (65, 1280, 720, 3)
+    (2, 994, 1768, 3)
     """
     frames = list(iter_video_frames(path, stop))
     if not frames:
