@@ -19,3 +19,8 @@ _cache = os.environ.get("POSEJAX_TEST_JAX_CACHE", str(REPO / ".cache" / "jax"))
 jax.config.update("jax_compilation_cache_dir", _cache)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+# Test modules anywhere under tests/ may import the reference-fixture helpers.
+import sys  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests" / "integration"))

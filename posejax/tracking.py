@@ -1,0 +1,296 @@
+"""The MediaPipe Pose graph as one compiled per-frame step, scanned over frames.
+
+State is an explicit pytree (:class:`TrackerState`) with a leading batch axis ``B`` (one entry per
+video), so the same step serves a single video (``B = 1``), a batch of videos and the frame-by-frame
+:class:`posejax.Pose`. Within a step the videos are processed as one batch by the networks; the
+detector runs only when at least one video of the batch has lost its track (or on every frame in
+static mode), which avoids paying for it under ``vmap``, where a ``lax.cond`` would run both
+branches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from posejax import nets
+from posejax.ops import detection, filters, image, landmarks, roi
+
+_MODEL_NAMES = ("lite", "full", "heavy")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """The options of ``mp.solutions.pose.Pose`` plus the released-package/graph-file switch."""
+
+    model_complexity: int = 1
+    static_image_mode: bool = False
+    smooth_landmarks: bool = True
+    enable_segmentation: bool = False
+    smooth_segmentation: bool = True
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    mediapipe_graph_values: bool = False
+
+    @property
+    def landmark_model(self) -> str:
+        return _MODEL_NAMES[self.model_complexity]
+
+    @property
+    def smoothing(self) -> bool:
+        return self.smooth_landmarks and not self.static_image_mode
+
+    @property
+    def heatmap_kernel_size(self) -> int:
+        # The released package drops the calculator's options and refines with the default 9.
+        return 7 if self.mediapipe_graph_values else 9
+
+    @property
+    def segmentation_ratio(self) -> float:
+        if not self.smooth_segmentation or self.static_image_mode:
+            return 0.0
+        return 0.7 if self.mediapipe_graph_values else 0.0
+
+
+class TrackerState(NamedTuple):
+    """Everything carried from one frame to the next, each with a leading batch axis."""
+
+    roi: jax.Array            # (B, 5) next frame's ROI from the filtered aux landmarks
+    has_roi: jax.Array        # (B,) bool
+    pose_filter: filters.OneEuroState      # (B, 33, 3) pixels
+    pose_visibility: filters.LowPassState  # (B, 33)
+    world_filter: filters.OneEuroState     # (B, 33, 3) metres
+    world_visibility: filters.LowPassState  # (B, 33)
+    aux_filter: filters.OneEuroState       # (B, 2, 3) pixels
+    aux_visibility: filters.LowPassState   # (B, 2)
+    mask: jax.Array           # (B, H, W) last filtered mask, or (B, 0, 0) when not needed
+    has_mask: jax.Array       # (B,) bool
+
+
+class Pipeline:
+    """Compiled pose tracking for one :class:`PipelineConfig` (get one with :func:`get_pipeline`)."""
+
+    def __init__(self, config: PipelineConfig):
+        self.config = config
+        self.detector, self.detector_params = nets.load("detector")
+        self.landmark_net, self.landmark_params = nets.load(
+            config.landmark_model, with_segmentation=config.enable_segmentation)
+        self._run_chunk = jax.jit(self._scan_chunk)
+
+    # -- state ---------------------------------------------------------------------------------
+    def init_state(self, batch: int, height: int, width: int,
+                   previous: TrackerState | None = None) -> TrackerState:
+        """A fresh state (nothing tracked), or ``previous`` adapted to a new frame size."""
+        mask_shape = (batch, height, width) if self._keeps_mask else (batch, 0, 0)
+        if previous is not None:
+            return previous._replace(mask=jnp.zeros(mask_shape, jnp.float32),
+                                     has_mask=jnp.zeros((batch,), bool))
+        return TrackerState(
+            roi=jnp.zeros((batch, 5), jnp.float32),
+            has_roi=jnp.zeros((batch,), bool),
+            pose_filter=filters.one_euro_init((batch, 33, 3)),
+            pose_visibility=filters.low_pass_init((batch, 33)),
+            world_filter=filters.one_euro_init((batch, 33, 3)),
+            world_visibility=filters.low_pass_init((batch, 33)),
+            aux_filter=filters.one_euro_init((batch, 2, 3)),
+            aux_visibility=filters.low_pass_init((batch, 2)),
+            mask=jnp.zeros(mask_shape, jnp.float32),
+            has_mask=jnp.zeros((batch,), bool),
+        )
+
+    @property
+    def _keeps_mask(self) -> bool:
+        return self.config.enable_segmentation and self.config.segmentation_ratio > 0
+
+    # -- running -------------------------------------------------------------------------------
+    def run_video_chunk(self, state: TrackerState, frames: np.ndarray, clock_us: np.ndarray,
+                        length: int):
+        """Process ``frames (B, t, H, W, 3)`` with ``t <= length``; returns (state, outputs).
+
+        The chunk is padded to ``length`` frames so that every chunk reuses one compiled program;
+        padded steps leave the state untouched. ``clock_us (B, t)`` is the filters' clock.
+        Outputs are NumPy arrays ``(B, t, ...)``: ``landmarks``, ``world_landmarks``,
+        ``present``, ``rois`` and ``mask`` (None without segmentation).
+        """
+        batch, t = frames.shape[:2]
+        if t > length:
+            raise ValueError(f"chunk of {t} frames is longer than the compiled length {length}")
+        valid = np.arange(length) < t
+        if t < length:
+            pad = np.zeros((batch, length - t) + frames.shape[2:], np.uint8)
+            frames = np.concatenate([frames, pad], axis=1)
+            clock_us = np.concatenate([clock_us, np.zeros((batch, length - t), np.int64)], axis=1)
+        # The filters only ever use differences of consecutive timestamps, so a wrapping int32
+        # microsecond clock is exact for any video length (no x64 needed).
+        clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
+        state, out = self._run_chunk(self.detector_params, self.landmark_params, state,
+                                     frames, clock32, valid)
+        out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
+        return state, out
+
+    def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
+        frames_tm = jnp.swapaxes(frames, 0, 1)    # time-major for lax.scan
+        clock_tm = jnp.swapaxes(clock_us, 0, 1)
+
+        def body(carry, inputs):
+            frame, t_us, ok = inputs
+            return lax.cond(ok, lambda c: self.step(det_params, lmk_params, c, frame, t_us),
+                            lambda c: (c, self._empty_output(frame)), carry)
+
+        state, out = lax.scan(body, state, (frames_tm, clock_tm, valid))
+        out = {k: (None if v is None else jnp.swapaxes(v, 0, 1)) for k, v in out.items()}
+        return state, out
+
+    def _empty_output(self, frames):
+        batch, height, width = frames.shape[:3]
+        nan = jnp.float32(jnp.nan)
+        return {
+            "landmarks": jnp.full((batch, 33, 5), nan),
+            "world_landmarks": jnp.full((batch, 33, 4), nan),
+            "present": jnp.zeros((batch,), bool),
+            "rois": jnp.full((batch, 5), nan),
+            "mask": (jnp.full((batch, height, width), nan)
+                     if self.config.enable_segmentation else None),
+        }
+
+    # -- one frame -----------------------------------------------------------------------------
+    def _detect(self, det_params, frames):
+        """ROI from the detector for every frame of the batch: (rois (B, 5), found (B,))."""
+        cfg = self.config
+        height, width = frames.shape[1:3]
+        tensors, padding = jax.vmap(image.detector_input)(frames)
+        raw = self.detector.apply(det_params, tensors)
+        box, keypoints, score, found = jax.vmap(
+            functools.partial(detection.best_detection, min_score=cfg.min_detection_confidence)
+        )(raw["boxes"], raw["scores"])
+        box, keypoints = jax.vmap(detection.remove_letterbox)(box, keypoints, padding)
+        rois = jax.vmap(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
+        return rois, found
+
+    def step(self, det_params, lmk_params, state: TrackerState, frames, t_us):
+        """One frame of every video: ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32."""
+        cfg = self.config
+        batch, height, width = frames.shape[:3]
+
+        need_detection = jnp.ones((batch,), bool) if cfg.static_image_mode else ~state.has_roi
+        if cfg.static_image_mode:
+            det_rois, found = self._detect(det_params, frames)
+        else:
+            det_rois, found = lax.cond(
+                jnp.any(need_detection),
+                lambda f: self._detect(det_params, f),
+                lambda f: (jnp.zeros((batch, 5), jnp.float32), jnp.zeros((batch,), bool)),
+                frames)
+        rois = jnp.where(need_detection[:, None], det_rois, state.roi)
+        has_roi = jnp.where(need_detection, found, True)
+        # A placeholder ROI (the whole frame) keeps the crop well defined where nothing is
+        # tracked; those rows are masked out below.
+        whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
+        rois = jnp.where(has_roi[:, None], rois, whole)
+
+        crops = jax.vmap(image.landmark_input)(frames, rois)
+        raw = self.landmark_net.apply(lmk_params, crops)
+        flag = raw["pose_flag"][:, 0]
+        present = has_roi & (flag > cfg.min_tracking_confidence)
+
+        decoded = jax.vmap(landmarks.decode_landmarks)(raw["landmarks"])
+        refined = jax.vmap(functools.partial(landmarks.refine_with_heatmap,
+                                             kernel_size=cfg.heatmap_kernel_size))(
+            decoded, raw["heatmap"])
+        projected = jax.vmap(lambda lm, r: landmarks.project_to_image(lm, r, height, width))(
+            refined, rois)
+        pose, aux = projected[:, :33], projected[:, 33:35]
+        world = jax.vmap(landmarks.world_landmarks)(raw["world_landmarks"], rois)[:, :33]
+
+        state, pose, world_xyz, world_vis, next_rois = self._filter(
+            state, pose, aux, world, present, t_us, height, width)
+
+        nan = jnp.float32(jnp.nan)
+        out_landmarks = jnp.where(present[:, None, None], pose, nan)
+        out_world = jnp.where(present[:, None, None],
+                              jnp.concatenate([world_xyz, world_vis[..., None]], -1), nan)
+        out = {
+            "landmarks": out_landmarks,
+            "world_landmarks": out_world,
+            "present": present,
+            "rois": jnp.where(present[:, None], rois, nan),
+            "mask": None,
+        }
+        if cfg.enable_segmentation:
+            probabilities = jax.nn.sigmoid(raw["segmentation"][..., 0].astype(jnp.float32))
+            masks = jax.vmap(lambda m, r: image.mask_to_image(m, r, height, width))(
+                probabilities, rois)
+            if self._keeps_mask:
+                smoothed = jax.vmap(functools.partial(filters.smooth_segmentation,
+                                                      ratio=cfg.segmentation_ratio))(
+                    masks, state.mask)
+                masks = jnp.where(state.has_mask[:, None, None], smoothed, masks)
+                state = state._replace(
+                    mask=jnp.where(present[:, None, None], masks, state.mask),
+                    has_mask=state.has_mask | present)
+            out["mask"] = jnp.where(present[:, None, None], masks, nan)
+
+        state = state._replace(roi=next_rois, has_roi=present & ~jnp.bool_(cfg.static_image_mode))
+        return state, out
+
+    def _filter(self, state, pose, aux, world, present, t_us, height, width):
+        """MediaPipe's PoseLandmarkFiltering: returns (state, pose, world xyz, world vis, rois)."""
+        cfg = self.config
+        size = jnp.array([width, height, width], jnp.float32)
+        scale = jax.vmap(lambda a: roi.object_scale(a, height, width))(aux)   # unfiltered aux
+        raw_visibility = pose[..., 3]
+
+        def keep_where(mask, new, old):
+            return jax.tree_util.tree_map(
+                lambda n, o: jnp.where(mask.reshape(mask.shape + (1,) * (n.ndim - 1)), n, o),
+                new, old)
+
+        # Coordinate filters are invoked (and so reset) on every frame; the visibility and
+        # world filters are only invoked when there is a pose and keep their state otherwise.
+        if cfg.smoothing:
+            vis_state, visibility = filters.low_pass(state.pose_visibility, raw_visibility,
+                                                     filters.VISIBILITY_ALPHA)
+            pose_px = pose[..., :3] * size
+            pose_state, pose_px = filters.one_euro(state.pose_filter, pose_px, t_us,
+                                                   1.0 / scale, filters.POSE_LANDMARKS)
+            pose = jnp.concatenate([pose_px / size, visibility[..., None], pose[..., 4:]], -1)
+
+            wvis_state, world_visibility = filters.low_pass(state.world_visibility,
+                                                            raw_visibility,
+                                                            filters.VISIBILITY_ALPHA)
+            world_state, world = filters.one_euro(state.world_filter, world, t_us,
+                                                  jnp.ones_like(scale), filters.WORLD_LANDMARKS)
+            state = state._replace(
+                pose_visibility=keep_where(present, vis_state, state.pose_visibility),
+                pose_filter=keep_where(present, pose_state,
+                                       filters.one_euro_init(pose_state.value.shape)),
+                world_visibility=keep_where(present, wvis_state, state.world_visibility),
+                world_filter=keep_where(present, world_state, state.world_filter),
+            )
+        else:
+            world_visibility = raw_visibility
+
+        aux_vis_state, _ = filters.low_pass(state.aux_visibility, aux[..., 3],
+                                            filters.VISIBILITY_ALPHA)
+        aux_px = aux[..., :3] * size
+        aux_state, aux_px = filters.one_euro(state.aux_filter, aux_px, t_us, 1.0 / scale,
+                                             filters.AUX_LANDMARKS)
+        state = state._replace(
+            aux_visibility=keep_where(present, aux_vis_state, state.aux_visibility),
+            aux_filter=keep_where(present, aux_state, filters.one_euro_init(aux_state.value.shape)),
+        )
+        aux_filtered = aux_px / size
+        next_rois = jax.vmap(lambda a: roi.landmarks_to_roi(a, height, width))(aux_filtered)
+        return state, pose, world, world_visibility, next_rois
+
+
+@functools.lru_cache(maxsize=8)
+def get_pipeline(config: PipelineConfig) -> Pipeline:
+    """The (cached) compiled pipeline for ``config``; weights are loaded once per config."""
+    return Pipeline(config)
