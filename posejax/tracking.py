@@ -74,7 +74,7 @@ class TrackerState(NamedTuple):
 
 
 class Pipeline:
-    """Compiled pose tracking for one :class:`PipelineConfig` (get one with :func:`get_pipeline`)."""
+    """Compiled pose tracking for one :class:`PipelineConfig`; get one with :func:`get_pipeline`."""
 
     def __init__(self, config: PipelineConfig):
         self.config = config
