@@ -73,7 +73,7 @@ def flax_layer_calls(model=None) -> list[Layer]:
     import jax.numpy as jnp
 
     from posejax.nets.blocks import Conv, DepthwiseConv
-    from posejax.nets.detector import INPUT_SIZE, PoseDetector
+    from posejax.nets.detector import INPUT_SIZE, PoseDetector, SpaceToDepthConv
 
     model = PoseDetector() if model is None else model
     calls = []
@@ -81,7 +81,8 @@ def flax_layer_calls(model=None) -> list[Layer]:
     def record(next_fun, args, kwargs, context):
         out = next_fun(*args, **kwargs)
         module = context.module
-        if context.method_name == "__call__" and isinstance(module, (Conv, DepthwiseConv)):
+        layer_types = (Conv, DepthwiseConv, SpaceToDepthConv)
+        if context.method_name == "__call__" and isinstance(module, layer_types):
             calls.append((module, out.shape))
         return out
 

@@ -169,6 +169,59 @@ def resize_bilinear_half_pixel(x, out_h: int, out_w: int):
 # -- modules --------------------------------------------------------------------------------------
 
 
+class SpaceToDepthConv(nn.Module):
+    """A stride-2 convolution (kernel up to 4x4) on few input channels, zero-padded symmetrically.
+
+    Same parameters and result as ``Conv(features, kernel_size, 2, ((p, p), (p, p)))``, computed
+    differently: the padded image is cut into 2x2 pixel cells (space-to-depth), after which the
+    convolution is a 2x2 stride-1 one on ``4 * channels``, done as one ``einsum`` over its four
+    shifted views. XLA's CPU convolution handles 3 input channels poorly; this is ~9x faster on
+    the detector's 224x224 RGB input, which made the stem a quarter of the network's time.
+
+    Attributes
+    ----------
+    features : int
+    kernel_size : int
+        At most 4.
+    padding : int
+        Zeros added on every side; the padded size must be even.
+    dtype : compute dtype.
+    """
+
+    features: int
+    kernel_size: int = 3
+    padding: int = 1
+    dtype: jnp.dtype = jnp.float32
+    #: The layer's stride (fixed; read by the weight-naming tool like ``Conv.strides``).
+    strides = 2
+
+    @nn.compact
+    def __call__(self, x):
+        k, c = self.kernel_size, x.shape[-1]
+        if k > 4:
+            raise ValueError(f"SpaceToDepthConv supports kernels up to 4x4, got {k}")
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, k, c, self.features),
+                            jnp.float32)
+        bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
+        p = self.padding
+        x = jnp.pad(x.astype(self.dtype), ((0, 0), (p, p), (p, p), (0, 0)))
+        n, h, w, _ = x.shape
+        if h % 2 or w % 2:
+            raise ValueError(f"SpaceToDepthConv needs an even padded size, got {h}x{w}")
+        # cells[n, Y, X, (a, b, c)] = x[n, 2Y + a, 2X + b, c]
+        cells = x.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
+        cells = cells.reshape(n, h // 2, w // 2, 4 * c)
+        # Kernel tap (2*dy + a, 2*dx + b) acts on cell (Y + dy, X + dx), offset (a, b); taps past
+        # the kernel are zero.
+        k4 = jnp.pad(kernel, ((0, 4 - k), (0, 4 - k), (0, 0), (0, 0)))
+        k4 = k4.reshape(2, 2, 2, 2, c, self.features).transpose(0, 2, 1, 3, 4, 5)
+        k4 = k4.reshape(4 * 4 * c, self.features).astype(self.dtype)
+        out_h, out_w = (h - k) // 2 + 1, (w - k) // 2 + 1
+        views = [cells[:, dy:dy + out_h, dx:dx + out_w] for dy in (0, 1) for dx in (0, 1)]
+        y = jnp.einsum("nhwc,cd->nhwd", jnp.concatenate(views, axis=-1), k4)
+        return y + bias.astype(self.dtype)
+
+
 def _dw_padding(kernel: int, stride: int):
     if stride == 1:
         return "SAME"
@@ -354,8 +407,8 @@ class PoseDetector(nn.Module):
         if not jnp.issubdtype(images.dtype, jnp.floating):
             raise TypeError(f"PoseDetector expects float images in [-1, 1] (u8 * 2/255 - 1), "
                             f"got dtype {images.dtype}")
-        x = Conv(self.config.stem_features, 3, 2, ((1, 1), (1, 1)), dtype=jnp.float32,
-                 name="stem")(images)
+        x = SpaceToDepthConv(self.config.stem_features, 3, 1, dtype=jnp.float32,
+                             name="stem")(images)
         x = relu6(x)
         tap_28, tap_14, top = Backbone(self.config, self.dtype, name="backbone")(x)
         boxes, scores = Head(self.config, self.dtype, name="head")(tap_28, tap_14, top)
