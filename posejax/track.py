@@ -327,7 +327,12 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
             if clock_us is None or start + t > len(clock_us):
                 clock_us, times = _extend_default_clock(start + t, fps, source.video_fps)
             block_us = np.broadcast_to(clock_us[start:start + t], (source.batch, t))
-            state, out = pipeline.run_video_chunk(state, block, block_us, chunk)
+            if static_image_mode:
+                flat = pipeline.run_images(block.reshape((-1,) + block.shape[2:]))
+                out = {k: None if v is None else v.reshape(block.shape[:2] + v.shape[1:])
+                       for k, v in flat.items()}
+            else:
+                state, out = pipeline.run_video_chunk(state, block, block_us, chunk)
             results.append(out)
             bar.update(t * source.batch)
     if not results:
@@ -406,18 +411,15 @@ def _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress) -> P
     rois = np.full((n, 5), np.nan, np.float32)
     masks = [None] * n
     with tqdm(total=n, unit="image", disable=not progress, desc="posejax.track") as bar:
-        for shape, index in groups.items():
-            stacked = np.stack([arrays[i] for i in index])[None]
-            state = pipeline.init_state(1, shape[0], shape[1])
-            _, out = pipeline.run_video_chunk(state, stacked,
-                                              np.zeros((1, len(index)), np.int64), len(index))
-            landmarks[index] = out["landmarks"][0]
-            world[index] = out["world_landmarks"][0]
-            present[index] = out["present"][0]
-            rois[index] = out["rois"][0]
+        for index in groups.values():
+            out = pipeline.run_images(np.stack([arrays[i] for i in index]))
+            landmarks[index] = out["landmarks"]
+            world[index] = out["world_landmarks"]
+            present[index] = out["present"]
+            rois[index] = out["rois"]
             if out.get("mask") is not None:
                 for j, i in enumerate(index):
-                    masks[i] = out["mask"][0, j]
+                    masks[i] = out["mask"][j]
             bar.update(len(index))
     sizes = np.array([a.shape[:2] for a in arrays])
     return PoseTrack(landmarks=landmarks, world_landmarks=world, pose_present=present, rois=rois,

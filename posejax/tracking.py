@@ -23,6 +23,8 @@ from posejax import nets
 from posejax.ops import detection, filters, image, landmarks, roi
 
 _MODEL_NAMES = ("lite", "full", "heavy")
+#: frames per network call in static mode (the networks compile for this batch size only)
+STATIC_BATCH = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +84,11 @@ class Pipeline:
         self.landmark_net, self.landmark_params = nets.load(
             config.landmark_model, with_segmentation=config.enable_segmentation)
         self._run_chunk = jax.jit(self._scan_chunk)
+        self._jit_detector_input = jax.jit(self._detector_input)
+        self._jit_detector = jax.jit(self.detector.apply)
+        self._jit_crops = jax.jit(self._crops)
+        self._jit_landmark = jax.jit(self.landmark_net.apply)
+        self._jit_finish = jax.jit(self._finish, static_argnums=(3, 4))
 
     # -- state ---------------------------------------------------------------------------------
     def init_state(self, batch: int, height: int, width: int,
@@ -159,19 +166,63 @@ class Pipeline:
                      if self.config.enable_segmentation else None),
         }
 
-    # -- one frame -----------------------------------------------------------------------------
-    def _detect(self, det_params, frames):
-        """ROI from the detector for every frame of the batch: (rois (B, 5), found (B,))."""
-        cfg = self.config
-        height, width = frames.shape[1:3]
-        tensors, padding = jax.vmap(image.detector_input)(frames)
-        raw = self.detector.apply(det_params, tensors)
+    # -- one frame, in pieces that the static path compiles separately ---------------------------
+    def _detector_input(self, frames):
+        return jax.vmap(image.detector_input)(frames)
+
+    def _detector_rois(self, raw, padding, height, width):
+        """(rois (B, 5), found (B,)) from the detector's raw outputs."""
         box, keypoints, score, found = jax.vmap(
-            functools.partial(detection.best_detection, min_score=cfg.min_detection_confidence)
+            functools.partial(detection.best_detection,
+                              min_score=self.config.min_detection_confidence)
         )(raw["boxes"], raw["scores"])
         box, keypoints = jax.vmap(detection.remove_letterbox)(box, keypoints, padding)
         rois = jax.vmap(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
         return rois, found
+
+    def _detect(self, det_params, frames):
+        tensors, padding = self._detector_input(frames)
+        raw = self.detector.apply(det_params, tensors)
+        return self._detector_rois(raw, padding, *frames.shape[1:3])
+
+    def _landmark_input(self, frames, rois, has_roi):
+        """Crops for the landmark network; where nothing is tracked, a placeholder ROI (the
+        whole frame) keeps the crop well defined (those rows are masked out later)."""
+        height, width = frames.shape[1:3]
+        whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
+        rois = jnp.where(has_roi[:, None], rois, whole)
+        return jax.vmap(image.landmark_input)(frames, rois), rois
+
+    def _decode(self, raw, rois, has_roi, height, width):
+        """(present, pose (B,33,5), aux (B,2,5), world (B,33,3)) in image coordinates."""
+        cfg = self.config
+        present = has_roi & (raw["pose_flag"][:, 0] > cfg.min_tracking_confidence)
+        decoded = jax.vmap(landmarks.decode_landmarks)(raw["landmarks"])
+        refined = jax.vmap(functools.partial(landmarks.refine_with_heatmap,
+                                             kernel_size=cfg.heatmap_kernel_size))(
+            decoded, raw["heatmap"])
+        projected = jax.vmap(lambda lm, r: landmarks.project_to_image(lm, r, height, width))(
+            refined, rois)
+        world = jax.vmap(landmarks.world_landmarks)(raw["world_landmarks"], rois)[:, :33]
+        return present, projected[:, :33], projected[:, 33:35], world
+
+    def _masks(self, raw, rois, height, width):
+        probabilities = jax.nn.sigmoid(raw["segmentation"][..., 0].astype(jnp.float32))
+        return jax.vmap(lambda m, r: image.mask_to_image(m, r, height, width))(probabilities,
+                                                                               rois)
+
+    @staticmethod
+    def _outputs(present, pose, world_xyz, world_visibility, rois, masks):
+        nan = jnp.float32(jnp.nan)
+        rows = present[:, None, None]
+        return {
+            "landmarks": jnp.where(rows, pose, nan),
+            "world_landmarks": jnp.where(
+                rows, jnp.concatenate([world_xyz, world_visibility[..., None]], -1), nan),
+            "present": present,
+            "rois": jnp.where(present[:, None], rois, nan),
+            "mask": None if masks is None else jnp.where(rows, masks, nan),
+        }
 
     def step(self, det_params, lmk_params, state: TrackerState, frames, t_us):
         """One frame of every video: ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32."""
@@ -189,43 +240,16 @@ class Pipeline:
                 frames)
         rois = jnp.where(need_detection[:, None], det_rois, state.roi)
         has_roi = jnp.where(need_detection, found, True)
-        # A placeholder ROI (the whole frame) keeps the crop well defined where nothing is
-        # tracked; those rows are masked out below.
-        whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
-        rois = jnp.where(has_roi[:, None], rois, whole)
-
-        crops = jax.vmap(image.landmark_input)(frames, rois)
+        crops, rois = self._landmark_input(frames, rois, has_roi)
         raw = self.landmark_net.apply(lmk_params, crops)
-        flag = raw["pose_flag"][:, 0]
-        present = has_roi & (flag > cfg.min_tracking_confidence)
-
-        decoded = jax.vmap(landmarks.decode_landmarks)(raw["landmarks"])
-        refined = jax.vmap(functools.partial(landmarks.refine_with_heatmap,
-                                             kernel_size=cfg.heatmap_kernel_size))(
-            decoded, raw["heatmap"])
-        projected = jax.vmap(lambda lm, r: landmarks.project_to_image(lm, r, height, width))(
-            refined, rois)
-        pose, aux = projected[:, :33], projected[:, 33:35]
-        world = jax.vmap(landmarks.world_landmarks)(raw["world_landmarks"], rois)[:, :33]
+        present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)
 
         state, pose, world_xyz, world_vis, next_rois = self._filter(
             state, pose, aux, world, present, t_us, height, width)
 
-        nan = jnp.float32(jnp.nan)
-        out_landmarks = jnp.where(present[:, None, None], pose, nan)
-        out_world = jnp.where(present[:, None, None],
-                              jnp.concatenate([world_xyz, world_vis[..., None]], -1), nan)
-        out = {
-            "landmarks": out_landmarks,
-            "world_landmarks": out_world,
-            "present": present,
-            "rois": jnp.where(present[:, None], rois, nan),
-            "mask": None,
-        }
+        masks = None
         if cfg.enable_segmentation:
-            probabilities = jax.nn.sigmoid(raw["segmentation"][..., 0].astype(jnp.float32))
-            masks = jax.vmap(lambda m, r: image.mask_to_image(m, r, height, width))(
-                probabilities, rois)
+            masks = self._masks(raw, rois, height, width)
             if self._keeps_mask:
                 smoothed = jax.vmap(functools.partial(filters.smooth_segmentation,
                                                       ratio=cfg.segmentation_ratio))(
@@ -234,10 +258,43 @@ class Pipeline:
                 state = state._replace(
                     mask=jnp.where(present[:, None, None], masks, state.mask),
                     has_mask=state.has_mask | present)
-            out["mask"] = jnp.where(present[:, None, None], masks, nan)
-
         state = state._replace(roi=next_rois, has_roi=present & ~jnp.bool_(cfg.static_image_mode))
-        return state, out
+        return state, self._outputs(present, pose, world_xyz, world_vis, rois, masks)
+
+    # -- static images: the networks compiled once, the size-dependent steps per size -------------
+    def run_images(self, frames: np.ndarray) -> dict:
+        """Static mode on ``frames (N, H, W, 3)``: every frame detected and processed alone.
+
+        The networks are compiled once per configuration for a fixed batch of
+        :data:`STATIC_BATCH` frames; only the cheap warps and decoding are compiled per image
+        size, so a folder of photos of many sizes does not recompile the networks for each.
+        """
+        n, height, width = frames.shape[:3]
+        outs = []
+        for start in range(0, n, STATIC_BATCH):
+            block = frames[start:start + STATIC_BATCH]
+            count = len(block)
+            if count < STATIC_BATCH:
+                block = np.concatenate(
+                    [block, np.zeros((STATIC_BATCH - count,) + block.shape[1:], np.uint8)])
+            tensors, padding = self._jit_detector_input(block)
+            raw = self._jit_detector(self.detector_params, tensors)
+            crops, rois, has_roi = self._jit_crops(block, raw, padding)
+            raw = self._jit_landmark(self.landmark_params, crops)
+            out = self._jit_finish(raw, rois, has_roi, height, width)
+            outs.append({k: None if v is None else np.asarray(v)[:count] for k, v in out.items()})
+        return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs])
+                for k in outs[0]}
+
+    def _crops(self, frames, raw, padding):
+        rois, found = self._detector_rois(raw, padding, *frames.shape[1:3])
+        crops, rois = self._landmark_input(frames, rois, found)
+        return crops, rois, found
+
+    def _finish(self, raw, rois, has_roi, height, width):
+        present, pose, _, world = self._decode(raw, rois, has_roi, height, width)
+        masks = self._masks(raw, rois, height, width) if self.config.enable_segmentation else None
+        return self._outputs(present, pose, world, pose[..., 3], rois, masks)
 
     def _filter(self, state, pose, aux, world, present, t_us, height, width):
         """MediaPipe's PoseLandmarkFiltering: returns (state, pose, world xyz, world vis, rois)."""
