@@ -241,6 +241,7 @@ def world(
     >>> ax = world(track.world_landmarks[0])  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     points = _check_landmarks(world_landmarks, last_axis=(3, 4))
     if ax is None:
@@ -263,6 +264,8 @@ def world(
         for setter, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), centre, strict=True):
             setter(c - half, c + half)
     ax.set_box_aspect((1, 1, 1))
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
     ax.view_init(elev=elevation, azim=azimuth)
     ax.set_xlabel("-z (m)")
     ax.set_ylabel("x (m)")

@@ -54,18 +54,22 @@ def standing_pose_px(knee_bend_deg: float = 0.0) -> np.ndarray:
     """
     points = np.zeros((33, 2))
     centre = WIDTH / 2
-    points[:11] = (centre, 14)  # face
+    points[L.NOSE] = (centre, 14)
     for side, sign in (("LEFT", 1), ("RIGHT", -1)):
+        for k, part in enumerate(("EYE_INNER", "EYE", "EYE_OUTER")):
+            points[L[f"{side}_{part}"]] = (centre + sign * (4 + 4 * k), 6)
+        points[L[f"{side}_EAR"]] = (centre + sign * 16, 10)
+        points[L[f"MOUTH_{side}"]] = (centre + sign * 5, 22)
         points[L[f"{side}_SHOULDER"]] = (centre + sign * 16, 30)
         points[L[f"{side}_ELBOW"]] = (centre + sign * 30, 44)
         points[L[f"{side}_WRIST"]] = (centre + sign * 40, 58)
-        for hand in ("PINKY", "INDEX", "THUMB"):
-            points[L[f"{side}_{hand}"]] = (centre + sign * 42, 62)
+        for k, hand in enumerate(("PINKY", "INDEX", "THUMB")):
+            points[L[f"{side}_{hand}"]] = (centre + sign * (46 + 3 * k), 68 - 3 * k)
         points[L[f"{side}_HIP"]] = (centre + sign * 10, 64)
         points[L[f"{side}_KNEE"]] = (centre + sign * 10, 84)
         points[L[f"{side}_ANKLE"]] = (centre + sign * 10, 104)
-        points[L[f"{side}_HEEL"]] = (centre + sign * 10, 108)
-        points[L[f"{side}_FOOT_INDEX"]] = (centre + sign * 16, 110)
+        points[L[f"{side}_HEEL"]] = (centre + sign * 10, 112)
+        points[L[f"{side}_FOOT_INDEX"]] = (centre + sign * 18, 114)
     bend = np.radians(knee_bend_deg)
     knee = points[L.LEFT_KNEE]
     points[L.LEFT_ANKLE] = knee + 20 * np.array([np.sin(bend), np.cos(bend)])
