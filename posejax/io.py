@@ -132,12 +132,16 @@ class VideoReader:
                 # The container's frame count can be wrong (Cinepak AVIs count empty packets),
                 # so count the packets that carry data; demuxing does not decode.
                 self.n_frames = sum(1 for packet in container.demux(stream) if packet.size > 0)
+            if self.n_frames == 0:
+                raise ValueError(f"{str(self.path)!r} has no video frames")
             with av.open(str(self.path)) as container:
                 first = next(container.decode(video=0), None)
+        except av.EOFError:
+            first = None
         except av.FFmpegError as error:
             raise ValueError(f"cannot read {str(self.path)!r} as a video: {error}") from error
-        if self.n_frames == 0 or first is None:
-            raise ValueError(f"{str(self.path)!r} has no video frames")
+        if first is None:
+            raise ValueError(f"{str(self.path)!r} has no video frames that can be decoded")
         # Phones store portrait video sideways plus a display matrix; players (and OpenCV) turn
         # it upright, so we do too.
         self.rotation = int(round(first.rotation / 90)) % 4 * 90

@@ -122,6 +122,22 @@ def test_audio_only_file_has_no_video(tmp_path):
         io.read_video(path)
 
 
+def header_only_video(path: Path) -> Path:
+    """A Matroska file with a video stream and no frames."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()  # writes the header; no frame follows
+    return path
+
+
+def test_video_without_frames(tmp_path):
+    with pytest.raises(ValueError, match="no video frames"):
+        io.read_video(header_only_video(tmp_path / "nothing.mkv"))
+
+
 def test_truncated_video_fails_with_its_name(tmp_path):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(SPORTS2D.read_bytes()[:400_000])

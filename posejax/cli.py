@@ -1,0 +1,317 @@
+"""The ``posejax`` command line: ``posejax track`` (and ``posejax reps`` from ``classify``).
+
+Example
+-------
+::
+
+    posejax track squats.mp4 -o squats.csv --annotate squats_pose.mp4
+    posejax track photos/*.jpg -o poses.parquet
+    posejax track a.mp4 b.mp4 -o out/{stem}.h5 --model-complexity 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROG = "posejax"
+
+
+class CommandError(Exception):
+    """A problem with the user's input, reported as one line and exit status 1."""
+
+
+def _add_track_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "track",
+        help="track poses in videos or images and save the landmarks",
+        description=(
+            "Track one person's pose in each video (or in a set of images) with MediaPipe Pose "
+            "rebuilt in JAX, and save the landmarks as CSV, Parquet or DeepLabCut HDF5."
+        ),
+        epilog=(
+            "Several inputs: images go into one table (frame i = i-th image) unless OUTPUT "
+            "contains {stem}; videos need {stem} in OUTPUT (and in --annotate), e.g. "
+            "-o out/{stem}.csv."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", metavar="VIDEO|IMAGE", help="files to track")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT",
+        help="landmark file: .csv, .parquet or .h5 (DeepLabCut-compatible); may contain {stem}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--layout", choices=("long", "wide", "dlc"), default=None,
+        help="table layout for .csv/.parquet (default long; .h5 is always DeepLabCut's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--units", choices=("normalized", "px"), default="normalized",
+        help="x, y, z as fractions of the image size (default) or in pixels",
+    )  # fmt: skip
+    parser.add_argument(
+        "--model-complexity", type=int, choices=(0, 1, 2), default=1,
+        help="0 lite, 1 full (default), 2 heavy",
+    )  # fmt: skip
+    parser.add_argument(
+        "--static", action="store_true",
+        help="treat video frames as unrelated images (detector on every frame, no smoothing)",
+    )  # fmt: skip
+    parser.add_argument("--no-smooth", action="store_true", help="turn landmark smoothing off")
+    parser.add_argument(
+        "--min-detection-confidence", type=float, default=0.5, metavar="P",
+        help="detector score threshold (default 0.5)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--min-tracking-confidence", type=float, default=0.5, metavar="P",
+        help="pose presence threshold (default 0.5)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fps", type=float, default=None,
+        help="frame rate for times and smoothing (default: MediaPipe's clock, the file's rate)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--segmentation", metavar="DIR", default=None,
+        help="also segment the person and save each frame's mask as an 8-bit PNG in DIR",
+    )  # fmt: skip
+    parser.add_argument(
+        "--annotate", metavar="PATH", default=None,
+        help="save a copy with the skeleton drawn: .mp4 for videos, .png/.jpg for images",
+    )  # fmt: skip
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True,
+        help="show progress bars (default: on)",
+    )  # fmt: skip
+    parser.set_defaults(run=run_track)
+
+
+def _reps_module():
+    """``classify.cli`` if the classify package provides it, else None."""
+    try:
+        from classify import cli
+    except ModuleNotFoundError as error:
+        if error.name in ("classify", "classify.cli"):
+            return None
+        raise
+    if not hasattr(cli, "add_reps_parser") or not hasattr(cli, "run_reps"):
+        return None
+    return cli
+
+
+def build_parser(with_reps: bool = True) -> argparse.ArgumentParser:
+    """The ``posejax`` argument parser.
+
+    Parameters
+    ----------
+    with_reps : bool
+        Register ``posejax reps`` from ``classify.cli`` (imports scikit-learn).
+
+    Example
+    -------
+    >>> args = build_parser(with_reps=False).parse_args(["track", "a.mp4", "-o", "a.csv"])
+    >>> args.model_complexity
+    1
+    """
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="MediaPipe Pose (BlazePose) in JAX: pose tracking from the shell."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    _add_track_parser(subparsers)
+    reps = _reps_module() if with_reps else None
+    if reps is not None:
+        before = set(subparsers.choices)
+        reps.add_reps_parser(subparsers)
+        for name in set(subparsers.choices) - before:
+            subparsers.choices[name].set_defaults(run=reps.run_reps)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``posejax`` command; returns the exit status.
+
+    Example
+    -------
+    >>> main(["track", "squats.mp4", "-o", "squats.csv", "--no-progress"])  # doctest: +SKIP
+    squats.mp4: 65 frames, 65 with a pose, 21.3 frames/s -> squats.csv
+    0
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `posejax track` should not pay for importing scikit-learn through classify.
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(with_reps=command != "track")
+    args = parser.parse_args(argv)
+    try:
+        status = args.run(args)
+    except CommandError as error:
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, ValueError, TypeError, ImportError, OSError) as error:
+        message = " ".join(str(error).split())
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    return 0 if status is None else int(status)
+
+
+# -- posejax track --------------------------------------------------------------------------------
+
+
+def _expand(template: str, stem: str) -> Path:
+    return Path(template.replace("{stem}", stem))
+
+
+def _check_output(path: Path, layout: str | None) -> None:
+    from posejax.io import LANDMARK_FORMATS
+
+    suffix = path.suffix.lower()
+    if suffix not in LANDMARK_FORMATS:
+        raise CommandError(
+            f"cannot write landmarks to {str(path)!r}: use a .csv, .parquet or .h5 file"
+        )
+    if layout is not None and layout not in LANDMARK_FORMATS[suffix]:
+        raise CommandError(
+            f"{suffix} files hold the layouts {LANDMARK_FORMATS[suffix]}, not {layout}"
+        )
+
+
+def _jobs(args) -> list[dict]:
+    """What to track and where to write it: one job per output file."""
+    from posejax.io import IMAGE_SUFFIXES
+
+    inputs = [Path(p) for p in args.inputs]
+    for path in inputs:
+        if not path.exists():
+            raise CommandError(f"no such file: {str(path)!r}")
+        if not path.is_file():
+            raise CommandError(f"{str(path)!r} is not a file")
+    per_input = "{stem}" in args.output
+    stems = [p.stem for p in inputs]
+    if per_input and len(set(stems)) != len(stems):
+        raise CommandError("two inputs share a file name stem, so {stem} would clash")
+    images = [p.suffix.lower() in IMAGE_SUFFIXES for p in inputs]
+    if per_input or len(inputs) == 1:
+        groups = [[p] for p in inputs]
+    elif all(images):
+        groups = [inputs]
+    else:
+        raise CommandError(
+            "several inputs with videos among them need {stem} in the output, "
+            "e.g. -o out/{stem}.csv"
+        )
+    jobs = []
+    for group in groups:
+        stem = group[0].stem
+        output = _expand(args.output, stem)
+        _check_output(output, args.layout)
+        is_image = group[0].suffix.lower() in IMAGE_SUFFIXES
+        annotate = None
+        if args.annotate is not None:
+            if len(group) > 1 and "{stem}" not in args.annotate:
+                raise CommandError("--annotate for several images needs {stem}: out/{stem}.png")
+            annotate = [_expand(args.annotate, p.stem) for p in group]
+            _check_annotation(annotate[0], is_image)
+        jobs.append(dict(inputs=group, output=output, annotate=annotate, images=is_image))
+    for job in jobs:
+        for path in [job["output"]] + (job["annotate"] or []):
+            if not path.parent.is_dir():
+                raise CommandError(f"folder {str(path.parent)!r} does not exist")
+    return jobs
+
+
+def _check_annotation(path: Path, image: bool) -> None:
+    from posejax.io import IMAGE_SUFFIXES
+
+    suffix = path.suffix.lower()
+    if image and suffix not in IMAGE_SUFFIXES:
+        raise CommandError(f"--annotate for an image needs an image file (.png, .jpg), got {path}")
+    if not image and suffix not in (".mp4", ".mkv", ".mov", ".avi"):
+        raise CommandError(f"--annotate for a video needs a video file (.mp4), got {path}")
+
+
+def run_track(args) -> int:
+    """``posejax track``: see ``posejax track --help``."""
+    from posejax.io import read_image, read_video, write_landmarks
+    from posejax.track import track
+
+    jobs = _jobs(args)
+    segmentation = None
+    if args.segmentation is not None:
+        segmentation = Path(args.segmentation)
+        segmentation.mkdir(parents=True, exist_ok=True)
+    options = dict(
+        model_complexity=args.model_complexity,
+        smooth_landmarks=not args.no_smooth,
+        enable_segmentation=segmentation is not None,
+        min_detection_confidence=args.min_detection_confidence,
+        min_tracking_confidence=args.min_tracking_confidence,
+        fps=args.fps,
+        progress=args.progress,
+    )
+    # Open every input first, so that a bad file fails in a second, not after minutes of work.
+    for job in jobs:
+        if job["images"]:
+            job["frames"] = [read_image(p) for p in job["inputs"]]
+        else:
+            job["frames"] = read_video(job["inputs"][0])
+    for job in jobs:
+        start = time.perf_counter()
+        if job["images"]:
+            frames = job["frames"]
+            result = track(
+                frames if len(frames) > 1 else frames[0][None], static_image_mode=True, **options
+            )
+        else:
+            result = track(str(job["inputs"][0]), static_image_mode=args.static, **options)
+        elapsed = time.perf_counter() - start
+        data = result
+        if job["output"].suffix.lower() not in (".h5", ".hdf5"):
+            data = result.to_dataframe(args.layout or "long", units=args.units)
+            if len(job["inputs"]) > 1:  # frame i of the table is the i-th image
+                data.attrs["sources"] = [p.name for p in job["inputs"]]
+        write_landmarks(data, job["output"], units=args.units)
+        if segmentation is not None:
+            _write_masks(result, job, segmentation)
+        if job["annotate"] is not None:
+            _annotate(result, job, args.progress)
+        frames_done = result.n_frames
+        name = job["inputs"][0].name if len(job["inputs"]) == 1 else f"{len(job['inputs'])} images"
+        rate = frames_done / elapsed if elapsed > 0 else float("inf")
+        print(
+            f"{name}: {frames_done} frames, {int(np.sum(result.pose_present))} with a pose, "
+            f"{rate:.1f} frames/s -> {job['output']}"
+        )
+        job["frames"] = None  # let the images go before the next job
+    return 0
+
+
+def _write_masks(result, job: dict, folder: Path) -> None:
+    import imageio.v3 as iio
+
+    masks = result.segmentation_mask
+    if masks is None:
+        return
+    names = [p.stem for p in job["inputs"]] if job["images"] else None
+    for index in range(result.n_frames):
+        mask = np.nan_to_num(np.asarray(masks[index], np.float64), nan=0.0)
+        pixels = np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8)
+        stem = names[index] if names else f"{job['inputs'][0].stem}_{index:06d}"
+        iio.imwrite(folder / f"{stem}.png", pixels)
+
+
+def _annotate(result, job: dict, progress: bool) -> None:
+    import imageio.v3 as iio
+
+    from posejax.draw import annotate_video, render_skeleton
+
+    if not job["images"]:
+        annotate_video(job["inputs"][0], result, job["annotate"][0], progress=progress)
+        return
+    for index, (image, path) in enumerate(zip(job["frames"], job["annotate"], strict=True)):
+        iio.imwrite(path, render_skeleton(image, result.landmarks[index]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
