@@ -344,3 +344,19 @@ def test_accessor_registration_is_idempotent():
     df = random_track().to_dataframe()
     assert type(df.pose).__name__ == "PoseAccessor" and df.pose.layout == "long"
     assert df.pose.time.iloc[1] == pytest.approx(0.5 + 1 / 30)
+
+
+def test_normalize_agrees_with_the_classify_embedder():
+    embed = pytest.importorskip("classify.embed", reason="classify is a sibling package")
+    track = pose_track(np.stack([standing_pose_px(b) for b in (0.0, 45.0, 90.0)]))
+    landmarks = track.landmarks.copy()
+    landmarks[..., 2] = np.linspace(-0.2, 0.2, 33)  # some depth, on x's scale
+    track = PoseTrack(
+        landmarks=landmarks, world_landmarks=track.world_landmarks,
+        pose_present=track.pose_present, rois=track.rois, timestamps=track.timestamps,
+        image_sizes=track.image_sizes, fps=track.fps,
+    )  # fmt: skip
+    wide = track.to_dataframe("wide").pose.normalize()
+    ours = np.stack([wide.xs(c, level="coord", axis=1).to_numpy() for c in "xyz"], axis=-1)
+    theirs = embed.normalize_pose(embed.pose_landmarks(track)) / 100
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9)
