@@ -736,18 +736,19 @@ def normalize_points(points: np.ndarray, torso_multiplier: float = TORSO_SIZE_MU
 
 def _fill_short_gaps(values: np.ndarray, times: np.ndarray, max_gap: int) -> np.ndarray:
     """Linear interpolation (in time) over runs of at most ``max_gap`` NaN rows of ``(n, k)``."""
-    out = values.copy()
-    for j in range(values.shape[1]):
-        column = values[:, j]
-        valid = np.flatnonzero(np.isfinite(column))
-        if len(valid) < 2:
-            continue
-        gaps = np.diff(valid) - 1
-        for k in np.flatnonzero((gaps > 0) & (gaps <= max_gap)):
-            start, stop = valid[k], valid[k + 1]
-            inside = np.arange(start + 1, stop)
-            out[inside, j] = np.interp(times[inside], times[[start, stop]], column[[start, stop]])
-    return out
+    n = len(values)
+    valid = np.isfinite(values)
+    rows = np.broadcast_to(np.arange(n)[:, None], values.shape)
+    before = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
+    after = np.minimum.accumulate(np.where(valid, rows, n)[::-1], axis=0)[::-1]
+    fill = ~valid & (before >= 0) & (after < n) & (after - before - 1 <= max_gap)
+    before, after = np.clip(before, 0, n - 1), np.clip(after, 0, n - 1)
+    start, stop = times[before], times[after]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = (times[:, None] - start) / (stop - start)
+    first = np.take_along_axis(values, before, axis=0)
+    last = np.take_along_axis(values, after, axis=0)
+    return np.where(fill, first + weight * (last - first), values)
 
 
 # -- the df.pose accessor -------------------------------------------------------------------------
