@@ -1,7 +1,10 @@
-"""Reading and writing videos and images (imageio with the PyAV plugin), streamed in chunks.
+"""Files in and out: videos and images (imageio with the PyAV plugin), landmark tables.
 
 Frames are ``uint8`` RGB arrays ``(H, W, 3)``; videos come as chunks ``(n, H, W, 3)`` so that
-memory does not grow with the length of the video.
+memory does not grow with the length of the video (:func:`read_video`, :class:`VideoWriter`).
+Landmarks go to CSV, Parquet or DeepLabCut-compatible HDF5 and come back exactly
+(:func:`write_landmarks`, :func:`read_landmarks`, :func:`read_track`), or to the ``movement``
+package's xarray layout (:func:`to_xarray`).
 """
 
 from __future__ import annotations
