@@ -170,7 +170,7 @@ def resize_bilinear_half_pixel(x, out_h: int, out_w: int):
 
 
 class SpaceToDepthConv(nn.Module):
-    """A stride-2 convolution (kernel up to 4x4) on few input channels, zero-padded symmetrically.
+    """A stride-2 3x3 or 4x4 convolution on few input channels, zero-padded symmetrically.
 
     Same parameters and result as ``Conv(features, kernel_size, 2, ((p, p), (p, p)))``, computed
     differently: the padded image is cut into 2x2 pixel cells (space-to-depth), after which the
@@ -182,10 +182,18 @@ class SpaceToDepthConv(nn.Module):
     ----------
     features : int
     kernel_size : int
-        At most 4.
+        3 or 4.
     padding : int
         Zeros added on every side; the padded size must be even.
     dtype : compute dtype.
+
+    Example
+    -------
+    >>> import jax
+    >>> layer = SpaceToDepthConv(24, kernel_size=3, padding=1)
+    >>> x = jnp.zeros((1, 224, 224, 3))
+    >>> layer.apply(layer.init(jax.random.key(0), x), x).shape
+    (1, 112, 112, 24)
     """
 
     features: int
@@ -198,8 +206,8 @@ class SpaceToDepthConv(nn.Module):
     @nn.compact
     def __call__(self, x):
         k, c = self.kernel_size, x.shape[-1]
-        if k > 4:
-            raise ValueError(f"SpaceToDepthConv supports kernels up to 4x4, got {k}")
+        if k not in (3, 4):
+            raise ValueError(f"SpaceToDepthConv supports 3x3 and 4x4 kernels, got {k}x{k}")
         kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, k, c, self.features),
                             jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
@@ -386,11 +394,10 @@ class PoseDetector(nn.Module):
     Example
     -------
     >>> import jax
-    >>> from posejax.nets.detector import PoseDetector
-    >>> model = PoseDetector()
-    >>> image = jnp.zeros((1, 224, 224, 3))
-    >>> params = model.init(jax.random.key(0), image)  # or the converted weights
-    >>> out = model.apply(params, image)
+    >>> import jax.numpy as jnp
+    >>> from posejax.nets import load
+    >>> detector, params = load("detector")  # PoseDetector() and the converted weights
+    >>> out = jax.jit(detector.apply)(params, jnp.zeros((1, 224, 224, 3)))
     >>> out["boxes"].shape, out["scores"].shape
     ((1, 2254, 12), (1, 2254, 1))
     """

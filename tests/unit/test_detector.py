@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 
 from posejax.nets import load
+from posejax.nets.blocks import Conv
 from posejax.nets.detector import (
     INPUT_SIZE,
     NUM_ANCHORS,
     NUM_COORDS,
     PoseDetector,
+    SpaceToDepthConv,
     depth_to_space,
     resize_bilinear_half_pixel,
 )
@@ -88,6 +90,22 @@ def test_resize_bilinear_upsampling_agrees_with_jax_image_resize():
     got = resize_bilinear_half_pixel(jnp.asarray(x), 14, 14)
     want = jax.image.resize(jnp.asarray(x), (1, 14, 14, 4), "bilinear")
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, padding, size", [(3, 1, 16), (4, 1, 10), (3, 2, 12)])
+def test_space_to_depth_conv_equals_strided_conv(kernel, padding, size):
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(2, size, size, 3)), jnp.float32)
+    fast = SpaceToDepthConv(5, kernel, padding)
+    plain = Conv(5, kernel, 2, ((padding, padding), (padding, padding)))
+    variables = fast.init(jax.random.key(0), x)
+    variables = jax.tree.map(lambda v: v + 0.1, variables)  # a nonzero bias too
+    np.testing.assert_allclose(np.asarray(fast.apply(variables, x)),
+                               np.asarray(plain.apply(variables, x)), rtol=1e-5, atol=1e-5)
+
+
+def test_space_to_depth_conv_rejects_unsupported_kernels():
+    with pytest.raises(ValueError, match="3x3 and 4x4"):
+        SpaceToDepthConv(4, 5, 2).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)))
 
 
 # -- structure and input checks -------------------------------------------------------------------
