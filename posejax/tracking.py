@@ -65,11 +65,11 @@ class TrackerState(NamedTuple):
 
     roi: jax.Array            # (B, 5) next frame's ROI from the filtered aux landmarks
     has_roi: jax.Array        # (B,) bool
-    pose_filter: filters.OneEuroState      # (B, 33, 3) pixels
+    pose_filter: filters.OneEuroState      # values (B, 33, 3), pixels
     pose_visibility: filters.LowPassState  # (B, 33)
-    world_filter: filters.OneEuroState     # (B, 33, 3) metres
+    world_filter: filters.OneEuroState     # values (B, 33, 3), metres
     world_visibility: filters.LowPassState  # (B, 33)
-    aux_filter: filters.OneEuroState       # (B, 2, 3) pixels
+    aux_filter: filters.OneEuroState       # values (B, 2, 3), pixels
     aux_visibility: filters.LowPassState   # (B, 2)
     mask: jax.Array           # (B, H, W) last filtered mask, or (B, 0, 0) when not needed
     has_mask: jax.Array       # (B,) bool
@@ -98,18 +98,19 @@ class Pipeline:
         if previous is not None:
             return previous._replace(mask=jnp.zeros(mask_shape, jnp.float32),
                                      has_mask=jnp.zeros((batch,), bool))
-        return TrackerState(
-            roi=jnp.zeros((batch, 5), jnp.float32),
-            has_roi=jnp.zeros((batch,), bool),
-            pose_filter=filters.one_euro_init((batch, 33, 3)),
-            pose_visibility=filters.low_pass_init((batch, 33)),
-            world_filter=filters.one_euro_init((batch, 33, 3)),
-            world_visibility=filters.low_pass_init((batch, 33)),
-            aux_filter=filters.one_euro_init((batch, 2, 3)),
-            aux_visibility=filters.low_pass_init((batch, 2)),
-            mask=jnp.zeros(mask_shape, jnp.float32),
-            has_mask=jnp.zeros((batch,), bool),
+        one = TrackerState(
+            roi=jnp.zeros((5,), jnp.float32),
+            has_roi=jnp.zeros((), bool),
+            pose_filter=filters.one_euro_init((33, 3), filters.POSE_LANDMARK_FILTER),
+            pose_visibility=filters.low_pass_init((33,)),
+            world_filter=filters.one_euro_init((33, 3), filters.WORLD_LANDMARK_FILTER),
+            world_visibility=filters.low_pass_init((33,)),
+            aux_filter=filters.one_euro_init((2, 3), filters.AUX_LANDMARK_FILTER),
+            aux_visibility=filters.low_pass_init((2,)),
+            mask=jnp.zeros(mask_shape[1:], jnp.float32),
+            has_mask=jnp.zeros((), bool),
         )
+        return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (batch,) + x.shape), one)
 
     @property
     def _keeps_mask(self) -> bool:
@@ -297,54 +298,45 @@ class Pipeline:
         return self._outputs(present, pose, world, pose[..., 3], rois, masks)
 
     def _filter(self, state, pose, aux, world, present, t_us, height, width):
-        """MediaPipe's PoseLandmarkFiltering: returns (state, pose, world xyz, world vis, rois)."""
-        cfg = self.config
-        size = jnp.array([width, height, width], jnp.float32)
-        scale = jax.vmap(lambda a: roi.object_scale(a, height, width))(aux)   # unfiltered aux
-        raw_visibility = pose[..., 3]
+        """MediaPipe's PoseLandmarkFiltering, per video of the batch.
 
-        def keep_where(mask, new, old):
-            return jax.tree_util.tree_map(
-                lambda n, o: jnp.where(mask.reshape(mask.shape + (1,) * (n.ndim - 1)), n, o),
-                new, old)
+        Returns (state, pose (B,33,5), world xyz (B,33,3), world visibility (B,33), next ROIs).
+        """
+        smoothing = self.config.smoothing
 
-        # Coordinate filters are invoked (and so reset) on every frame; the visibility and
-        # world filters are only invoked when there is a pose and keep their state otherwise.
-        if cfg.smoothing:
-            vis_state, visibility = filters.low_pass(state.pose_visibility, raw_visibility,
-                                                     filters.VISIBILITY_ALPHA)
-            pose_px = pose[..., :3] * size
-            pose_state, pose_px = filters.one_euro(state.pose_filter, pose_px, t_us,
-                                                   1.0 / scale, filters.POSE_LANDMARKS)
-            pose = jnp.concatenate([pose_px / size, visibility[..., None], pose[..., 4:]], -1)
+        def where(mask, new, old):
+            return jax.tree_util.tree_map(lambda n, o: jnp.where(mask, n, o), new, old)
 
-            wvis_state, world_visibility = filters.low_pass(state.world_visibility,
-                                                            raw_visibility,
-                                                            filters.VISIBILITY_ALPHA)
-            world_state, world = filters.one_euro(state.world_filter, world, t_us,
-                                                  jnp.ones_like(scale), filters.WORLD_LANDMARKS)
-            state = state._replace(
-                pose_visibility=keep_where(present, vis_state, state.pose_visibility),
-                pose_filter=keep_where(present, pose_state,
-                                       filters.one_euro_init(pose_state.value.shape)),
-                world_visibility=keep_where(present, wvis_state, state.world_visibility),
-                world_filter=keep_where(present, world_state, state.world_filter),
-            )
-        else:
-            world_visibility = raw_visibility
+        def one_video(st, pose, aux, world, present, t):
+            scale = roi.object_scale(aux, height, width)   # of the unfiltered aux landmarks
+            world = jnp.concatenate([world, pose[:, 3:4]], axis=1)   # visibility copied
+            fresh_pose = filters.one_euro_init(st.pose_filter.filtered.shape,
+                                               filters.POSE_LANDMARK_FILTER)
+            fresh_aux = filters.one_euro_init(st.aux_filter.filtered.shape,
+                                              filters.AUX_LANDMARK_FILTER)
+            # Coordinate filters are invoked on every frame and so reset when there is no pose;
+            # the visibility and world filters are only invoked with a pose and otherwise keep
+            # their state (spec 12 c).
+            if smoothing:
+                pose_vis, pose = filters.smooth_visibility(st.pose_visibility, pose)
+                pose_filter, pose = filters.smooth_landmarks(
+                    st.pose_filter, pose, t, scale, height, width, filters.POSE_LANDMARK_FILTER)
+                world_vis, world = filters.smooth_visibility(st.world_visibility, world)
+                world_filter, world = filters.smooth_world_landmarks(st.world_filter, world, t)
+                st = st._replace(
+                    pose_visibility=where(present, pose_vis, st.pose_visibility),
+                    pose_filter=where(present, pose_filter, fresh_pose),
+                    world_visibility=where(present, world_vis, st.world_visibility),
+                    world_filter=where(present, world_filter, st.world_filter))
+            aux_vis, aux = filters.smooth_visibility(st.aux_visibility, aux)
+            aux_filter, aux = filters.smooth_landmarks(
+                st.aux_filter, aux, t, scale, height, width, filters.AUX_LANDMARK_FILTER)
+            st = st._replace(aux_visibility=where(present, aux_vis, st.aux_visibility),
+                             aux_filter=where(present, aux_filter, fresh_aux))
+            next_roi = roi.landmarks_to_roi(aux, height, width)
+            return st, pose, world[:, :3], world[:, 3], next_roi
 
-        aux_vis_state, _ = filters.low_pass(state.aux_visibility, aux[..., 3],
-                                            filters.VISIBILITY_ALPHA)
-        aux_px = aux[..., :3] * size
-        aux_state, aux_px = filters.one_euro(state.aux_filter, aux_px, t_us, 1.0 / scale,
-                                             filters.AUX_LANDMARKS)
-        state = state._replace(
-            aux_visibility=keep_where(present, aux_vis_state, state.aux_visibility),
-            aux_filter=keep_where(present, aux_state, filters.one_euro_init(aux_state.value.shape)),
-        )
-        aux_filtered = aux_px / size
-        next_rois = jax.vmap(lambda a: roi.landmarks_to_roi(a, height, width))(aux_filtered)
-        return state, pose, world, world_visibility, next_rois
+        return jax.vmap(one_video)(state, pose, aux, world, present, t_us)
 
 
 @functools.lru_cache(maxsize=8)
