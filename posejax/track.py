@@ -306,13 +306,12 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         min_tracking_confidence=float(min_tracking_confidence),
         mediapipe_graph_values=bool(mediapipe_graph_values),
     )
+    n = source.n_frames
+    clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
     pipeline = tracking.get_pipeline(config)
-
     if source.mixed_sizes is not None:
         return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
 
-    n = source.n_frames
-    clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
     chunk = _chunk_length(source.batch, source.height, source.width)
     if n is not None:
         chunk = max(1, min(chunk, n))

@@ -1,0 +1,93 @@
+"""Bad input to track() and Pose is rejected with an error that names the problem.
+
+All of these fail before any network is loaded or compiled, so they are fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import posejax
+
+VIDEO = np.zeros((2, 16, 16, 3), np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("frames", "error", "match"),
+    [
+        (np.zeros((16, 16, 3), np.uint8), ValueError, r"image\[None\]"),
+        (np.zeros((2, 16, 16), np.uint8), ValueError, "3 colour channels"),
+        (np.zeros((2, 16, 16, 4), np.uint8), ValueError, "4 channels"),
+        (np.zeros((2, 16, 16, 3), np.float32), TypeError, "uint8"),
+        (np.zeros((0, 16, 16, 3), np.uint8), ValueError, "empty"),
+        (np.zeros((1, 2, 3, 16, 16, 3), np.uint8), ValueError, r"\(T, H, W, 3\)"),
+        ([], ValueError, "empty list"),
+        ([np.zeros((16, 16, 3), np.uint8), np.zeros((8, 16, 3), np.uint8)], ValueError,
+         "share one size"),
+        ([np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16), np.uint8)], ValueError,
+         "frame 1"),
+    ],
+)
+def test_bad_frames(frames, error, match):
+    with pytest.raises(error, match=match):
+        posejax.track(frames)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"model_complexity": 3}, "model_complexity"),
+        ({"model_complexity": -1}, "model_complexity"),
+        ({"model_complexity": True}, "model_complexity"),
+        ({"min_detection_confidence": 1.5}, "min_detection_confidence"),
+        ({"min_detection_confidence": float("nan")}, "min_detection_confidence"),
+        ({"min_tracking_confidence": -0.1}, "min_tracking_confidence"),
+        ({"fps": 0}, "fps"),
+        ({"fps": -30.0}, "fps"),
+        ({"fps": float("nan")}, "fps"),
+        ({"timestamps": [0.0, 0.0]}, "increasing"),
+        ({"timestamps": [0.0]}, "1 entries for 2 frames"),
+        ({"timestamps": [0.0, 0.1], "fps": 30.0}, "either fps or timestamps"),
+    ],
+)
+def test_bad_options(options, match):
+    with pytest.raises(ValueError, match=match):
+        posejax.track(VIDEO, **options)
+
+
+def test_unreadable_video_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.mp4"):
+        posejax.track(tmp_path / "missing.mp4")
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(ValueError, match="corrupt.mp4"):
+        posejax.track(corrupt)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"model_complexity": 5}, "model_complexity"),
+        ({"min_detection_confidence": 2}, "min_detection_confidence"),
+        ({"min_tracking_confidence": "high"}, "min_tracking_confidence"),
+    ],
+)
+def test_pose_rejects_bad_options(options, match):
+    with pytest.raises(ValueError, match=match):
+        posejax.Pose(**options)
+
+
+def test_pose_process_rejects_bad_images():
+    pose = posejax.Pose.__new__(posejax.Pose)  # validation happens before any network is used
+    pose._closed = False
+    with pytest.raises(ValueError, match="three channel"):
+        pose.process(np.zeros((8, 8), np.uint8))
+    with pytest.raises(ValueError, match="three channel"):
+        pose.process(np.zeros((8, 8, 4), np.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        pose.process(np.zeros((8, 8, 3), np.float64))
+    with pytest.raises(TypeError, match="numpy array"):
+        pose.process([[0, 0, 0]])
+    with pytest.raises(ValueError, match="empty"):
+        pose.process(np.zeros((0, 8, 3), np.uint8))
