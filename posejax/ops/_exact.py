@@ -16,6 +16,11 @@ rounding explicit instead:
   ("double-float", about 48 significant bits), which is enough to round them to float32, or to an
   integer, exactly as double arithmetic does except within about 2**-44 of a tie.
 
+A third habit: XLA's algebraic simplifier rewrites ``(C + x) - C`` to ``x`` for a constant ``C``,
+which erases the error term of :func:`two_sum` when its *first* operand is a constant. Constants
+therefore always go second (``two_sum(x, C)``, ``ff_add(x, C)``); the tests check the results
+bit for bit, so a new XLA habit would show.
+
 Everything is elementwise, jittable and vmappable; pairs are ``(hi, lo)`` tuples of arrays.
 """
 
@@ -73,6 +78,12 @@ def mul_rn(a, b):
     return two_prod(a, b)[0]
 
 
+def fma_rn(a, b, c):
+    """``fma(a, b, c)``: ``a * b + c`` rounded once (exact for products of <= 48 bits)."""
+    return ff_add(two_prod(a, b), ff_from(jnp.broadcast_to(jnp.asarray(c, F32),
+                                                         jnp.shape(a))))[0]
+
+
 def div_rn(a, b):
     """``fl(a / b)`` even when XLA would multiply by the reciprocal of a constant ``b``."""
     a = jnp.asarray(a, F32)
@@ -123,7 +134,8 @@ def ff_mul(x, y):
 def ff_div(x, y):
     """Quotient of two pairs."""
     q1 = x[0] / y[0]
-    r = ff_sub(x, ff_mul(ff_from(q1), y))
+    # x goes second: it is often a constant (see the module notes on operand order).
+    r = ff_add(ff_neg(ff_mul(ff_from(q1), y)), x)
     q2 = r[0] / y[0]
     r = ff_sub(r, ff_mul(ff_from(q2), y))
     return ff_add(fast_two_sum(q1, q2), ff_from(r[0] / y[0]))
@@ -217,3 +229,91 @@ def sincos_f32(angle):
     """Correctly rounded float32 ``(std::sin(angle), std::cos(angle))`` of float32 angles."""
     sin, cos = ff_sincos(ff_from(angle))
     return ff_to_f32(sin), ff_to_f32(cos)
+
+
+# -- glibc's float atan2 ---------------------------------------------------------------------------
+# MediaPipe calls std::atan2(float, float), i.e. the C library's atan2f. glibc up to 2.40 (all
+# current LTS distributions, and the reference machine) implements it with the float code of
+# Sun's fdlibm (e_atan2f.c, s_atanf.c), which is not correctly rounded; the ROI rotations of
+# MediaPipe are those floats, so that code is reproduced operation for operation.
+def _bits(x):
+    return lax.bitcast_convert_type(jnp.asarray(x, F32), jnp.int32)
+
+
+_ATAN_HI = (4.6364760399e-01, 7.8539812565e-01, 9.8279368877e-01, 1.5707962513e+00)
+_ATAN_LO = (5.0121582440e-09, 3.7748947079e-08, 3.4473217170e-08, 7.5497894159e-08)
+_ATAN_T = (3.3333334327e-01, -2.0000000298e-01, 1.4285714924e-01, -1.1111110449e-01,
+           9.0908870101e-02, -7.6918758452e-02, 6.6610731184e-02, -5.8335702866e-02,
+           4.9768779427e-02, -3.6531571299e-02, 1.6285819933e-02)
+_PI_F = np.float32(3.1415927410e+00)
+_PI_LO_F = np.float32(-8.7422776573e-08)
+_PI_O_2_F = np.float32(1.5707963705e+00)
+
+
+def _horner_rn(w, coefs):
+    """``c0 + w*(c1 + w*(c2 + ...))`` with each product rounded before its addition."""
+    acc = jnp.full_like(w, np.float32(coefs[-1]))
+    for c in coefs[-2::-1]:
+        acc = mul_rn(w, acc) + np.float32(c)
+    return acc
+
+
+def atanf_glibc(x):
+    """glibc (fdlibm) ``atanf``, bit for bit."""
+    x = jnp.asarray(x, F32)
+    ix = _bits(x) & 0x7FFFFFFF
+    ax = jnp.abs(x)
+    one = F32(1)
+    ident = ix < 0x3EE00000  # |x| < 0.4375: no argument reduction
+    index = jnp.select([ix < 0x3F300000, ix < 0x3F980000, ix < 0x401C0000], [0, 1, 2], 3)
+    reduced = jnp.select(
+        [index == 0, index == 1, index == 2],
+        [div_rn(F32(2) * ax - one, F32(2) + ax), div_rn(ax - one, ax + one),
+         div_rn(ax - np.float32(1.5), one + mul_rn(np.float32(1.5), ax))],
+        div_rn(F32(-1), jnp.where(ax == 0, one, ax)))
+    t = jnp.where(ident, x, reduced)
+    z = t * t
+    w = z * z
+    s1 = mul_rn(z, _horner_rn(w, _ATAN_T[0::2]))
+    s2 = mul_rn(w, _horner_rn(w, _ATAN_T[1::2]))
+    series = mul_rn(t, s1 + s2)
+    hi = jnp.asarray(np.float32(_ATAN_HI), F32)[index]
+    lo = jnp.asarray(np.float32(_ATAN_LO), F32)[index]
+    reduced_result = hi - ((series - lo) - t)
+    reduced_result = jnp.where(x < 0, -reduced_result, reduced_result)
+    huge = jnp.where(x < 0, F32(-1), one) * (np.float32(_ATAN_HI[3]) + np.float32(_ATAN_LO[3]))
+    out = jnp.where(ident, t - series, reduced_result)
+    out = jnp.where(ix >= 0x4C000000, huge, out)
+    return jnp.where(ix > 0x7F800000, x, out)
+
+
+def atan2f_glibc(y, x):
+    """glibc (fdlibm) ``atan2f(y, x)``, bit for bit (NaN, zero and infinity cases included)."""
+    y = jnp.asarray(y, F32)
+    x = jnp.asarray(x, F32)
+    hx, hy = _bits(x), _bits(y)
+    ix, iy = hx & 0x7FFFFFFF, hy & 0x7FFFFFFF
+    quadrant = ((hy >> 31) & 1) | ((hx >> 30) & 2)
+    safe_x = jnp.where(ix == 0, F32(1), x)
+    ratio_bits = (iy - ix) >> 23
+    z = atanf_glibc(jnp.abs(div_rn(y, safe_x)))
+    z = jnp.where(ratio_bits > 60, _PI_O_2_F + np.float32(0.5) * _PI_LO_F, z)
+    z = jnp.where((hx < 0) & (ratio_bits < -60), F32(0), z)
+    # (z - pi_lo) - pi is written -(pi - (z - pi_lo)), the same float: XLA would fold the two
+    # constants of the first form into one.
+    left = _PI_F - (z - _PI_LO_F)
+    general = jnp.select([quadrant == 0, quadrant == 1, quadrant == 2], [z, -z, left], -left)
+    pi_signed = jnp.where(quadrant == 2, _PI_F, -_PI_F)
+    half_pi_signed = jnp.where(hy < 0, -_PI_O_2_F, _PI_O_2_F)
+    quarter = np.float32(7.8539818525e-01)
+    both_inf = jnp.select([quadrant == 0, quadrant == 1, quadrant == 2],
+                          [quarter, -quarter, np.float32(3.0) * quarter],
+                          np.float32(-3.0) * quarter)
+    x_inf = jnp.select([quadrant == 0, quadrant == 1], [F32(0), F32(-0.0)], pi_signed)
+    out = general
+    out = jnp.where(iy == 0x7F800000, half_pi_signed, out)
+    out = jnp.where(ix == 0x7F800000, jnp.where(iy == 0x7F800000, both_inf, x_inf), out)
+    out = jnp.where(ix == 0, half_pi_signed, out)
+    out = jnp.where(iy == 0, jnp.where(quadrant < 2, y, pi_signed), out)
+    out = jnp.where(hx == 0x3F800000, atanf_glibc(y), out)
+    return jnp.where((ix > 0x7F800000) | (iy > 0x7F800000), x + y, out)

@@ -290,7 +290,8 @@ def detector_input(image_u8):
     whole = jnp.array([0.5, 0.5, 1.0, 1.0, 0.0], F32)
     warped = roi_to_tensor(image_u8, whole, DETECTOR_SIZE, border="zero")
     scale = np.float32(np.float32(2.0) / np.float32(255.0))
-    tensor = warped * scale + F32(-1.0)
+    # OpenCV's convertTo (AVX2 path) uses a fused multiply-add: one rounding, as MediaPipe shows.
+    tensor = ex.fma_rn(warped, scale, F32(-1.0))
     return tensor, roi_padding(whole, *image_u8.shape[:2])
 
 
