@@ -12,7 +12,15 @@ Importing posejax registers the ``df.pose`` pandas accessor (:mod:`posejax.frame
 
 from posejax import frames as _frames  # noqa: F401  (registers the df.pose accessor)
 from posejax import solutions
-from posejax.io import read_image, read_video
+from posejax.io import (
+    read_image,
+    read_landmarks,
+    read_track,
+    read_video,
+    to_xarray,
+    write_landmarks,
+    write_video,
+)
 from posejax.landmarks import LANDMARK_NAMES, POSE_CONNECTIONS, PoseLandmark
 from posejax.solution import Pose, PoseResult
 from posejax.track import PoseTrack, track
@@ -27,9 +35,14 @@ __all__ = [
     "PoseResult",
     "PoseTrack",
     "read_image",
+    "read_landmarks",
+    "read_track",
     "read_video",
     "solutions",
+    "to_xarray",
     "track",
+    "write_landmarks",
+    "write_video",
 ]
 
 
