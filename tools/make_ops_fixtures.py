@@ -71,7 +71,7 @@ def _mediapipe_padded_rect(roi, height, width):
         h = w
     else:
         w = h
-    degrees = float(f(f(roi[4] * f(180)) / math.pi))
+    degrees = float(f(float(f(roi[4] * f(180))) / math.pi))  # the division is in double
     return (float(cx), float(cy)), (float(w), float(h)), degrees
 
 

@@ -337,29 +337,32 @@ def mask_affine_matrix(roi, height: int, width: int):
     sin, cos = ex.sincos_f32(rotation)
     inv_w = ex.div_rn(F32(1), F32(width))
     inv_h = ex.div_rn(F32(1), F32(height))
+    # Every product is rounded explicitly: XLA would otherwise gather the constant factors of a
+    # product chain (1/W, 1/H) into one and round differently.
+    mul = ex.mul_rn
     # GetRotatedSubRectToRectTransformMatrix (flip = 1).
-    m0 = (a * cos) * inv_w
-    m1 = (-b * sin) * inv_w
-    m3 = ((ex.mul_rn(F32(-0.5) * a, cos) + ex.mul_rn(F32(0.5) * b, sin)) + cx) * inv_w
-    m4 = (a * sin) * inv_h
-    m5 = (b * cos) * inv_h
-    m7 = ((ex.mul_rn(F32(-0.5) * b, cos) - ex.mul_rn(F32(0.5) * a, sin)) + cy) * inv_h
-    m10 = a * inv_w
+    m0 = mul(mul(a, cos), inv_w)
+    m1 = mul(mul(-b, sin), inv_w)
+    m3 = mul((mul(F32(-0.5) * a, cos) + mul(F32(0.5) * b, sin)) + cx, inv_w)
+    m4 = mul(mul(a, sin), inv_h)
+    m5 = mul(mul(b, cos), inv_h)
+    m7 = mul((mul(F32(-0.5) * b, cos) - mul(F32(0.5) * a, sin)) + cy, inv_h)
+    m10 = mul(a, inv_w)
     # Eigen's compute_inverse_size4 on [[m0 m1 0 m3] [m4 m5 0 m7] [0 0 m10 0] [0 0 0 1]].
-    det_a = ex.mul_rn(m5, m0) - ex.mul_rn(m1, m4)
-    ab1 = ex.mul_rn(m5, m3) - ex.mul_rn(m1, m7)
-    ab3 = ex.mul_rn(m0, m7) - ex.mul_rn(m4, m3)
-    rd = ex.div_rn(F32(1), det_a * m10)
-    inv00 = (m5 * m10) * rd
-    inv01 = -((m1 * m10) * rd)
-    inv03 = -((m10 * ab1) * rd)
-    inv10 = -((m4 * m10) * rd)
-    inv11 = (m0 * m10) * rd
-    inv13 = -((m10 * ab3) * rd)
+    det_a = mul(m5, m0) - mul(m1, m4)
+    ab1 = mul(m5, m3) - mul(m1, m7)
+    ab3 = mul(m0, m7) - mul(m4, m3)
+    rd = ex.div_rn(F32(1), mul(det_a, m10))
+    inv00 = mul(mul(m5, m10), rd)
+    inv01 = -mul(mul(m1, m10), rd)
+    inv03 = -mul(mul(m10, ab1), rd)
+    inv10 = -mul(mul(m4, m10), rd)
+    inv11 = mul(mul(m0, m10), rd)
+    inv13 = -mul(mul(m10, ab3), rd)
     mask = F32(MASK_SIZE)
     return jnp.stack([
-        jnp.stack([(mask * inv00) * inv_w, (mask * inv01) * inv_h, mask * inv03]),
-        jnp.stack([(mask * inv10) * inv_w, (mask * inv11) * inv_h, mask * inv13]),
+        jnp.stack([mul(mask * inv00, inv_w), mul(mask * inv01, inv_h), mask * inv03]),
+        jnp.stack([mul(mask * inv10, inv_w), mul(mask * inv11, inv_h), mask * inv13]),
     ])
 
 
