@@ -189,10 +189,11 @@ def overlap_iou(boxes, reference):
     rx0, ry0, rx1, ry1 = _rect_bounds(jnp.asarray(reference, F32))
     empty = (x0 > x1) | (y0 > y1) | (rx0 > rx1) | (ry0 > ry1)
     apart = (rx1 < x0) | (x1 < rx0) | (ry1 < y0) | (y1 < ry0)
-    intersection = ((jnp.minimum(x1, rx1) - jnp.maximum(x0, rx0))
-                    * (jnp.minimum(y1, ry1) - jnp.maximum(y0, ry0)))
-    area = (x1 - x0) * (y1 - y0)
-    reference_area = (rx1 - rx0) * (ry1 - ry0)
+    # Products rounded before the sums, as in C++, so the 0.3 threshold falls where it does there.
+    intersection = ex.mul_rn(jnp.minimum(x1, rx1) - jnp.maximum(x0, rx0),
+                             jnp.minimum(y1, ry1) - jnp.maximum(y0, ry0))
+    area = ex.mul_rn(x1 - x0, y1 - y0)
+    reference_area = ex.mul_rn(rx1 - rx0, ry1 - ry0)
     union = (area + reference_area) - intersection
     iou = jnp.where(union > 0, intersection / jnp.where(union > 0, union, F32(1)), F32(0))
     return jnp.where(empty | apart, F32(0), iou)

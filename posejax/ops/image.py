@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from posejax.ops import _exact as ex
 
@@ -261,7 +262,9 @@ def roi_to_tensor(image_u8, roi, size: int, border: str = "replicate"):
     cx, cy, w, h, rotation = roi_in_pixels(roi, height, width)
     w, h, _ = pad_roi(w, h)
     corners = box_points(cx, cy, w, h, rotation)
-    fixed_x, fixed_y = _homography_samples(corners, int(size))
+    # The barrier keeps XLA from fusing (and so repeating) the per-sample geometry into each of
+    # the neighbour gathers: same result, a fraction of the compile and run time.
+    fixed_x, fixed_y = lax.optimization_barrier(_homography_samples(corners, int(size)))
     return _bilinear_u8(image_u8, fixed_x, fixed_y, border).astype(F32)
 
 
@@ -417,7 +420,8 @@ def warp_affine_inverse(source, matrix, height: int, width: int):
     if source.ndim != 2:
         raise ValueError(f"source must be 2-D (h, w), got shape {source.shape}")
     src_h, src_w = source.shape
-    fixed_x, fixed_y = _affine_samples(jnp.asarray(matrix, F32), int(height), int(width))
+    fixed_x, fixed_y = lax.optimization_barrier(
+        _affine_samples(jnp.asarray(matrix, F32), int(height), int(width)))
     flat = source.reshape(-1)
     indices, valid, fx, fy = _neighbours(fixed_x, fixed_y, src_h, src_w, "zero")
     wx1 = fx.astype(F32) * F32(1.0 / _INTER_TAB_SIZE)

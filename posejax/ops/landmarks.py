@@ -125,24 +125,19 @@ def refine_with_heatmap(landmarks, heatmap_logits, kernel_size: int = RELEASED_K
     end_row = jnp.minimum(map_h, row + offset + 1)
     begin_col = jnp.maximum(0, col - offset)
     end_col = jnp.minimum(map_w, col + offset + 1)
-    channels = jnp.arange(count)
-
-    total = jnp.zeros(count, F32)
-    weighted_col = jnp.zeros(count, F32)
-    weighted_row = jnp.zeros(count, F32)
-    best = jnp.zeros(count, F32)
-    # Row-major accumulation in the C++ loop order, so the float sums round the same way.
-    for dr in range(kernel_size):
-        r = row - offset + dr
-        for dc in range(kernel_size):
-            c = col - offset + dc
-            inside = (r >= begin_row) & (r < end_row) & (c >= begin_col) & (c < end_col)
-            logit = heatmap_logits[jnp.clip(r, 0, map_h - 1), jnp.clip(c, 0, map_w - 1), channels]
-            confidence = jnp.where(inside, _sigmoid(logit), F32(0))
-            total = total + confidence
-            best = jnp.maximum(best, confidence)
-            weighted_col = weighted_col + c.astype(F32) * confidence
-            weighted_row = weighted_row + r.astype(F32) * confidence
+    # The window as a (kernel, kernel, N) gather; cells outside [begin, end) weigh 0.
+    steps = jnp.arange(kernel_size) - offset
+    rows = row[None, :] + steps[:, None]
+    cols = col[None, :] + steps[:, None]
+    row_in = (rows >= begin_row) & (rows < end_row)
+    col_in = (cols >= begin_col) & (cols < end_col)
+    logits = heatmap_logits[jnp.clip(rows, 0, map_h - 1)[:, None, :],
+                            jnp.clip(cols, 0, map_w - 1)[None, :, :], jnp.arange(count)]
+    confidence = jnp.where(row_in[:, None, :] & col_in[None, :, :], _sigmoid(logits), F32(0))
+    total = jnp.sum(confidence, axis=(0, 1))
+    best = jnp.max(confidence, axis=(0, 1))
+    weighted_col = jnp.sum(confidence * cols[None, :, :].astype(F32), axis=(0, 1))
+    weighted_row = jnp.sum(confidence * rows[:, None, :].astype(F32), axis=(0, 1))
     refine = considered & (best >= np.float32(min_confidence)) & (total > 0)
     safe_total = jnp.where(total > 0, total, F32(1))
     new_x = (weighted_col * F32(1.0 / map_w) if map_w & (map_w - 1) == 0
