@@ -1,0 +1,232 @@
+"""Build the bundled fitness pose set ``classify/data/fitness_poses.npz`` with posejax.
+
+For every source listed in ``datasets/fitness_labels.csv`` (clips and still images of the shared
+test media, read from ``../shared/data`` next to the repository), run ``posejax.track`` with the
+full model (video mode for clips, static-image mode for stills) and keep the landmarks and world
+landmarks of the labelled frames. The label file holds frame ranges chosen by looking at the
+frames, never by a classifier. No pixels are stored, only landmarks and labels.
+
+Usage::
+
+    python tools/make_fitness_dataset.py                       # writes classify/data/...
+    python tools/make_fitness_dataset.py --data /path/to/shared/data --out /tmp/poses.npz
+
+Then check the counts with ``python tools/make_fitness_dataset.py --report`` (leave-one-clip-out
+accuracy of the bundled models and repetition counts on the exercise clips).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO / ".." / "shared" / "data"
+DEFAULT_LABELS = REPO / "datasets" / "fitness_labels.csv"
+DEFAULT_OUT = REPO / "classify" / "data" / "fitness_poses.npz"
+MODEL_COMPLEXITY = 1
+
+
+def read_labels(path: Path) -> list[dict]:
+    """Rows of the label file, with ``frames`` expanded to a sorted list of frame indices."""
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    rows = []
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        frames = []
+        for part in row["frames"].split():
+            first, last = (int(v) for v in part.split("-"))
+            if last < first:
+                raise ValueError(f"{path}: empty range {part!r} in {row}")
+            frames.extend(range(first, last + 1))
+        if len(set(frames)) != len(frames):
+            raise ValueError(f"{path}: overlapping ranges in {row}")
+        rows.append({**row, "frames": frames})
+    seen: dict[tuple[str, str, int], str] = {}
+    for row in rows:
+        for frame in row["frames"]:
+            key = (row["source"], row["crop"], frame)
+            if key in seen and seen[key] != row["label"]:
+                raise ValueError(f"frame {key} labelled both {seen[key]} and {row['label']}")
+            seen[key] = row["label"]
+    return rows
+
+
+def track_source(data: Path, source: str, crop: str):
+    """``posejax.track`` of one clip, or of one still image (optionally a band of its rows)."""
+    from posejax.track import track
+
+    path = data / source
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; see ../shared/data/MANIFEST.md")
+    if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        from PIL import Image
+
+        image = np.asarray(Image.open(path).convert("RGB"))
+        if crop:
+            first, last = (int(v) for v in crop.split(":"))
+            image = image[first:last]
+        return track(image[None], model_complexity=MODEL_COMPLEXITY, static_image_mode=True)
+    if crop:
+        raise ValueError(f"crop applies to still images, not to {source}")
+    return track(str(path), model_complexity=MODEL_COMPLEXITY)
+
+
+def build(data: Path, labels: Path) -> dict[str, np.ndarray]:
+    """Track every source and collect the labelled frames into arrays."""
+    rows = read_labels(labels)
+    columns: dict[str, list] = {
+        key: [] for key in ("clip", "frame", "view", "label", "landmarks", "world", "size")
+    }
+    tracks = {}
+    for row in rows:
+        key = (row["source"], row["crop"])
+        if key not in tracks:
+            print(f"tracking {row['source']} {row['crop']}", file=sys.stderr, flush=True)
+            tracks[key] = track_source(data, *key)
+        track = tracks[key]
+        clip = row["source"] + (f"[{row['crop']}]" if row["crop"] else "")
+        missing = []
+        for frame in row["frames"]:
+            if frame >= track.n_frames:
+                raise ValueError(f"{clip} has {track.n_frames} frames, label asks for {frame}")
+            if not track.pose_present[frame]:
+                missing.append(frame)
+                continue
+            columns["clip"].append(clip)
+            columns["frame"].append(frame)
+            columns["view"].append(row["view"])
+            columns["label"].append(row["label"])
+            columns["landmarks"].append(track.landmarks[frame])
+            columns["world"].append(track.world_landmarks[frame])
+            columns["size"].append(track.image_sizes[frame])
+        if missing:
+            print(f"  {clip} {row['label']}: no pose on frames {missing}", file=sys.stderr)
+    return {
+        "clip": np.array(columns["clip"]),
+        "frame": np.array(columns["frame"], dtype=np.int32),
+        "view": np.array(columns["view"]),
+        "label": np.array(columns["label"]),
+        "landmarks": np.stack(columns["landmarks"]).astype(np.float32),
+        "world_landmarks": np.stack(columns["world"]).astype(np.float32),
+        "image_size": np.stack(columns["size"]).astype(np.int32),
+        "model_complexity": np.array(MODEL_COMPLEXITY),
+    }
+
+
+# Exercise clips with repetitions counted by eye in the shared media's MANIFEST.md.
+COUNTED_CLIPS = {
+    "videos/mp_docs_pushups_5reps_overlay.mp4": ("pushup", "5"),
+    "videos/mp_docs_squats_5reps_overlay.mp4": ("squat", "5"),
+    "videos/mp_docs_squats_world_landmarks_overlay.mp4": ("squat", "3"),
+    "videos/mp_pose_squats.mp4": ("squat", "2 or 3"),
+    "videos/infai_synthetic_leg_raises_6reps.mp4": ("leg_raise", "6"),
+}
+
+
+# Yaw turns of a left-out clip's world landmarks: synthetic other camera views.
+TURNS = (45, 90, 135)
+# Clips of no exercise: every exercise model should count nothing there.
+NEUTRAL_CLIPS = (
+    "videos/mp_docs_dance_segmentation.mp4",
+    "videos/mp_docs_yoga_flow_overlay.gif",
+    "videos/tfjs_pose_1_synthetic_balance.mp4",
+)
+
+
+def _frames(track, first: int, stop: int):
+    """The frames ``first .. stop - 1`` of a one-video track."""
+    keep = slice(first, stop)
+    return dataclasses.replace(
+        track,
+        landmarks=track.landmarks[keep],
+        world_landmarks=track.world_landmarks[keep],
+        pose_present=track.pose_present[keep],
+        rois=track.rois[keep],
+        timestamps=track.timestamps[keep],
+        image_sizes=track.image_sizes[keep],
+        segmentation_mask=None,
+    )
+
+
+def report(data: Path) -> None:
+    """Leave-one-clip-out frame accuracy, and counts of the bundled and left-out models."""
+    import classify
+    from classify.exercises import fit_exercise_model
+
+    for name in classify.EXERCISES:
+        table = classify.leave_one_clip_out(name)
+        print(f"\n{name}: leave-one-clip-out frame accuracy")
+        print(table.to_string(index=False))
+    X, y = classify.load_fitness_poses()
+    clips = classify.fitness_pose_groups()
+    print("\nrepetitions: clip, truth, bundled model, model without the clip")
+    for clip, (exercise, truth) in COUNTED_CLIPS.items():
+        spec = classify.get_exercise(exercise)
+        poses = track_source(data, clip, "")
+        _, bundled = classify.count_repetitions(poses, classify.exercise_model(exercise), spec.down)
+        held = clips == clip
+        model = fit_exercise_model(X[~held], y[~held], exercise)
+        if spec.down in model.classes_:
+            _, left_out = classify.count_repetitions(poses, model, spec.down)
+        else:
+            left_out = "n/a (no other clip)"
+        print(f"  {clip}: truth {truth}, bundled {bundled}, left out {left_out}")
+        if spec.down in model.classes_:
+            turned = []
+            for degrees in TURNS:
+                world = poses.world_landmarks.copy()
+                world[..., :3] = classify.rotate_about_vertical(world[..., :3], degrees)
+                view = dataclasses.replace(poses, world_landmarks=world)
+                turned.append(classify.count_repetitions(view, model, spec.down)[1])
+            print(f"    left out and turned by {TURNS} degrees: {turned}")
+        if spec.down not in model.classes_:
+            # The clip is the exercise's only one: train on one half of it, count on the other.
+            frames = np.asarray(classify.load_fitness_poses(as_frame=True)["frame"])
+            middle = poses.n_frames // 2
+            for first, stop, name in ((0, middle, "first"), (middle, poses.n_frames, "second")):
+                keep = ~held | (frames < first) | (frames >= stop)
+                model = fit_exercise_model(X[keep], y[keep], exercise)
+                _, total = classify.count_repetitions(_frames(poses, first, stop), model, spec.down)
+                print(
+                    f"    {name} half (frames {first}-{stop - 1}) counted by a model trained on "
+                    f"the other half: {total}"
+                )
+    print("\nrepetitions on clips without exercise, by models trained without the clip")
+    for clip in NEUTRAL_CLIPS:
+        poses = track_source(data, clip, "")
+        held = clips == clip
+        counts = {}
+        for exercise in classify.EXERCISES:
+            model = fit_exercise_model(X[~held], y[~held], exercise)
+            down = classify.get_exercise(exercise).down
+            counts[exercise] = classify.count_repetitions(poses, model, down)[1]
+        print(f"  {clip}: {counts}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared test media")
+    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="label file")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="npz to write")
+    parser.add_argument("--report", action="store_true", help="only print the LOCO report")
+    args = parser.parse_args(argv)
+    if args.report:
+        report(args.data.resolve())
+        return 0
+    arrays = build(args.data.resolve(), args.labels)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, **arrays)
+    labels, counts = np.unique(arrays["label"], return_counts=True)
+    summary = dict(zip(labels.tolist(), counts.tolist(), strict=True))
+    print(f"wrote {args.out}: {len(arrays['label'])} poses {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
