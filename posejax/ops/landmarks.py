@@ -74,9 +74,11 @@ def refine_with_heatmap(landmarks, heatmap_logits, kernel_size: int = RELEASED_K
     with ``c = sigmoid(logit)``, if ``max c >= min_confidence`` and ``sum c > 0`` then
     ``x = sum(col * c) / 64 / sum c`` and likewise ``y``. z, visibility and presence are kept.
 
-    The released calculator skips a landmark when ``col`` is outside [0, 63] or ``row < 0`` but,
-    by a typo (``center_col >= hm_height``), not when ``row >= 64``: such a landmark is still
-    refined from the rows of its window that lie inside the map. That is reproduced here.
+    A landmark is left as it is when ``col`` or ``row`` is outside [0, 63]. (The calculator's
+    source on GitHub tests ``center_col >= hm_height`` where ``center_row`` is meant, which would
+    refine a landmark just below the map from the rows that remain; mediapipe 0.10.21 does not:
+    on the reference image ``opencv_basketball1_gray``, heavy model, landmark 32 at row 64 with a
+    window maximum of 0.55 is left unrefined.)
 
     Parameters
     ----------
@@ -120,7 +122,7 @@ def refine_with_heatmap(landmarks, heatmap_logits, kernel_size: int = RELEASED_K
 
     col, col_ok = cell(landmarks[:, 0], map_w)
     row, row_ok = cell(landmarks[:, 1], map_h)
-    considered = col_ok & row_ok & (col >= 0) & (col < map_w) & (row >= 0)
+    considered = col_ok & row_ok & (col >= 0) & (col < map_w) & (row >= 0) & (row < map_h)
     begin_row = jnp.maximum(0, row - offset)
     end_row = jnp.minimum(map_h, row + offset + 1)
     begin_col = jnp.maximum(0, col - offset)

@@ -2,8 +2,10 @@
 
 Projection (``LandmarkLetterboxRemovalCalculator`` + ``LandmarkProjectionCalculator``) and world
 projection come from mediapipe 0.10.21 (``mediapipe_image.npz``). Heatmap refinement is checked
-against a loop transcribed from ``refine_landmarks_from_heatmap_calculator.cc``, including its
-``center_col >= hm_height`` typo, for kernels 9 (released package) and 7 (graph file).
+against a loop transcribed from ``refine_landmarks_from_heatmap_calculator.cc`` with the bounds
+check that mediapipe 0.10.21 applies (rows outside the map are skipped, unlike the
+``center_col >= hm_height`` in the calculator's source), for kernels 9 (released package) and 7
+(graph file).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _numpy_refine(points, heatmap, kernel_size, min_confidence=0.5):
     for k in range(points.shape[0]):
         col = int(f32(points[k, 0] * f32(hm_w)))  # C++ int(): truncation toward zero
         row = int(f32(points[k, 1] * f32(hm_h)))
-        if col < 0 or col >= hm_w or row < 0 or col >= hm_h:  # sic: the released check
+        if col < 0 or col >= hm_w or row < 0 or row >= hm_h:
             continue
         total = weighted_col = weighted_row = best = f32(0)
         for r in range(max(0, row - offset), min(hm_h, row + offset + 1)):
@@ -75,7 +77,7 @@ def test_refine_with_heatmap_matches_the_calculator(kernel_size):
     rng = np.random.default_rng(kernel_size)
     points = rng.uniform(-0.1, 1.1, (39, 5)).astype(f32)
     points[0, :2] = [-0.01, 0.5]  # int(-0.64) == 0: still refined
-    points[1, :2] = [0.5, 1.02]   # row 65: refined from rows 61-63 by the released typo
+    points[1, :2] = [0.5, 1.02]   # row 65: below the map, unchanged
     points[2, :2] = [0.5, 1.2]    # row 76: window empty, unchanged
     points[3, :2] = [1.0, 0.5]    # col 64: skipped
     points[4, :2] = [0.999, 0.001]
@@ -86,7 +88,7 @@ def test_refine_with_heatmap_matches_the_calculator(kernel_size):
     expected = _numpy_refine(points, heatmap, kernel_size)
     # Sums as in C++; XLA's exp and fused multiply-adds can move the last bit.
     np.testing.assert_allclose(got, expected, rtol=0, atol=3e-7)
-    assert got[1, 1] != points[1, 1] and got[2, 1] == points[2, 1] and got[3, 0] == points[3, 0]
+    assert got[1, 1] == points[1, 1] and got[2, 1] == points[2, 1] and got[3, 0] == points[3, 0]
     assert np.array_equal(got[5], points[5]) and np.array_equal(got[:, 2:], points[:, 2:])
     assert (np.abs(got[:, :2] - points[:, :2]) > 1e-3).sum() > 30  # most landmarks did move
 
