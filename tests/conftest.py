@@ -1,8 +1,8 @@
 """Shared test configuration.
 
 Compiled XLA programs are kept in a persistent cache (``.cache/jax`` in the repository, or
-``$POSEJAX_TEST_JAX_CACHE``) so that repeated runs, and several test processes, compile each
-network once.
+``$POSEJAX_TEST_JAX_CACHE``), and posejax's traced programs in ``.cache/posejax``, so that
+repeated runs, and several test processes, trace and compile each pipeline once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ _cache = os.environ.get("POSEJAX_TEST_JAX_CACHE", str(REPO / ".cache" / "jax"))
 jax.config.update("jax_compilation_cache_dir", _cache)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+# posejax's own caches (traced programs, parameter shapes) stay in the repository as well.
+os.environ.setdefault("POSEJAX_CACHE_DIR", str(REPO / ".cache" / "posejax"))
 
 # Test modules anywhere under tests/ may import the reference-fixture helpers.
 import sys  # noqa: E402
