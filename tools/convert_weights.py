@@ -149,7 +149,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "models")
     parser.add_argument("--sources", type=Path, default=Path.home() / ".cache/posejax/sources")
     parser.add_argument("--check", action="store_true",
-                        help="rebuild into a temporary folder and compare with --out, byte for byte")
+                        help="rebuild into a temporary folder and compare with --out, byte for "
+                             "byte")
     args = parser.parse_args(argv)
     if not args.check:
         convert(args.out, args.sources)

@@ -166,7 +166,7 @@ class TFLiteGraph:
         return dense.reshape(dense_shape)
 
     def describe(self) -> str:
-        """One line per compute op: type, input/output shapes and options (for reading the graph)."""
+        """One line per compute op: type, input/output shapes and options (to read the graph)."""
         lines = []
         for op in self.compute_ops():
             ins = [f"{self.tensors[i].shape}{'c' if self.is_constant(i) else ''}"

@@ -106,6 +106,41 @@ def _load_flat(name: str, dtype_name: str, with_segmentation: bool):
     return module, {k: stored[k] for k in _param_shapes(module, name)}
 
 
+def apply_per_image(module: nn.Module, params, images):
+    """``module.apply(params, images)`` computed one image at a time (``lax.map``).
+
+    Same result as the batched call (up to float rounding), but on a CPU one image's activations
+    stay in cache: for batches of 8 this measured 1.5-2.4x less time per image for the landmark
+    networks. On accelerators prefer the batched call.
+
+    Parameters
+    ----------
+    module, params : from :func:`load`
+    images : jax.Array
+        ``(N, H, W, 3)`` float32, as for ``module.apply``.
+
+    Returns
+    -------
+    dict of jax.Array
+        The outputs, each with the leading batch axis ``N``.
+
+    Example
+    -------
+    >>> import jax, jax.numpy as jnp
+    >>> module, params = load("lite", with_segmentation=False)
+    >>> run = jax.jit(lambda p, x: apply_per_image(module, p, x))
+    >>> run(params, jnp.zeros((3, 256, 256, 3)))["landmarks"].shape
+    (3, 195)
+    """
+    if images.shape[0] == 1:
+        return module.apply(params, images)
+
+    def one(image):
+        return jax.tree.map(lambda a: a[0], module.apply(params, image[None]))
+
+    return jax.lax.map(one, images)
+
+
 def build(name: str, dtype=jnp.float32, *, with_segmentation: bool = True) -> nn.Module:
     """The module of network ``name`` without weights.
 
@@ -139,9 +174,20 @@ def input_shape(name: str) -> tuple[int, int, int, int]:
 
 
 def _param_shapes(module: nn.Module, name: str) -> dict[str, tuple[int, ...]]:
-    image = jax.ShapeDtypeStruct(input_shape(name), jnp.float32)
-    shapes = jax.eval_shape(module.init, jax.random.key(0), image)["params"]
-    return {k: tuple(v.shape) for k, v in flatten_dict(shapes, sep="/").items()}
+    """The parameter shapes ``module`` declares, by ``/``-joined path.
+
+    Tracing a module's ``init`` takes about two seconds, so the result is kept in posejax's
+    on-disk cache, keyed by the module (its repr holds every attribute) and posejax's sources.
+    """
+    def compute():
+        image = jax.ShapeDtypeStruct(input_shape(name), jnp.float32)
+        shapes = jax.eval_shape(module.init, jax.random.key(0), image)["params"]
+        return {k: list(v.shape) for k, v in flatten_dict(shapes, sep="/").items()}
+
+    from posejax import _cache
+
+    shapes = _cache.memoized_json("shapes", (name, repr(module)), compute)
+    return {k: tuple(v) for k, v in shapes.items()}
 
 
 @functools.cache
@@ -151,7 +197,9 @@ def _checked_params(name: str) -> dict[str, jax.Array]:
     files = importlib.resources.files("posejax.models")
     with importlib.resources.as_file(files / f"{name}.npz") as path:
         arrays = _read_checked(path, _manifest_sha256(name), expected)
-    return {k: jnp.asarray(v, dtype=jnp.float32) for k, v in arrays.items()}
+    # Widened in NumPy and transferred with device_put: jnp.asarray compiles (or reads from the
+    # compilation cache) one small program per parameter shape, ~2 s for a network.
+    return {k: jax.device_put(np.asarray(v, np.float32)) for k, v in arrays.items()}
 
 
 def _manifest_sha256(name: str) -> str:

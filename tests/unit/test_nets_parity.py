@@ -68,17 +68,21 @@ def reference():
 
 @pytest.fixture(scope="session")
 def outputs(reference):
-    """``outputs(name, dtype="float32", with_segmentation=True)``: the network's outputs on its
-    fixture inputs, computed once per session (one jit, one batch)."""
+    """``outputs(name, dtype="float32", with_segmentation=True, per_image=False)``: the network's
+    outputs on its fixture inputs, computed once per session (one jit, one batch, or with
+    ``per_image`` through ``nets.apply_per_image``)."""
     cache = {}
 
-    def run(name, dtype="float32", with_segmentation=True):
-        key = (name, dtype, with_segmentation)
+    def run(name, dtype="float32", with_segmentation=True, per_image=False):
+        key = (name, dtype, with_segmentation, per_image)
         if key not in cache:
             kwargs = {} if name == "detector" else {"with_segmentation": with_segmentation}
             module, params = nets.load(name, jnp.dtype(dtype), **kwargs)
             x = _inputs(name, reference[name]["images"])
-            out = jax.jit(module.apply)(params, x)
+            if per_image:
+                out = jax.jit(lambda p, x: nets.apply_per_image(module, p, x))(params, x)
+            else:
+                out = jax.jit(module.apply)(params, x)
             cache[key] = {k: np.asarray(v) for k, v in out.items()}
         return cache[key]
 
@@ -117,8 +121,9 @@ def test_segmentation_probabilities_match_litert(name, reference, outputs):
     assert np.mean((got > 0) != (ref > 0)) <= 1e-4
 
 
-def test_without_segmentation_drops_only_that_head(reference, outputs):
-    out = outputs("lite", with_segmentation=False)
+@pytest.mark.parametrize("per_image", [False, True])
+def test_without_segmentation_drops_only_that_head(per_image, reference, outputs):
+    out = outputs("lite", with_segmentation=False, per_image=per_image)
     assert "segmentation" not in out
     for key in ("landmarks", "world_landmarks", "heatmap", "pose_flag"):
         ref = reference["lite"][key]
