@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from posejax import nets
+from posejax import _cache, nets
 from posejax.ops import detection, filters, image, landmarks, roi
 
 _MODEL_NAMES = ("lite", "full", "heavy")
@@ -83,12 +83,46 @@ class Pipeline:
         self.detector, self.detector_params = nets.load("detector")
         self.landmark_net, self.landmark_params = nets.load(
             config.landmark_model, with_segmentation=config.enable_segmentation)
-        self._run_chunk = jax.jit(self._scan_chunk)
+        self._programs = {}
         self._jit_detector_input = jax.jit(self._detector_input)
         self._jit_detector = jax.jit(self.detector.apply)
         self._jit_crops = jax.jit(self._crops)
         self._jit_landmark = jax.jit(self.landmark_net.apply)
         self._jit_finish = jax.jit(self._finish, static_argnums=(3, 4))
+
+    # -- networks -------------------------------------------------------------------------------
+    @property
+    def _per_image(self) -> bool:
+        # On a CPU one image's activations stay in cache: batched calls measured 1.5-2.4x more
+        # time per image than one image at a time. Accelerators want the whole batch at once.
+        return jax.default_backend() == "cpu"
+
+    def _per_video(self, fn):
+        """``fn`` over the leading (video) axis: ``lax.map`` on a CPU, ``vmap`` elsewhere.
+
+        Batched arithmetic is not batch-invariant in the last bit (XLA vectorizes a reduction
+        over a batch of 4 differently from a batch of 1), and video tracking amplifies one ulp
+        into pixels within a few frames. Mapped one video at a time, every video of a batch gets
+        exactly the arithmetic it gets alone, so a batch equals its clips tracked separately; on a
+        CPU this costs nothing measurable. Accelerators want the vectorized form.
+        """
+        if not self._per_image:
+            return jax.vmap(fn)
+
+        def mapped(*args):
+            return lax.map(lambda a: fn(*a), args)
+
+        return mapped
+
+    def _apply_landmark_net(self, params, crops):
+        if self._per_image:
+            return nets.apply_per_image(self.landmark_net, params, crops)
+        return self.landmark_net.apply(params, crops)
+
+    def _apply_detector(self, params, tensors):
+        if self._per_image:
+            return nets.apply_per_image(self.detector, params, tensors)
+        return self.detector.apply(params, tensors)
 
     # -- state ---------------------------------------------------------------------------------
     def init_state(self, batch: int, height: int, width: int,
@@ -137,21 +171,34 @@ class Pipeline:
         # The filters only ever use differences of consecutive timestamps, so a wrapping int32
         # microsecond clock is exact for any video length (no x64 needed).
         clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
-        state, out = self._run_chunk(self.detector_params, self.landmark_params, state,
-                                     frames, clock32, valid)
+        args = (self.detector_params, self.landmark_params, state, frames, clock32, valid)
+        state, out = self._chunk_program(args)(*args)
         out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
         return state, out
 
-    def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
-        frames_tm = jnp.swapaxes(frames, 0, 1)    # time-major for lax.scan
-        clock_tm = jnp.swapaxes(clock_us, 0, 1)
+    def _chunk_program(self, args):
+        """The compiled chunk program for these argument shapes, traced at most once per machine
+        (see :mod:`posejax._cache`)."""
+        key = tuple((np.shape(x), np.result_type(x).name) for x in jax.tree.leaves(args))
+        program = self._programs.get(key)
+        if program is None:
+            batch, _, height, width = args[3].shape[:4]
+            out_example = (args[2], self._empty_output(np.zeros((batch, height, width, 3))))
+            program = _cache.exported_program("video_chunk", (self.config,), self._scan_chunk,
+                                              args, out_example)
+            self._programs[key] = program
+        return program
 
-        def body(carry, inputs):
-            frame, t_us, ok = inputs
-            return lax.cond(ok, lambda c: self.step(det_params, lmk_params, c, frame, t_us),
+    def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
+        # Scanning over frame indices and slicing each step's frames out of the batch-major chunk
+        # avoids a transposed copy of the whole chunk (3.4 ms a frame at 1768 x 994).
+        def body(carry, t):
+            frame = lax.dynamic_index_in_dim(frames, t, axis=1, keepdims=False)
+            t_us = lax.dynamic_index_in_dim(clock_us, t, axis=1, keepdims=False)
+            return lax.cond(valid[t], lambda c: self.step(det_params, lmk_params, c, frame, t_us),
                             lambda c: (c, self._empty_output(frame)), carry)
 
-        state, out = lax.scan(body, state, (frames_tm, clock_tm, valid))
+        state, out = lax.scan(body, state, jnp.arange(frames.shape[1]))
         out = {k: (None if v is None else jnp.swapaxes(v, 0, 1)) for k, v in out.items()}
         return state, out
 
@@ -173,38 +220,61 @@ class Pipeline:
 
     def _detector_rois(self, raw, padding, height, width):
         """(rois (B, 5), found (B,)) from the detector's raw outputs."""
-        box, keypoints, score, found = jax.vmap(
+        box, keypoints, score, found = self._per_video(
             functools.partial(detection.best_detection,
                               min_score=self.config.min_detection_confidence)
         )(raw["boxes"], raw["scores"])
-        box, keypoints = jax.vmap(detection.remove_letterbox)(box, keypoints, padding)
-        rois = jax.vmap(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
+        box, keypoints = self._per_video(detection.remove_letterbox)(box, keypoints, padding)
+        rois = self._per_video(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
         return rois, found
 
-    def _detect(self, det_params, frames):
-        tensors, padding = self._detector_input(frames)
-        raw = self.detector.apply(det_params, tensors)
+    def _detect(self, det_params, frames, pred):
+        # As for the landmark crop (see _landmark_input), the letterbox runs as a branch of a
+        # conditional so that XLA cannot fuse it into the detector's stem (9 ms a frame at
+        # 1768 x 994 when fused, 1.3 ms alone). ``pred`` is true whenever this runs.
+        def nothing(frames):
+            shapes = jax.eval_shape(self._detector_input, frames)
+            return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        tensors, padding = lax.cond(pred, self._detector_input, nothing, frames)
+        raw = self._apply_detector(det_params, tensors)
         return self._detector_rois(raw, padding, *frames.shape[1:3])
 
     def _landmark_input(self, frames, rois, has_roi):
         """Crops for the landmark network; where nothing is tracked, a placeholder ROI (the
-        whole frame) keeps the crop well defined (those rows are masked out later)."""
+        whole frame) keeps the crop well defined (those rows are masked out later).
+
+        The crop runs as its own branch of a ``lax.cond``: inlined next to the network, XLA's
+        CPU fusion splits its gathers from the interpolation and re-computes the interpolation
+        in each of the stem's 9 taps, which measured 5x slower for crop + network (81 ms
+        against 15 ms for one 1768 x 994 frame). A conditional is a fusion boundary, and it
+        also skips the crop when no video of the batch has a region to crop.
+        """
         height, width = frames.shape[1:3]
         whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
         rois = jnp.where(has_roi[:, None], rois, whole)
-        return jax.vmap(image.landmark_input)(frames, rois), rois
+
+        def crop(frames, rois):
+            return jax.vmap(image.landmark_input)(frames, rois)
+
+        def nothing(frames, rois):
+            size = image.LANDMARK_SIZE
+            return jnp.zeros((frames.shape[0], size, size, 3), jnp.float32)
+
+        return lax.cond(jnp.any(has_roi), crop, nothing, frames, rois), rois
 
     def _decode(self, raw, rois, has_roi, height, width):
         """(present, pose (B,33,5), aux (B,2,5), world (B,33,3)) in image coordinates."""
         cfg = self.config
         present = has_roi & (raw["pose_flag"][:, 0] > cfg.min_tracking_confidence)
-        decoded = jax.vmap(landmarks.decode_landmarks)(raw["landmarks"])
-        refined = jax.vmap(functools.partial(landmarks.refine_with_heatmap,
-                                             kernel_size=cfg.heatmap_kernel_size))(
+        decoded = self._per_video(landmarks.decode_landmarks)(raw["landmarks"])
+        refined = self._per_video(functools.partial(
+            landmarks.refine_with_heatmap, kernel_size=cfg.heatmap_kernel_size))(
             decoded, raw["heatmap"])
-        projected = jax.vmap(lambda lm, r: landmarks.project_to_image(lm, r, height, width))(
+        projected = self._per_video(
+            lambda lm, r: landmarks.project_to_image(lm, r, height, width))(
             refined, rois)
-        world = jax.vmap(landmarks.world_landmarks)(raw["world_landmarks"], rois)[:, :33]
+        world = self._per_video(landmarks.world_landmarks)(raw["world_landmarks"], rois)[:, :33]
         return present, projected[:, :33], projected[:, 33:35], world
 
     def _masks(self, raw, rois, height, width):
@@ -232,17 +302,17 @@ class Pipeline:
 
         need_detection = jnp.ones((batch,), bool) if cfg.static_image_mode else ~state.has_roi
         if cfg.static_image_mode:
-            det_rois, found = self._detect(det_params, frames)
+            det_rois, found = self._detect(det_params, frames, jnp.any(need_detection))
         else:
             det_rois, found = lax.cond(
                 jnp.any(need_detection),
-                lambda f: self._detect(det_params, f),
+                lambda f: self._detect(det_params, f, jnp.any(need_detection)),
                 lambda f: (jnp.zeros((batch, 5), jnp.float32), jnp.zeros((batch,), bool)),
                 frames)
         rois = jnp.where(need_detection[:, None], det_rois, state.roi)
         has_roi = jnp.where(need_detection, found, True)
         crops, rois = self._landmark_input(frames, rois, has_roi)
-        raw = self.landmark_net.apply(lmk_params, crops)
+        raw = self._apply_landmark_net(lmk_params, crops)
         present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)
 
         state, pose, world_xyz, world_vis, next_rois = self._filter(
@@ -336,10 +406,11 @@ class Pipeline:
             next_roi = roi.landmarks_to_roi(aux, height, width)
             return st, pose, world[:, :3], world[:, 3], next_roi
 
-        return jax.vmap(one_video)(state, pose, aux, world, present, t_us)
+        return self._per_video(one_video)(state, pose, aux, world, present, t_us)
 
 
 @functools.lru_cache(maxsize=8)
 def get_pipeline(config: PipelineConfig) -> Pipeline:
     """The (cached) compiled pipeline for ``config``; weights are loaded once per config."""
+    _cache.enable_compilation_cache()
     return Pipeline(config)
