@@ -1,0 +1,147 @@
+"""Write the notebooks in notebooks/ from the cell sources below (outputs are not stored).
+
+Keeping the source here makes the notebooks reviewable as plain Python; the test
+``tests/integration/test_notebooks.py`` runs every code cell of every notebook top to bottom.
+
+Usage::
+
+    python tools/make_notebooks.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+NOTEBOOKS = {
+    "01_joint_angles_from_a_video.ipynb": [
+        ("markdown", """# Joint angles from a video
+
+From the bundled demo clip (`datasets/sports2d_demo.mp4`, BSD-3 from the `sports2d` package) to
+tidy landmark tables, joint angles over time, a skeleton overlay and the 3-D world pose.
+Everything runs on the CPU; the first `posejax.track` call compiles the pipeline (about half a
+minute), later calls and later sessions reuse the compiled program."""),
+        ("code", """from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import posejax
+
+ROOT = Path.cwd() if (Path.cwd() / "datasets").is_dir() else Path.cwd().parent
+video = ROOT / "datasets" / "sports2d_demo.mp4"
+track = posejax.track(video, model_complexity=1, progress=True)
+print(track.landmarks.shape, f"{track.fps:.1f} fps,",
+      f"pose on {track.pose_present.mean():.0%} of frames")"""),
+        ("markdown", """## Tidy tables
+
+`to_dataframe()` gives one row per frame and landmark (`layout="wide"` gives one row per frame,
+DeepLabCut-style columns). Frames without a pose are NaN rows, never dropped."""),
+        ("code", """df = track.to_dataframe()
+df.head()"""),
+        ("markdown", """## Knee and hip angles over time
+
+Short dropouts are interpolated (at most 5 frames), then the `df.pose` accessor computes the angle
+at each joint in the image plane (pixels, so the aspect ratio does not distort it) and in 3-D from
+the world landmarks."""),
+        ("code", """clean = df.pose.interpolate(max_gap=5)
+joints = ("left_knee", "right_knee", "left_hip", "right_hip")
+angles = {name: clean.pose.angle(name) for name in joints}
+world_knee = clean.pose.angle("left_knee", space="world")
+ax = clean.pose.plot(angles=["left_knee", "right_knee"])
+ax.set_title("Knee angles (image plane)")
+for name, series in angles.items():
+    print(f"{name:10s} min {np.nanmin(series):6.1f} deg, max {np.nanmax(series):6.1f} deg")
+print(f"left knee, 3-D: min {np.nanmin(world_knee):.1f} deg, max {np.nanmax(world_knee):.1f} deg")"""),
+        ("markdown", "## The deepest knee bend, drawn on its frame"),
+        ("code", """knee = angles["left_knee"].to_numpy()
+frame_index = int(np.nanargmin(knee))
+frames = posejax.read_video(video).frames()
+image = next(frame for i, frame in enumerate(frames) if i == frame_index)
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5), subplot_kw={})
+posejax.draw.skeleton(image, track.landmarks[frame_index], ax=left)
+left.set_title(f"frame {frame_index}: left knee {knee[frame_index]:.0f} deg")
+right.remove()
+right = fig.add_subplot(1, 2, 2, projection="3d")
+posejax.draw.world(track.world_landmarks[frame_index], ax=right)
+right.set_title("world landmarks (metres, hip-centred)")"""),
+        ("markdown", "## Save for other tools"),
+        ("code", """import tempfile
+
+out = Path(tempfile.mkdtemp()) / "landmarks.csv"
+posejax.write_landmarks(track, out)
+back = posejax.read_landmarks(out)
+print(out.name, back.shape)"""),
+    ],
+    "02_counting_squats.ipynb": [
+        ("markdown", """# Counting squats
+
+The bundled exercise models (`classify`) classify each frame as the top or bottom of a squat from
+the landmark embedding, smooth the probabilities and count a repetition each time the person
+leaves the bottom position. The clip is MediaPipe's own squat demo from the shared test media
+(`../shared/data`, Apache-2.0; it is not redistributed in this repository)."""),
+        ("code", """from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+import classify
+import posejax
+
+ROOT = Path.cwd() if (Path.cwd() / "datasets").is_dir() else Path.cwd().parent
+clip = ROOT.parent / "shared" / "data" / "videos" / "mp_docs_squats_5reps_overlay.mp4"
+if not clip.exists():
+    raise FileNotFoundError(f"{clip}: this notebook needs the shared test media "
+                            "next to the repository")
+track = posejax.track(clip, model_complexity=1)
+print(f"{track.n_frames} frames, pose on {track.pose_present.mean():.0%}")"""),
+        ("code", """exercise = classify.get_exercise("squat")
+model = classify.exercise_model("squat")
+table, total = classify.count_repetitions(track, model, exercise.down)
+print(f"squat: {total} repetitions")
+table.head()"""),
+        ("markdown", "Smoothed probability of the bottom position, the hysteresis thresholds, and the running count:"),
+        ("code", """fig, ax = plt.subplots(figsize=(10, 3.5))
+ax.plot(table["time"], table[f"smoothed_{exercise.down}"], label=f"P({exercise.down}), smoothed")
+ax.axhline(0.6, ls="--", c="grey", lw=0.8)
+ax.axhline(0.4, ls=":", c="grey", lw=0.8)
+ax2 = ax.twinx()
+ax2.step(table["time"], table["count"], where="post", c="C3", label="count")
+ax.set_xlabel("time (s)")
+ax.set_ylabel("probability")
+ax2.set_ylabel("repetitions")
+fig.legend(loc="upper left")"""),
+    ],
+}
+
+
+def notebook(cells) -> dict:
+    def cell(kind, source):
+        lines = source.splitlines(keepends=True)
+        base = {"cell_type": kind, "metadata": {}, "source": lines}
+        if kind == "code":
+            base.update(execution_count=None, outputs=[])
+        return base
+
+    return {
+        "cells": [cell(kind, source) for kind, source in cells],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                    "name": "python3"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def main() -> int:
+    folder = ROOT / "notebooks"
+    folder.mkdir(exist_ok=True)
+    for name, cells in NOTEBOOKS.items():
+        (folder / name).write_text(json.dumps(notebook(cells), indent=1) + "\n")
+        print(f"wrote notebooks/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
