@@ -177,7 +177,9 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
         exported = jax.export.export(jax.jit(flat_fn))(*specs)
         if path is not None:
             _write_atomic(path, exported.serialize())
-    call = jax.jit(exported.call)
+    # Compiled ahead for the exact specs: a jitted callable would compile again when an argument
+    # comes back from a previous call committed to its device (another sharding in the key).
+    call = jax.jit(exported.call).lower(*specs).compile()
 
     def run(*args):
         return jax.tree.unflatten(out_tree, call(*jax.tree.leaves(args)))

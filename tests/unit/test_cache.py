@@ -97,3 +97,29 @@ def test_off_disables_every_file(tmp_path, monkeypatch):
 def test_source_digest_is_stable():
     assert _cache.source_digest() == _cache.source_digest()
     assert len(_cache.source_digest()) == 64
+
+
+def test_arguments_returned_by_a_call_do_not_compile_again(cache_folder):
+    # A chunk's state comes back committed to its device; a jitted callable would see another
+    # sharding and compile the whole pipeline a second time (it did: 17 s on the second chunk).
+    from jax._src import monitoring
+
+    compiles = []
+
+    def listener(event, duration, **_):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    example = {"state": 0, "rows": 0, "nothing": None}
+    args = (np.float32(0), np.ones((3, 2), np.float32))
+    run = _cache.exported_program("step", ("recommit",), _step, args, example)
+    monitoring.register_event_duration_secs_listener(listener)
+    try:
+        out = run(*args)
+        before = len(compiles)
+        again = run(out["state"], out["rows"])
+    finally:
+        monitoring.unregister_event_duration_listener(listener)
+    assert len(compiles) == before
+    np.testing.assert_array_equal(again["rows"], [[1, 1], [3, 3], [6, 6]])
+    assert float(again["state"]) == 6 + 12
