@@ -84,6 +84,7 @@ class Pipeline:
         self.landmark_net, self.landmark_params = nets.load(
             config.landmark_model, with_segmentation=config.enable_segmentation)
         self._programs = {}
+        self._staging: np.ndarray | None = None
         self._jit_detector_input = jax.jit(self._detector_input)
         self._jit_detector = jax.jit(self.detector.apply)
         self._jit_crops = jax.jit(self._crops)
@@ -132,19 +133,7 @@ class Pipeline:
         if previous is not None:
             return previous._replace(mask=jnp.zeros(mask_shape, jnp.float32),
                                      has_mask=jnp.zeros((batch,), bool))
-        one = TrackerState(
-            roi=jnp.zeros((5,), jnp.float32),
-            has_roi=jnp.zeros((), bool),
-            pose_filter=filters.one_euro_init((33, 3), filters.POSE_LANDMARK_FILTER),
-            pose_visibility=filters.low_pass_init((33,)),
-            world_filter=filters.one_euro_init((33, 3), filters.WORLD_LANDMARK_FILTER),
-            world_visibility=filters.low_pass_init((33,)),
-            aux_filter=filters.one_euro_init((2, 3), filters.AUX_LANDMARK_FILTER),
-            aux_visibility=filters.low_pass_init((2,)),
-            mask=jnp.zeros(mask_shape[1:], jnp.float32),
-            has_mask=jnp.zeros((), bool),
-        )
-        return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (batch,) + x.shape), one)
+        return _fresh_state(batch, mask_shape[1:])
 
     @property
     def _keeps_mask(self) -> bool:
@@ -164,9 +153,8 @@ class Pipeline:
         if t > length:
             raise ValueError(f"chunk of {t} frames is longer than the compiled length {length}")
         valid = np.arange(length) < t
+        frames = self._staged(frames, length)
         if t < length:
-            pad = np.zeros((batch, length - t) + frames.shape[2:], np.uint8)
-            frames = np.concatenate([frames, pad], axis=1)
             clock_us = np.concatenate([clock_us, np.zeros((batch, length - t), np.int64)], axis=1)
         # The filters only ever use differences of consecutive timestamps, so a wrapping int32
         # microsecond clock is exact for any video length (no x64 needed).
@@ -176,14 +164,34 @@ class Pipeline:
         out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
         return state, out
 
+    def _staged(self, frames: np.ndarray, length: int) -> np.ndarray:
+        """``frames (B, t, H, W, 3)`` as a C-contiguous, 64-byte aligned ``(B, length, ...)`` array.
+
+        On a CPU, JAX hands such an array to the program without copying it; anything else is
+        copied into fresh, page-faulting memory on every call (2-3 ms a frame at 1768 x 994, a
+        sixth of the frame's time). One staging buffer is reused across chunks of a shape; the
+        rows past ``t`` are never read (their steps are skipped).
+        """
+        shape = (frames.shape[0], length) + frames.shape[2:]
+        if (frames.shape == shape and frames.dtype == np.uint8 and frames.flags.c_contiguous
+                and frames.ctypes.data % _ALIGNMENT == 0):
+            return frames
+        if self._staging is None or self._staging.shape != shape:
+            self._staging = None   # release the old buffer before taking a new one
+            self._staging = _aligned_empty(shape)
+        self._staging[:, :frames.shape[1]] = frames
+        return self._staging
+
     def _chunk_program(self, args):
         """The compiled chunk program for these argument shapes, traced at most once per machine
         (see :mod:`posejax._cache`)."""
-        key = tuple((np.shape(x), np.result_type(x).name) for x in jax.tree.leaves(args))
+        key = tuple((np.shape(x), str(x.dtype)) for x in jax.tree.leaves(args))
         program = self._programs.get(key)
         if program is None:
             batch, _, height, width = args[3].shape[:4]
-            out_example = (args[2], self._empty_output(np.zeros((batch, height, width, 3))))
+            # Only the structure matters; eval_shape keeps it free of eager (compiled) ops.
+            out_example = (args[2], jax.eval_shape(
+                self._empty_output, jax.ShapeDtypeStruct((batch, height, width, 3), np.uint8)))
             program = _cache.exported_program("video_chunk", (self.config,), self._scan_chunk,
                                               args, out_example)
             self._programs[key] = program
@@ -192,11 +200,17 @@ class Pipeline:
     def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
         # Scanning over frame indices and slicing each step's frames out of the batch-major chunk
         # avoids a transposed copy of the whole chunk (3.4 ms a frame at 1768 x 994).
+        # The step gets the whole chunk and the frame index: the frame is sliced inside the
+        # branches that read it (crop, letterbox), where the slice fuses into their gathers
+        # instead of copying every frame of the batch out of the chunk first.
+        batch, _, height, width = frames.shape[:4]
+        empty = self._empty_output(jnp.zeros((batch, height, width, 0), jnp.uint8))
+
         def body(carry, t):
-            frame = lax.dynamic_index_in_dim(frames, t, axis=1, keepdims=False)
             t_us = lax.dynamic_index_in_dim(clock_us, t, axis=1, keepdims=False)
-            return lax.cond(valid[t], lambda c: self.step(det_params, lmk_params, c, frame, t_us),
-                            lambda c: (c, self._empty_output(frame)), carry)
+            return lax.cond(valid[t],
+                            lambda c: self.step(det_params, lmk_params, c, frames, t_us, index=t),
+                            lambda c: (c, empty), carry)
 
         state, out = lax.scan(body, state, jnp.arange(frames.shape[1]))
         out = {k: (None if v is None else jnp.swapaxes(v, 0, 1)) for k, v in out.items()}
@@ -228,19 +242,22 @@ class Pipeline:
         rois = self._per_video(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
         return rois, found
 
-    def _detect(self, det_params, frames, pred):
+    def _detect(self, det_params, frames, pred, index=None):
         # As for the landmark crop (see _landmark_input), the letterbox runs as a branch of a
         # conditional so that XLA cannot fuse it into the detector's stem (9 ms a frame at
         # 1768 x 994 when fused, 1.3 ms alone). ``pred`` is true whenever this runs.
+        def letterbox(frames):
+            return self._detector_input(_frame_at(frames, index))
+
         def nothing(frames):
-            shapes = jax.eval_shape(self._detector_input, frames)
+            shapes = jax.eval_shape(letterbox, frames)
             return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
-        tensors, padding = lax.cond(pred, self._detector_input, nothing, frames)
+        tensors, padding = lax.cond(pred, letterbox, nothing, frames)
         raw = self._apply_detector(det_params, tensors)
-        return self._detector_rois(raw, padding, *frames.shape[1:3])
+        return self._detector_rois(raw, padding, *_frame_size(frames, index))
 
-    def _landmark_input(self, frames, rois, has_roi):
+    def _landmark_input(self, frames, rois, has_roi, index=None):
         """Crops for the landmark network; where nothing is tracked, a placeholder ROI (the
         whole frame) keeps the crop well defined (those rows are masked out later).
 
@@ -250,12 +267,12 @@ class Pipeline:
         against 15 ms for one 1768 x 994 frame). A conditional is a fusion boundary, and it
         also skips the crop when no video of the batch has a region to crop.
         """
-        height, width = frames.shape[1:3]
+        height, width = _frame_size(frames, index)
         whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
         rois = jnp.where(has_roi[:, None], rois, whole)
 
         def crop(frames, rois):
-            return jax.vmap(image.landmark_input)(frames, rois)
+            return jax.vmap(image.landmark_input)(_frame_at(frames, index), rois)
 
         def nothing(frames, rois):
             size = image.LANDMARK_SIZE
@@ -295,23 +312,25 @@ class Pipeline:
             "mask": None if masks is None else jnp.where(rows, masks, nan),
         }
 
-    def step(self, det_params, lmk_params, state: TrackerState, frames, t_us):
-        """One frame of every video: ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32."""
+    def step(self, det_params, lmk_params, state: TrackerState, frames, t_us, index=None):
+        """One frame of every video: ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32; or, with
+        ``index``, frame ``index`` of a chunk ``frames (B, T, H, W, 3)``."""
         cfg = self.config
-        batch, height, width = frames.shape[:3]
+        batch = frames.shape[0]
+        height, width = _frame_size(frames, index)
 
         need_detection = jnp.ones((batch,), bool) if cfg.static_image_mode else ~state.has_roi
         if cfg.static_image_mode:
-            det_rois, found = self._detect(det_params, frames, jnp.any(need_detection))
+            det_rois, found = self._detect(det_params, frames, jnp.any(need_detection), index)
         else:
             det_rois, found = lax.cond(
                 jnp.any(need_detection),
-                lambda f: self._detect(det_params, f, jnp.any(need_detection)),
+                lambda f: self._detect(det_params, f, jnp.any(need_detection), index),
                 lambda f: (jnp.zeros((batch, 5), jnp.float32), jnp.zeros((batch,), bool)),
                 frames)
         rois = jnp.where(need_detection[:, None], det_rois, state.roi)
         has_roi = jnp.where(need_detection, found, True)
-        crops, rois = self._landmark_input(frames, rois, has_roi)
+        crops, rois = self._landmark_input(frames, rois, has_roi, index)
         raw = self._apply_landmark_net(lmk_params, crops)
         present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)
 
@@ -407,6 +426,49 @@ class Pipeline:
             return st, pose, world[:, :3], world[:, 3], next_roi
 
         return self._per_video(one_video)(state, pose, aux, world, present, t_us)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _fresh_state(batch: int, mask_shape: tuple) -> TrackerState:
+    """Nothing tracked, for ``batch`` videos; one small program instead of a dozen eager ops,
+    each of which costs a compilation (or a cache read) on the first call of a process."""
+    one = TrackerState(
+        roi=jnp.zeros((5,), jnp.float32),
+        has_roi=jnp.zeros((), bool),
+        pose_filter=filters.one_euro_init((33, 3), filters.POSE_LANDMARK_FILTER),
+        pose_visibility=filters.low_pass_init((33,)),
+        world_filter=filters.one_euro_init((33, 3), filters.WORLD_LANDMARK_FILTER),
+        world_visibility=filters.low_pass_init((33,)),
+        aux_filter=filters.one_euro_init((2, 3), filters.AUX_LANDMARK_FILTER),
+        aux_visibility=filters.low_pass_init((2,)),
+        mask=jnp.zeros(mask_shape, jnp.float32),
+        has_mask=jnp.zeros((), bool),
+    )
+    return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (batch,) + x.shape), one)
+
+
+def _frame_at(frames, index):
+    """``frames (B, H, W, 3)``, or frame ``index`` of a chunk ``(B, T, H, W, 3)``."""
+    if index is None:
+        return frames
+    return lax.dynamic_index_in_dim(frames, index, axis=1, keepdims=False)
+
+
+def _frame_size(frames, index) -> tuple[int, int]:
+    return frames.shape[1:3] if index is None else frames.shape[2:4]
+
+
+#: XLA's CPU client uses a host array in place, without a copy, when it is aligned to this.
+_ALIGNMENT = 64
+
+
+def _aligned_empty(shape) -> np.ndarray:
+    """An uninitialized uint8 array of ``shape`` whose data starts on an :data:`_ALIGNMENT` byte
+    boundary (NumPy only promises 16)."""
+    size = int(np.prod(shape))
+    raw = np.empty(size + _ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % _ALIGNMENT
+    return raw[offset:offset + size].reshape(shape)
 
 
 @functools.lru_cache(maxsize=8)
