@@ -86,9 +86,9 @@ class Pipeline:
         self._programs = {}
         self._staging: np.ndarray | None = None
         self._jit_detector_input = jax.jit(self._detector_input)
-        self._jit_detector = jax.jit(self.detector.apply)
+        self._jit_detector = jax.jit(self._apply_detector)
         self._jit_crops = jax.jit(self._crops)
-        self._jit_landmark = jax.jit(self.landmark_net.apply)
+        self._jit_landmark = jax.jit(self._apply_landmark_net)
         self._jit_finish = jax.jit(self._finish, static_argnums=(3, 4))
 
     # -- networks -------------------------------------------------------------------------------
@@ -362,11 +362,11 @@ class Pipeline:
         n, height, width = frames.shape[:3]
         outs = []
         for start in range(0, n, STATIC_BATCH):
-            block = frames[start:start + STATIC_BATCH]
-            count = len(block)
-            if count < STATIC_BATCH:
-                block = np.concatenate(
-                    [block, np.zeros((STATIC_BATCH - count,) + block.shape[1:], np.uint8)])
+            count = min(STATIC_BATCH, n - start)
+            # Staged (aligned, so used in place) and put on the device once for both steps that
+            # read it; rows past ``count`` hold stale frames whose results are dropped.
+            block = jax.device_put(
+                self._staged(frames[None, start:start + count], STATIC_BATCH)[0])
             tensors, padding = self._jit_detector_input(block)
             raw = self._jit_detector(self.detector_params, tensors)
             crops, rois, has_roi = self._jit_crops(block, raw, padding)
