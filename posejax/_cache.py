@@ -1,4 +1,4 @@
-"""On-disk caches that make a second run start in about a second instead of half a minute.
+"""On-disk caches that make a new process start in a few seconds instead of half a minute.
 
 A first ``posejax.track`` call spends its time in three places: Python tracing of the per-frame
 graph (thousands of small ops), XLA compilation, and checking the weight files against the

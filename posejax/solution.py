@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from posejax.track import MEDIAPIPE_FRAME_STEP_US, _check_options
+from posejax.track import MEDIAPIPE_FRAME_STEP_US, _pipeline_config
 
 _FIELDS = ("x", "y", "z", "visibility", "presence")
 
@@ -111,16 +111,9 @@ class Pose:
                  min_tracking_confidence: float = 0.5):
         from posejax import tracking
 
-        _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, None)
-        self._config = tracking.PipelineConfig(
-            model_complexity=model_complexity,
-            static_image_mode=bool(static_image_mode),
-            smooth_landmarks=bool(smooth_landmarks),
-            enable_segmentation=bool(enable_segmentation),
-            smooth_segmentation=bool(smooth_segmentation),
-            min_detection_confidence=float(min_detection_confidence),
-            min_tracking_confidence=float(min_tracking_confidence),
-        )
+        self._config = _pipeline_config(model_complexity, static_image_mode, smooth_landmarks,
+                                        enable_segmentation, smooth_segmentation,
+                                        min_detection_confidence, min_tracking_confidence)
         self._pipeline = tracking.get_pipeline(self._config)
         self._state = None
         self._size = None

@@ -161,6 +161,26 @@ def _check_options(model_complexity, min_detection_confidence, min_tracking_conf
         raise ValueError(f"fps must be a positive number, got {fps!r}")
 
 
+def _pipeline_config(model_complexity, static_image_mode, smooth_landmarks, enable_segmentation,
+                     smooth_segmentation, min_detection_confidence, min_tracking_confidence,
+                     mediapipe_graph_values=False, fps=None):
+    """The validated :class:`~posejax.tracking.PipelineConfig` of the user-facing options
+    (shared by :func:`track` and :class:`posejax.Pose`)."""
+    from posejax import tracking
+
+    _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, fps)
+    return tracking.PipelineConfig(
+        model_complexity=model_complexity,
+        static_image_mode=bool(static_image_mode),
+        smooth_landmarks=bool(smooth_landmarks),
+        enable_segmentation=bool(enable_segmentation),
+        smooth_segmentation=bool(smooth_segmentation),
+        min_detection_confidence=float(min_detection_confidence),
+        min_tracking_confidence=float(min_tracking_confidence),
+        mediapipe_graph_values=bool(mediapipe_graph_values),
+    )
+
+
 def _check_frame_array(array, what: str) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         array = np.asarray(array)
@@ -294,18 +314,10 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
     """
     from posejax import tracking
 
-    _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, fps)
+    config = _pipeline_config(model_complexity, static_image_mode, smooth_landmarks,
+                              enable_segmentation, smooth_segmentation, min_detection_confidence,
+                              min_tracking_confidence, mediapipe_graph_values, fps)
     source = _FrameSource(frames, static_image_mode)
-    config = tracking.PipelineConfig(
-        model_complexity=model_complexity,
-        static_image_mode=bool(static_image_mode),
-        smooth_landmarks=bool(smooth_landmarks),
-        enable_segmentation=bool(enable_segmentation),
-        smooth_segmentation=bool(smooth_segmentation),
-        min_detection_confidence=float(min_detection_confidence),
-        min_tracking_confidence=float(min_tracking_confidence),
-        mediapipe_graph_values=bool(mediapipe_graph_values),
-    )
     n = source.n_frames
     clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
     pipeline = tracking.get_pipeline(config)
