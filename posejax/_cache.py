@@ -176,7 +176,10 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     if exported is None:
         exported = jax.export.export(jax.jit(flat_fn))(*specs)
         if path is not None:
-            _write_atomic(path, exported.serialize())
+            try:
+                _write_atomic(path, exported.serialize())
+            except ImportError:  # flatbuffers missing: run uncached rather than fail
+                pass
     # Compiled ahead for the exact specs: a jitted callable would compile again when an argument
     # comes back from a previous call committed to its device (another sharding in the key).
     call = jax.jit(exported.call).lower(*specs).compile()

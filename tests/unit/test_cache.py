@@ -123,3 +123,17 @@ def test_arguments_returned_by_a_call_do_not_compile_again(cache_folder):
     assert len(compiles) == before
     np.testing.assert_array_equal(again["rows"], [[1, 1], [3, 3], [6, 6]])
     assert float(again["state"]) == 6 + 12
+
+
+def test_without_flatbuffers_programs_run_uncached(cache_folder, monkeypatch):
+    # jax.export serializes with flatbuffers; an install without it must still track.
+    def no_flatbuffers(self, *args, **kwargs):
+        raise ImportError("Please install 'flatbuffers' in order to use Exported serialization")
+
+    monkeypatch.setattr(jax.export.Exported, "serialize", no_flatbuffers)
+    args = (np.float32(1), np.ones((2, 2), np.float32))
+    example = {"state": 0, "rows": 0, "nothing": None}
+    out = _cache.exported_program("step", ("no-fb",), _step, args, example)(*args)
+    np.testing.assert_array_equal(out["rows"], [[1, 1], [2, 2]])
+    assert not (cache_folder / "programs").exists() or not any(
+        (cache_folder / "programs").iterdir())
