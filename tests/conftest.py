@@ -10,7 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import jax
+# scikit-learn's estimator checks include an array-API check that skips unless SciPy's array-API
+# mode is on, and SciPy reads this once, at import: set it before anything imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import jax  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
