@@ -4,7 +4,11 @@ The pieces of MediaPipe's pose classification colab as scikit-learn estimators a
 
 * :class:`PoseEmbedder`: the full-body embedding of 33 landmarks (a transformer);
 * :class:`KNNPoseClassifier`: the two-stage k-NN with mirror matching; :func:`find_outliers`;
-* :class:`EMASmoothing`, :class:`RepetitionCounter`, :func:`count_repetitions`;
+* :func:`count_repetitions`: repetitions by full cycles (rest pose, turning pose, back) with a
+  per-repetition table (:class:`Repetitions`), from a trained model (:class:`RepetitionCounter`
+  on :class:`EMASmoothing`-smoothed probabilities) or, without one, from whatever movement the
+  person repeats (:func:`count_repeated_movement`);
+* :func:`joint_angles`, :func:`clean_signal`: the joint-angle signals repetitions are measured on;
 * :func:`exercise_model`: bundled models (push-up, squat, leg raise) trained on
   :func:`classify.datasets.load_fitness_poses` with synthetic camera views.
 
@@ -12,10 +16,11 @@ Example
 -------
 >>> import posejax, classify
 >>> track = posejax.track("squats.mp4")  # doctest: +SKIP
->>> table, total = classify.count_repetitions(
-...     track, classify.exercise_model("squat"), "squat_down")  # doctest: +SKIP
+>>> classify.count_repetitions(track, exercise="squat").reps  # doctest: +SKIP
+>>> classify.count_repetitions(track).summary()  # any exercise  # doctest: +SKIP
 """
 
+from classify.angles import clean_signal, joint_angle, joint_angles
 from classify.datasets import fitness_pose_groups, load_fitness_poses
 from classify.embed import PoseEmbedder, embed_pose, normalize_pose, pose_landmarks
 from classify.exercises import (
@@ -27,27 +32,46 @@ from classify.exercises import (
     leave_one_clip_out,
 )
 from classify.knn import KNNPoseClassifier, find_outliers
-from classify.reps import EMASmoothing, RepetitionCounter, count_repetitions
+from classify.periodic import PeriodicSegment, count_repeated_movement, find_periodic_segments
+from classify.reps import (
+    Cycle,
+    CycleCounter,
+    EMASmoothing,
+    RepetitionCounter,
+    Repetitions,
+    count_repetitions,
+    repetition_table,
+)
 from classify.views import rotate_about_vertical, yaw_views
 
 __all__ = [
+    "Cycle",
+    "CycleCounter",
     "EMASmoothing",
     "EXERCISES",
     "Exercise",
     "KNNPoseClassifier",
+    "PeriodicSegment",
     "PoseEmbedder",
     "RepetitionCounter",
+    "Repetitions",
+    "clean_signal",
+    "count_repeated_movement",
     "count_repetitions",
     "embed_pose",
     "exercise_model",
     "find_outliers",
+    "find_periodic_segments",
     "fit_exercise_model",
     "fitness_pose_groups",
     "get_exercise",
+    "joint_angle",
+    "joint_angles",
     "leave_one_clip_out",
     "load_fitness_poses",
     "normalize_pose",
     "pose_landmarks",
+    "repetition_table",
     "rotate_about_vertical",
     "yaw_views",
 ]

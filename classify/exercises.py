@@ -2,7 +2,8 @@
 
 Each model tells three classes apart: the exercise's up position, its down (bottom) position, and
 ``other`` (every other labelled pose: the other exercises and neutral standing, dancing or yoga
-poses). Repetitions are counted on the down class.
+poses). A repetition is a full cycle from the exercise's rest pose through its turning pose and
+back (:class:`classify.RepetitionCounter`).
 
 The models embed **world landmarks** and are trained on every pose seen from 24 yaw angles
 (:func:`classify.views.yaw_views`), so that a clip filmed from the front, the side or at three
@@ -28,7 +29,7 @@ OTHER = "other"
 
 @dataclasses.dataclass(frozen=True)
 class Exercise:
-    """An exercise of the bundled set: its up and down classes.
+    """An exercise of the bundled set: its two poses, which one it rests in, its main angle.
 
     Attributes
     ----------
@@ -36,22 +37,43 @@ class Exercise:
     up : str
         Class of the top position.
     down : str
-        Class of the bottom position; each time the person leaves it counts one repetition.
+        Class of the bottom position.
+    rests_down : bool
+        Whether the exercise starts and ends at the bottom (a leg raise starts with the legs on
+        the floor) rather than at the top (a squat, a push-up).
+    angle : str
+        The joint angle whose range of motion tells how deep a repetition went, as named by
+        :func:`classify.angles.joint_angles` (``"knee"`` is the mean of both knees).
     """
 
     name: str
     up: str
     down: str
+    rests_down: bool = False
+    angle: str = "knee"
 
     @property
     def classes(self) -> tuple[str, str, str]:
         """The three classes of the exercise's model, sorted like ``classes_``."""
         return tuple(sorted((self.up, self.down, OTHER)))
 
+    @property
+    def rest(self) -> str:
+        """The class each repetition starts and ends in."""
+        return self.down if self.rests_down else self.up
+
+    @property
+    def turn(self) -> str:
+        """The class at the turning point of a repetition."""
+        return self.up if self.rests_down else self.down
+
 
 EXERCISES: dict[str, Exercise] = {
-    name: Exercise(name, f"{name}_up", f"{name}_down") for name in ("pushup", "squat", "leg_raise")
-}
+    "pushup": Exercise("pushup", "pushup_up", "pushup_down", angle="elbow"),
+    "squat": Exercise("squat", "squat_up", "squat_down", angle="knee"),
+    "leg_raise": Exercise("leg_raise", "leg_raise_up", "leg_raise_down", rests_down=True,
+                          angle="hip"),
+}  # fmt: skip
 
 
 def get_exercise(name: str) -> Exercise:

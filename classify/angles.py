@@ -1,0 +1,190 @@
+"""Joint angles over time: the movement signals that repetitions are counted on.
+
+An angle is measured at a joint between the two limbs that meet there (the elbow between the upper
+arm and the forearm, ...), in degrees in [0, 180], from **world landmarks**: they are metric and
+3-D, so an angle keeps its value whether the camera films from the front, the side or at three
+quarters (image landmarks would shrink a side-view knee bend seen from the front).
+
+Signals are cleaned the same way at any frame rate: gaps in the pose shorter than ``max_gap``
+seconds are bridged linearly, then a running median over ``median_seconds`` removes single-frame
+glitches of the landmark network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from posejax.landmarks import LANDMARK_NAMES
+
+#: Joints whose angle is a movement signal: joint -> (limb end, joint, limb end).
+JOINTS: dict[str, tuple[str, str, str]] = {
+    "elbow": ("shoulder", "elbow", "wrist"),
+    "shoulder": ("elbow", "shoulder", "hip"),
+    "hip": ("shoulder", "hip", "knee"),
+    "knee": ("hip", "knee", "ankle"),
+}
+SIDES = ("left", "right")
+_INDEX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
+
+
+def angle_between(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle at ``b`` between ``b -> a`` and ``b -> c``, in degrees; NaN if a limb has no length.
+
+    Parameters
+    ----------
+    a, b, c : ndarray (..., D)
+        Points, ``D`` = 2 or 3.
+
+    Returns
+    -------
+    ndarray (...)
+
+    Example
+    -------
+    >>> angle_between(np.array([1.0, 0, 0]), np.zeros(3), np.array([0, 2.0, 0]))
+    np.float64(90.0)
+    """
+    u, v = np.asarray(a, np.float64) - b, np.asarray(c, np.float64) - b
+    dot = np.sum(u * v, axis=-1)
+    if u.shape[-1] == 2:
+        cross = np.abs(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0])
+    else:
+        cross = np.linalg.norm(np.cross(u, v), axis=-1)
+    degenerate = (np.linalg.norm(u, axis=-1) == 0) | (np.linalg.norm(v, axis=-1) == 0)
+    # atan2 of |u x v| and u.v stays accurate near 0 and 180 degrees, where arccos does not.
+    return np.where(degenerate, np.nan, np.degrees(np.arctan2(cross, dot)))
+
+
+def joint_angle(points: np.ndarray, joint: str) -> np.ndarray:
+    """One named joint angle of poses, e.g. ``"left_knee"``.
+
+    Parameters
+    ----------
+    points : ndarray (..., 33, D)
+        Landmarks with isotropic units (world landmarks in metres, or pixels).
+    joint : str
+        ``"<side>_<joint>"`` with side ``left`` or ``right`` and a joint of :data:`JOINTS`.
+
+    Returns
+    -------
+    ndarray (...)
+        Degrees; NaN where the pose is missing.
+
+    Example
+    -------
+    >>> pose = np.zeros((33, 3))
+    >>> pose[[23, 25, 27]] = [[0, 0, 0], [0, 0.45, 0], [0.45, 0.45, 0]]  # hip, knee, ankle
+    >>> float(joint_angle(pose, "left_knee"))
+    90.0
+    """
+    side, _, name = str(joint).partition("_")
+    if side not in SIDES or name not in JOINTS:
+        known = [f"{s}_{j}" for s in SIDES for j in JOINTS]
+        raise ValueError(f"unknown joint {joint!r}; joints: {known}")
+    points = np.asarray(points, np.float64)
+    a, b, c = (points[..., _INDEX[f"{side}_{part}"], :] for part in JOINTS[name])
+    return angle_between(a, b, c)
+
+
+def joint_angles(points: np.ndarray) -> dict[str, np.ndarray]:
+    """Every angle of :data:`JOINTS` on both sides, and their left-right mean.
+
+    Parameters
+    ----------
+    points : ndarray (n_frames, 33, D)
+
+    Returns
+    -------
+    dict of str to ndarray (n_frames,)
+        Keys ``"left_elbow"``, ``"right_elbow"``, ``"elbow"`` (the mean of both sides), ... in
+        the order of :data:`JOINTS`.
+
+    Example
+    -------
+    >>> angles = joint_angles(np.random.default_rng(0).normal(size=(4, 33, 3)))
+    >>> list(angles)[:3], angles["knee"].shape
+    (['elbow', 'left_elbow', 'right_elbow'], (4,))
+    """
+    angles = {}
+    for name in JOINTS:
+        left, right = joint_angle(points, f"left_{name}"), joint_angle(points, f"right_{name}")
+        angles[name] = (left + right) / 2
+        angles[f"left_{name}"], angles[f"right_{name}"] = left, right
+    return angles
+
+
+def signal_label(name: str) -> str:
+    """How a signal is named to a reader: ``"left_elbow angle"``, ``"knee angle (both sides)"``.
+
+    Example
+    -------
+    >>> signal_label("left_elbow"), signal_label("knee")
+    ('left_elbow angle', 'knee angle (both sides)')
+    """
+    return f"{name} angle" if "_" in name else f"{name} angle (both sides)"
+
+
+def odd_window(seconds: float, fps: float) -> int:
+    """The odd number of frames closest to ``seconds`` at ``fps`` (at least 1).
+
+    Example
+    -------
+    >>> odd_window(0.15, 30.0), odd_window(0.15, 5.0)
+    (5, 1)
+    """
+    frames = max(1, int(round(seconds * fps)))
+    return frames if frames % 2 else frames + 1
+
+
+def clean_signal(
+    values, fps: float, *, max_gap: float = 0.5, median_seconds: float = 0.15
+) -> np.ndarray:
+    """Bridge short gaps linearly and take a running median, both sized in seconds.
+
+    Parameters
+    ----------
+    values : array_like (n_frames,)
+        NaN where there is no pose.
+    fps : float
+        Frame rate of the video.
+    max_gap : float, default 0.5
+        Longest gap (seconds) bridged; longer gaps stay NaN.
+    median_seconds : float, default 0.15
+        Length of the running median (an odd number of frames; none below 2 frames).
+
+    Returns
+    -------
+    ndarray (n_frames,)
+
+    Example
+    -------
+    >>> clean_signal([0.0, np.nan, 2.0, 3.0, 100.0, 5.0, 6.0], fps=20.0).tolist()
+    [0.0, 1.0, 2.0, 3.0, 5.0, 5.0, 6.0]
+    """
+    values = np.asarray(values, np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"a signal is one value per frame, got shape {values.shape}")
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    filled = values.copy()
+    valid = np.isfinite(values)
+    if valid.sum() >= 2:
+        frames = np.arange(len(values))
+        known = frames[valid]
+        before = np.searchsorted(known, frames, side="right") - 1
+        after = np.searchsorted(known, frames, side="left")
+        inside = (before >= 0) & (after < len(known))
+        gap = np.where(inside, known[np.clip(after, 0, len(known) - 1)]
+                       - known[np.clip(before, 0, len(known) - 1)] - 1, np.inf)  # fmt: skip
+        bridge = ~valid & inside & (gap <= max_gap * fps)
+        filled[bridge] = np.interp(frames[bridge], known, values[valid])
+    window = odd_window(median_seconds, fps)
+    if window == 1:
+        return filled
+    half = window // 2
+    padded = np.pad(filled, half, mode="edge")
+    stacked = np.lib.stride_tricks.sliding_window_view(padded, window)
+    # A window with a gap in it keeps the frame's own value (NaN stays NaN).
+    with np.errstate(all="ignore"):
+        median = np.median(stacked, axis=-1)
+    return np.where(np.isfinite(median), median, filled)
