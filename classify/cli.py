@@ -1,4 +1,4 @@
-"""``posejax reps``: count exercise repetitions in a video with the bundled models.
+"""``posejax reps``: count exercise repetitions in a video, with a bundled model or without.
 
 ``posejax.cli`` registers the subcommand through :func:`add_reps_parser` and :func:`run_reps`.
 
@@ -7,7 +7,8 @@ Example
 ::
 
     posejax reps squats.mp4 --exercise squat
-    posejax reps pushups.mp4 --exercise pushup -o pushups_reps.csv
+    posejax reps pushups.mp4 --exercise pushup -o pushups_reps.csv --plot pushups.png
+    posejax reps jumping_jacks.mp4          # any exercise: counts whatever is repeated
 """
 
 from __future__ import annotations
@@ -44,20 +45,30 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
         "reps",
         help="count exercise repetitions in a video",
         description=(
-            "Track the pose in a video, classify every frame with the bundled k-NN model of the "
-            "exercise and count repetitions: one each time the person leaves the bottom "
-            "position. The last line of output is '<exercise>: <n> repetitions'."
+            "Track the pose in a video and count full repetitions (rest pose, turning pose, "
+            "back). With --exercise, the bundled k-NN model of the exercise classifies every "
+            "frame; without it, the dominant periodic joint movement is counted, whatever the "
+            "exercise. One line per repetition, then '<what>: <n> repetitions' last."
         ),
     )
     parser.add_argument("video", metavar="VIDEO", help="video file of one person exercising")
     parser.add_argument(
-        "--exercise", required=True, type=_exercise_name, metavar="NAME",
-        help=f"bundled exercise: {', '.join(sorted(EXERCISES))}",
+        "--exercise", default=None, type=_exercise_name, metavar="NAME",
+        help=f"bundled exercise: {', '.join(sorted(EXERCISES))} (default: any exercise, "
+        "counted from the repeated movement)",
     )  # fmt: skip
     parser.add_argument(
         "-o", "--output", metavar="TABLE", default=None,
-        help="also save the per-frame table (probabilities, smoothed, running count) as "
-        ".csv, .parquet or .json",
+        help="save the per-repetition table (frames, times, duration, angle at the bottom, "
+        "range of motion) as .csv, .parquet or .json",
+    )  # fmt: skip
+    parser.add_argument(
+        "--frames-output", metavar="TABLE", default=None,
+        help="save the per-frame table (probabilities or signals, running count) likewise",
+    )  # fmt: skip
+    parser.add_argument(
+        "--plot", metavar="IMAGE", default=None,
+        help="save the main joint angle over time, repetitions shaded (.png, .svg, .pdf)",
     )  # fmt: skip
     parser.add_argument(
         "--model-complexity", type=int, choices=(0, 1, 2), default=1,
@@ -65,11 +76,7 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--enter-threshold", type=float, default=0.6, metavar="P",
-        help="smoothed probability of the bottom position that enters it (default 0.6)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--exit-threshold", type=float, default=0.4, metavar="P",
-        help="smoothed probability below which the person has left it (default 0.4)",
+        help="with --exercise: smoothed probability at which a pose is reached (default 0.6)",
     )  # fmt: skip
     parser.add_argument(
         "--fps", type=float, default=None,
@@ -111,22 +118,24 @@ def run_reps(args) -> int:
     >>> _ = add_reps_parser(parser.add_subparsers())
     >>> run_reps(parser.parse_args(["reps", "squats.mp4", "--exercise", "squat"]))  # doctest: +SKIP
     squats.mp4: 65 frames, 65 with a pose
+    rep 1: frames 0-17, 3.4 s, knee angle 75 deg at the bottom (range 95 deg)
+    rep 2: frames 22-43, 4.2 s, knee angle 71 deg at the bottom (range 99 deg)
     squat: 2 repetitions
     0
     """
-    from classify.exercises import exercise_model, get_exercise
     from classify.reps import count_repetitions
 
-    exercise = get_exercise(args.exercise)
     video = Path(args.video)
     if not video.is_file():
         raise FileNotFoundError(f"no such video: {video}")
-    output = Path(args.output) if args.output else None
-    if output is not None and output.suffix.lower() not in TABLE_SUFFIXES:
-        raise ValueError(
-            f"cannot write {output.name}: the table is written as {', '.join(TABLE_SUFFIXES)}"
-        )
-    from posejax.track import track
+    tables = {"output": args.output, "frames_output": args.frames_output}
+    for value in tables.values():
+        if value is not None and Path(value).suffix.lower() not in TABLE_SUFFIXES:
+            raise ValueError(
+                f"cannot write {Path(value).name}: tables are written as "
+                f"{', '.join(TABLE_SUFFIXES)}"
+            )
+    from posejax import track
 
     poses = track(
         str(video),
@@ -134,23 +143,41 @@ def run_reps(args) -> int:
         fps=args.fps,
         progress=args.progress,
     )
-    table, total = count_repetitions(
-        poses,
-        exercise_model(exercise.name),
-        exercise.down,
-        enter_threshold=args.enter_threshold,
-        exit_threshold=args.exit_threshold,
-    )
-    print(f"{video.name}: {poses.n_frames} frames, {int(table['pose_present'].sum())} with a pose")
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        suffix = output.suffix.lower()
-        if suffix == ".csv":
-            table.to_csv(output, index=False)
-        elif suffix == ".parquet":
-            table.to_parquet(output, index=False)
-        else:
-            table.to_json(output, orient="records", indent=1)
-        print(f"per-frame table -> {output}")
-    print(f"{exercise.name}: {total} repetitions")
+    if args.exercise is None:
+        result = count_repetitions(poses)
+    else:
+        result = count_repetitions(
+            poses, exercise=args.exercise, enter_threshold=args.enter_threshold
+        )
+    frames = result.frames
+    print(f"{video.name}: {poses.n_frames} frames, {int(frames['pose_present'].sum())} with a pose")
+    angle = result.angle.removesuffix("_angle").replace("_", " ")
+    for rep in result.reps.itertuples():
+        print(f"rep {rep.rep}: frames {rep.start_frame}-{rep.end_frame}, {rep.duration:.1f} s, "
+              f"{angle} angle {rep.angle_at_bottom:.0f} deg at the bottom "
+              f"(range {rep.range_of_motion:.0f} deg)")  # fmt: skip
+    for key, table in (("output", result.reps), ("frames_output", frames)):
+        if tables[key] is not None:
+            path = _write_table(table, Path(tables[key]))
+            print(f"{'per-repetition' if key == 'output' else 'per-frame'} table -> {path}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = result.plot()
+        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        print(f"plot -> {args.plot}")
+    print(result.summary())
     return 0
+
+
+def _write_table(table, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_json(path, orient="records", indent=1)
+    return path

@@ -172,6 +172,11 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
     """
     if coordinates not in COORDINATES:
         raise ValueError(f"coordinates must be one of {COORDINATES}, got {coordinates!r}")
+    if hasattr(data, "tocsr") or type(data).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            "sparse input is not supported: pose landmarks are dense arrays (n, 33, 3) or "
+            "(n, 99); convert with .toarray() first"
+        )
     if _is_pose_frame(data):
         from posejax.track import PoseTrack
 

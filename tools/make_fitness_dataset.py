@@ -157,56 +157,14 @@ def _frames(track, first: int, stop: int):
 def report(data: Path) -> None:
     """Leave-one-clip-out frame accuracy, and counts of the bundled and left-out models."""
     import classify
-    from classify.exercises import fit_exercise_model
 
     for name in classify.EXERCISES:
         table = classify.leave_one_clip_out(name)
         print(f"\n{name}: leave-one-clip-out frame accuracy")
         print(table.to_string(index=False))
-    X, y = classify.load_fitness_poses()
-    clips = classify.fitness_pose_groups()
-    print("\nrepetitions: clip, truth, bundled model, model without the clip")
-    for clip, (exercise, truth) in COUNTED_CLIPS.items():
-        spec = classify.get_exercise(exercise)
-        poses = track_source(data, clip, "")
-        _, bundled = classify.count_repetitions(poses, classify.exercise_model(exercise), spec.down)
-        held = clips == clip
-        model = fit_exercise_model(X[~held], y[~held], exercise)
-        if spec.down in model.classes_:
-            _, left_out = classify.count_repetitions(poses, model, spec.down)
-        else:
-            left_out = "n/a (no other clip)"
-        print(f"  {clip}: truth {truth}, bundled {bundled}, left out {left_out}")
-        if spec.down in model.classes_:
-            turned = []
-            for degrees in TURNS:
-                world = poses.world_landmarks.copy()
-                world[..., :3] = classify.rotate_about_vertical(world[..., :3], degrees)
-                view = dataclasses.replace(poses, world_landmarks=world)
-                turned.append(classify.count_repetitions(view, model, spec.down)[1])
-            print(f"    left out and turned by {TURNS} degrees: {turned}")
-        if spec.down not in model.classes_:
-            # The clip is the exercise's only one: train on one half of it, count on the other.
-            frames = np.asarray(classify.load_fitness_poses(as_frame=True)["frame"])
-            middle = poses.n_frames // 2
-            for first, stop, name in ((0, middle, "first"), (middle, poses.n_frames, "second")):
-                keep = ~held | (frames < first) | (frames >= stop)
-                model = fit_exercise_model(X[keep], y[keep], exercise)
-                _, total = classify.count_repetitions(_frames(poses, first, stop), model, spec.down)
-                print(
-                    f"    {name} half (frames {first}-{stop - 1}) counted by a model trained on "
-                    f"the other half: {total}"
-                )
-    print("\nrepetitions on clips without exercise, by models trained without the clip")
-    for clip in NEUTRAL_CLIPS:
-        poses = track_source(data, clip, "")
-        held = clips == clip
-        counts = {}
-        for exercise in classify.EXERCISES:
-            model = fit_exercise_model(X[~held], y[~held], exercise)
-            down = classify.get_exercise(exercise).down
-            counts[exercise] = classify.count_repetitions(poses, model, down)[1]
-        print(f"  {clip}: {counts}")
+    # Repetition counts of every counted clip (bundled, left-out and any-exercise counters) are
+    # measured by benchmarks/bench_reps.py, which writes them to benchmarks/RESULTS.md.
+    print("\nrepetition counts: python benchmarks/bench_reps.py")
 
 
 def main(argv=None) -> int:

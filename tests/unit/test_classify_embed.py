@@ -187,8 +187,7 @@ _EMBEDDER_XFAIL = {
     for name in (
         "check_array_api_input", "check_complex_data", "check_dict_unchanged",
         "check_dont_overwrite_parameters",
-        "check_dtype_object", "check_estimator_sparse_array", "check_estimator_sparse_matrix",
-        "check_estimator_sparse_tag", "check_estimators_dtypes",
+        "check_dtype_object", "check_estimators_dtypes",
         "check_estimators_empty_data_messages", "check_estimators_fit_returns_self",
         "check_estimators_overwrite_params", "check_estimators_pickle",
         "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit2d_1sample",
@@ -222,6 +221,10 @@ def test_sklearn_conventions_on_pose_data(poses):
     assert embedder.n_features_in_ == 99
     with pytest.raises(ValueError, match="infinity|inf"):
         embedder.transform(np.full((1, 33, 3), np.inf))
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="sparse input is not supported"):
+        PoseEmbedder().fit(sparse.csr_matrix(poses.reshape(len(poses), -1)))
     unfitted = PoseEmbedder()
     from sklearn.exceptions import NotFittedError
 
