@@ -79,8 +79,8 @@ print(out.name, back.shape)"""),
         ("markdown", """# Counting squats
 
 The bundled exercise models (`classify`) classify each frame as the top or bottom of a squat from
-the landmark embedding, smooth the probabilities and count a repetition each time the person
-leaves the bottom position. The clip is MediaPipe's own squat demo from the shared test media
+the landmark embedding, smooth the probabilities and count full cycles: standing, the bottom,
+standing again. The clip is MediaPipe's own squat demo from the shared test media
 (`../shared/data`, Apache-2.0; it is not redistributed in this repository)."""),
         ("code", """from pathlib import Path
 
@@ -96,22 +96,63 @@ if not clip.exists():
                             "next to the repository")
 track = posejax.track(clip, model_complexity=1)
 print(f"{track.n_frames} frames, pose on {track.pose_present.mean():.0%}")"""),
-        ("code", """exercise = classify.get_exercise("squat")
-model = classify.exercise_model("squat")
-table, total = classify.count_repetitions(track, model, exercise.down)
-print(f"squat: {total} repetitions")
-table.head()"""),
-        ("markdown", "Smoothed probability of the bottom position, the hysteresis thresholds, and the running count:"),
-        ("code", """fig, ax = plt.subplots(figsize=(10, 3.5))
-ax.plot(table["time"], table[f"smoothed_{exercise.down}"], label=f"P({exercise.down}), smoothed")
-ax.axhline(0.6, ls="--", c="grey", lw=0.8)
-ax.axhline(0.4, ls=":", c="grey", lw=0.8)
-ax2 = ax.twinx()
-ax2.step(table["time"], table["count"], where="post", c="C3", label="count")
+        ("code", """result = classify.count_repetitions(track, exercise="squat")
+print(result.summary())
+result.reps.round(2)"""),
+        ("markdown", """One row per repetition: where it starts (the last frame standing), turns (the deepest knee
+angle) and ends (the first frame standing again), its duration, the knee angle at the bottom and
+the range of motion, in degrees. A repetition counts only as a full cycle, standing, bottom and
+standing again, so flickering poses at the bottom never add one. The knee angle over time, each
+repetition shaded:"""),
+        ("code", """ax = result.plot()"""),
+        ("markdown", "Behind the count: the smoothed class probabilities the trained counter reads."),
+        ("code", """frames = result.frames
+fig, ax = plt.subplots(figsize=(10, 3.2))
+for name in ("squat_up", "squat_down", "other"):
+    ax.plot(frames["time"], frames[f"smoothed_{name}"], label=name)
+ax.axhline(0.6, ls="--", c="grey", lw=0.8, label="pose reached")
 ax.set_xlabel("time (s)")
-ax.set_ylabel("probability")
-ax2.set_ylabel("repetitions")
-fig.legend(loc="upper left")"""),
+ax.set_ylabel("smoothed probability")
+ax.legend(loc="upper right", fontsize=8)"""),
+    ],
+    "03_counting_any_exercise.ipynb": [
+        ("markdown", """# Counting an exercise no model was trained on
+
+`classify.count_repetitions(track)` without a model looks at every joint angle (elbows,
+shoulders, hips, knees; each side and their mean), keeps the stretches where one moves back and
+forth periodically (cycles alike in duration, depth and body posture, confirmed by a second
+signal, hips staying in place) and counts the full cycles of the strongest. Nothing tells it
+which exercise this is. The clip: *Fitness Basic Dataset sample, Infinity AI, CC BY 4.0*
+(lying leg raises, from the shared test media `../shared/data`; not redistributed here)."""),
+        ("code", """from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+import classify
+import posejax
+
+ROOT = Path.cwd() if (Path.cwd() / "datasets").is_dir() else Path.cwd().parent
+clip = ROOT.parent / "shared" / "data" / "videos" / "infai_synthetic_leg_raises_6reps.mp4"
+if not clip.exists():
+    raise FileNotFoundError(f"{clip}: this notebook needs the shared test media "
+                            "next to the repository")
+track = posejax.track(clip, model_complexity=1)
+result = classify.count_repetitions(track)
+print(result.summary())"""),
+        ("code", """ax = result.plot()"""),
+        ("markdown", "Tempo and depth, repetition by repetition:"),
+        ("code", """result.reps[["rep", "start_time", "end_time", "duration", "angle_at_bottom",
+             "range_of_motion"]].round(2)"""),
+        ("markdown", """Every candidate angle, and why the others were not counted (each periodic segment found,
+accepted or not, with its reason):"""),
+        ("code", """fig, ax = plt.subplots(figsize=(10, 3.2))
+for name in ("hip", "knee", "elbow", "shoulder"):
+    ax.plot(result.frames["time"], result.frames[f"{name}_angle"], label=f"{name} (both sides)")
+ax.set_xlabel("time (s)")
+ax.set_ylabel("angle (degrees)")
+ax.legend(fontsize=8)
+segments = result.frames.attrs["segments"]
+[(s.signal, len(s.cycles), s.accepted, s.reason) for s in segments if s.signal in ("hip", "knee", "elbow", "shoulder")]"""),
     ],
 }
 

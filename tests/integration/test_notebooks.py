@@ -18,7 +18,10 @@ from reference_data import require_shared
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 # Notebooks reading the shared test media (never committed) name a file of it here.
-NEEDS_SHARED = {"02_counting_squats.ipynb": "videos/mp_docs_squats_5reps_overlay.mp4"}
+NEEDS_SHARED = {
+    "02_counting_squats.ipynb": "videos/mp_docs_squats_5reps_overlay.mp4",
+    "03_counting_any_exercise.ipynb": "videos/infai_synthetic_leg_raises_6reps.mp4",
+}
 
 pytestmark = pytest.mark.slow
 
