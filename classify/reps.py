@@ -275,7 +275,7 @@ def count_repetitions(
         raise ValueError(f"class {class_name!r} is not one of the model's classes {classes}")
     track = track_or_df
     if _is_pose_frame(track):
-        from posejax.track import PoseTrack
+        from posejax import PoseTrack
 
         track = PoseTrack.from_dataframe(track)
     if not hasattr(track, "pose_present"):

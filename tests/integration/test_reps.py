@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference_data import require_shared
 
 import classify
 from classify.exercises import fit_exercise_model
+from tests.helpers.reference_data import require_shared
 
 pytestmark = pytest.mark.slow
 

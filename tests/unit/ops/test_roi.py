@@ -19,7 +19,7 @@ import pytest
 
 from posejax.ops import _exact, roi
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ops"
 f32 = np.float32
 
 _detection_to_roi = jax.jit(roi.detection_to_roi, static_argnums=(1, 2))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from posejax import PoseTrack
 from posejax.landmarks import PoseLandmark as L
-from posejax.track import PoseTrack
 
 HEIGHT, WIDTH = 120, 200
 

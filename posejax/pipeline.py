@@ -6,6 +6,10 @@ video), so the same step serves a single video (``B = 1``), a batch of videos an
 detector runs only when at least one video of the batch has lost its track (or on every frame in
 static mode), which avoids paying for it under ``vmap``, where a ``lax.cond`` would run both
 branches.
+
+At about 520 lines this module is a little over the house's 500 lines: the config, the state
+pytree and the per-frame step are one contract (every stage reads the config and threads the
+state), and keeping the graph's stages in one file keeps their order readable top to bottom.
 """
 
 from __future__ import annotations
@@ -20,16 +24,40 @@ import numpy as np
 from jax import lax
 
 from posejax import _cache, nets
-from posejax.ops import detection, filters, image, landmarks, roi
+from posejax.landmarks import NUM_LANDMARKS
+from posejax.ops import detection, filters, image, landmark_decoding, roi
 
 _MODEL_NAMES = ("lite", "full", "heavy")
 #: frames per network call in static mode (the networks compile for this batch size only)
 STATIC_BATCH = 8
 
+#: MediaPipe's Python solution stamps frame k (1-based) at 33333*k microseconds, whatever the
+#: video's real frame rate; the smoothing filters see that clock unless fps/timestamps are given.
+MEDIAPIPE_FRAME_STEP_US = 33333
+
+_FLAGS = ("static_image_mode", "smooth_landmarks", "enable_segmentation", "smooth_segmentation",
+          "mediapipe_graph_values")
+_CONFIDENCES = ("min_detection_confidence", "min_tracking_confidence")
+
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
-    """The options of ``mp.solutions.pose.Pose`` plus the released-package/graph-file switch."""
+    """The options of ``mp.solutions.pose.Pose`` plus the released-package/graph-file switch.
+
+    The config checks itself when built, so :func:`posejax.track`, :class:`posejax.Pose` and
+    direct users of :func:`get_pipeline` share one set of rules: ``model_complexity`` in
+    ``{0, 1, 2}``, the confidences in ``[0, 1]`` (stored as float), the switches as bool (NumPy
+    bools and 0/1 are accepted and stored as bool).
+
+    Examples
+    --------
+    >>> PipelineConfig(model_complexity=2).landmark_model
+    'heavy'
+    >>> PipelineConfig(min_detection_confidence=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_detection_confidence must be a number in [0, 1], got 1.5
+    """
 
     model_complexity: int = 1
     static_image_mode: bool = False
@@ -39,6 +67,25 @@ class PipelineConfig:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     mediapipe_graph_values: bool = False
+
+    def __post_init__(self):
+        complexity = self.model_complexity
+        if isinstance(complexity, (bool, np.bool_)) or complexity not in (0, 1, 2):
+            raise ValueError(f"model_complexity must be 0, 1 or 2, got {complexity!r}")
+        # Frozen dataclass: normalized values are written with object.__setattr__.
+        object.__setattr__(self, "model_complexity", int(complexity))
+        for name in _CONFIDENCES:
+            value = getattr(self, name)
+            if (isinstance(value, (bool, np.bool_))
+                    or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not 0.0 <= float(value) <= 1.0):
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+            object.__setattr__(self, name, float(value))
+        for name in _FLAGS:
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)) and value not in (0, 1):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+            object.__setattr__(self, name, bool(value))
 
     @property
     def landmark_model(self) -> str:
@@ -221,8 +268,8 @@ class Pipeline:
         batch, height, width = frames.shape[:3]
         nan = jnp.float32(jnp.nan)
         return {
-            "landmarks": jnp.full((batch, 33, 5), nan),
-            "world_landmarks": jnp.full((batch, 33, 4), nan),
+            "landmarks": jnp.full((batch, NUM_LANDMARKS, 5), nan),
+            "world_landmarks": jnp.full((batch, NUM_LANDMARKS, 4), nan),
             "present": jnp.zeros((batch,), bool),
             "rois": jnp.full((batch, 5), nan),
             "mask": (jnp.full((batch, height, width), nan)
@@ -285,15 +332,17 @@ class Pipeline:
         """(present, pose (B,33,5), aux (B,2,5), world (B,33,3)) in image coordinates."""
         cfg = self.config
         present = has_roi & (raw["pose_flag"][:, 0] > cfg.min_tracking_confidence)
-        decoded = self._per_video(landmarks.decode_landmarks)(raw["landmarks"])
+        decoded = self._per_video(landmark_decoding.decode_landmarks)(raw["landmarks"])
         refined = self._per_video(functools.partial(
-            landmarks.refine_with_heatmap, kernel_size=cfg.heatmap_kernel_size))(
+            landmark_decoding.refine_with_heatmap, kernel_size=cfg.heatmap_kernel_size))(
             decoded, raw["heatmap"])
         projected = self._per_video(
-            lambda lm, r: landmarks.project_to_image(lm, r, height, width))(
+            lambda lm, r: landmark_decoding.project_to_image(lm, r, height, width))(
             refined, rois)
-        world = self._per_video(landmarks.world_landmarks)(raw["world_landmarks"], rois)[:, :33]
-        return present, projected[:, :33], projected[:, 33:35], world
+        world = self._per_video(landmark_decoding.world_landmarks)(raw["world_landmarks"], rois)
+        world = world[:, :NUM_LANDMARKS]
+        aux = projected[:, landmark_decoding.AUX_SLICE]
+        return present, projected[:, :NUM_LANDMARKS], aux, world
 
     def _masks(self, raw, rois, height, width):
         probabilities = jax.nn.sigmoid(raw["segmentation"][..., 0].astype(jnp.float32))
@@ -436,10 +485,10 @@ def _fresh_state(batch: int, mask_shape: tuple) -> TrackerState:
     one = TrackerState(
         roi=jnp.zeros((5,), jnp.float32),
         has_roi=jnp.zeros((), bool),
-        pose_filter=filters.one_euro_init((33, 3), filters.POSE_LANDMARK_FILTER),
-        pose_visibility=filters.low_pass_init((33,)),
-        world_filter=filters.one_euro_init((33, 3), filters.WORLD_LANDMARK_FILTER),
-        world_visibility=filters.low_pass_init((33,)),
+        pose_filter=filters.one_euro_init((NUM_LANDMARKS, 3), filters.POSE_LANDMARK_FILTER),
+        pose_visibility=filters.low_pass_init((NUM_LANDMARKS,)),
+        world_filter=filters.one_euro_init((NUM_LANDMARKS, 3), filters.WORLD_LANDMARK_FILTER),
+        world_visibility=filters.low_pass_init((NUM_LANDMARKS,)),
         aux_filter=filters.one_euro_init((2, 3), filters.AUX_LANDMARK_FILTER),
         aux_visibility=filters.low_pass_init((2,)),
         mask=jnp.zeros(mask_shape, jnp.float32),

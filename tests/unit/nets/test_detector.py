@@ -26,7 +26,7 @@ from posejax.nets.detector import (
     resize_bilinear_half_pixel,
 )
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "nets" / "detector.npz"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "nets" / "detector.npz"
 
 #: float32 parity bound: |jax - litert| <= F32_RTOL * max|litert| + F32_ATOL, per output.
 F32_RTOL, F32_ATOL = 1e-4, 1e-5

@@ -14,14 +14,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from posejax.landmarks import NUM_LANDMARKS
 from posejax.ops import _exact as ex
 from posejax.ops.image import LANDMARK_SIZE, roi_padding
 
 F32 = jnp.float32
 #: Landmarks the network predicts.
 NUM_MODEL_LANDMARKS = 39
-#: Pose landmarks (``PoseLandmark`` 0..32).
-NUM_POSE_LANDMARKS = 33
 #: Index slice of the alignment landmarks 33 (hip centre) and 34 (scale point).
 AUX_SLICE = slice(33, 35)
 #: Heatmap side.
@@ -224,7 +223,7 @@ def world_landmarks(raw_117, roi):
     if raw.shape != (NUM_MODEL_LANDMARKS * 3,):
         raise ValueError(f"raw world landmarks must hold {NUM_MODEL_LANDMARKS * 3} values, got "
                          f"shape {jnp.shape(raw_117)}")
-    points = raw.reshape(NUM_MODEL_LANDMARKS, 3)[:NUM_POSE_LANDMARKS]
+    points = raw.reshape(NUM_MODEL_LANDMARKS, 3)[:NUM_LANDMARKS]
     sin, cos = ex.sincos_f32(jnp.asarray(roi, F32)[4])
     x, y = points[:, 0], points[:, 1]
     new_x = ex.mul_rn(cos, x) - ex.mul_rn(sin, y)

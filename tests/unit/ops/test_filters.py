@@ -18,7 +18,7 @@ import pytest
 
 from posejax.ops import filters, roi
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ops"
 f32 = np.float32
 
 

@@ -8,11 +8,11 @@ import pytest
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from synthetic_tracks import random_track
 
 from classify import PoseEmbedder, embed_pose, pose_landmarks, yaw_views
 from classify.embed import EMBEDDING_PAIRS, feature_names
 from posejax.landmarks import LANDMARK_NAMES
+from tests.helpers.synthetic import random_track
 
 NAMES = list(LANDMARK_NAMES)
 

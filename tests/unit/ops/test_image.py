@@ -18,7 +18,7 @@ import pytest
 
 from posejax.ops import image
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ops"
 
 _roi_to_tensor = jax.jit(image.roi_to_tensor, static_argnames=("size", "border"))
 _landmark_input = jax.jit(image.landmark_input)

@@ -7,9 +7,9 @@ import importlib
 
 import pandas as pd
 import pytest
-from test_classify_reps import PATTERN, squat_track
 
 from classify.cli import add_reps_parser, run_reps
+from tests.unit.classify.test_reps import PATTERN, squat_track
 
 
 @pytest.fixture

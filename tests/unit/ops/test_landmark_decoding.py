@@ -1,4 +1,5 @@
-"""posejax.ops.landmarks against MediaPipe's projection calculators and NumPy transcriptions.
+"""posejax.ops.landmark_decoding against MediaPipe's projection calculators and NumPy
+transcriptions.
 
 Projection (``LandmarkLetterboxRemovalCalculator`` + ``LandmarkProjectionCalculator``) and world
 projection come from mediapipe 0.10.21 (``mediapipe_image.npz``). Heatmap refinement is checked
@@ -17,14 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from posejax.ops import landmarks
+from posejax.ops import landmark_decoding
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ops"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ops"
 f32 = np.float32
 
-_refine = jax.jit(landmarks.refine_with_heatmap, static_argnames=("kernel_size",))
-_project = jax.jit(landmarks.project_to_image, static_argnums=(2, 3))
-_world = jax.jit(landmarks.world_landmarks)
+_refine = jax.jit(landmark_decoding.refine_with_heatmap, static_argnames=("kernel_size",))
+_project = jax.jit(landmark_decoding.project_to_image, static_argnums=(2, 3))
+_world = jax.jit(landmark_decoding.world_landmarks)
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +40,12 @@ def _sigmoid(x):
 def test_decode_landmarks():
     rng = np.random.default_rng(0)
     raw = rng.normal(0, 30, 195).astype(f32)
-    got = np.asarray(landmarks.decode_landmarks(raw))
+    got = np.asarray(landmark_decoding.decode_landmarks(raw))
     rows = raw.reshape(39, 5)
     np.testing.assert_array_equal(got[:, :3], rows[:, :3] / f32(256))
     np.testing.assert_allclose(got[:, 3:], _sigmoid(rows[:, 3:]), rtol=2e-7, atol=0)
     with pytest.raises(ValueError, match="195"):
-        landmarks.decode_landmarks(raw[:190])
+        landmark_decoding.decode_landmarks(raw[:190])
 
 
 def _numpy_refine(points, heatmap, kernel_size, min_confidence=0.5):
@@ -71,8 +72,8 @@ def _numpy_refine(points, heatmap, kernel_size, min_confidence=0.5):
     return out
 
 
-@pytest.mark.parametrize("kernel_size", [landmarks.RELEASED_KERNEL_SIZE,
-                                         landmarks.GRAPH_FILE_KERNEL_SIZE])
+@pytest.mark.parametrize("kernel_size", [landmark_decoding.RELEASED_KERNEL_SIZE,
+                                         landmark_decoding.GRAPH_FILE_KERNEL_SIZE])
 def test_refine_with_heatmap_matches_the_calculator(kernel_size):
     rng = np.random.default_rng(kernel_size)
     points = rng.uniform(-0.1, 1.1, (39, 5)).astype(f32)
@@ -122,17 +123,17 @@ def test_world_landmarks_are_mediapipes(mediapipe_image):
 
 def test_segmentation_probabilities():
     logits = np.random.default_rng(1).normal(0, 4, (256, 256, 1)).astype(f32)
-    got = np.asarray(landmarks.segmentation_probabilities(logits))
+    got = np.asarray(landmark_decoding.segmentation_probabilities(logits))
     assert got.shape == (256, 256)
     np.testing.assert_allclose(got, f32(1) / (np.exp(-logits[..., 0]) + f32(1)), rtol=3e-7)
 
 
 def test_pose_present_is_strict_in_double():
     flag = jnp.float32(0.5)
-    assert not bool(landmarks.pose_present(flag, 0.5))
-    assert bool(landmarks.pose_present(jnp.float32(np.nextafter(f32(0.5), f32(1))), 0.5))
+    assert not bool(landmark_decoding.pose_present(flag, 0.5))
+    assert bool(landmark_decoding.pose_present(jnp.float32(np.nextafter(f32(0.5), f32(1))), 0.5))
     # float32(0.1) > 0.1 in double: a flag equal to float32(0.1) passes threshold 0.1 ...
-    assert bool(landmarks.pose_present(jnp.float32(0.1), 0.1))
+    assert bool(landmark_decoding.pose_present(jnp.float32(0.1), 0.1))
     # ... while float32(0.7) < 0.7: a flag equal to it does not pass 0.7.
-    assert not bool(landmarks.pose_present(jnp.float32(0.7), 0.7))
-    assert bool(landmarks.pose_present(jnp.float32(np.nextafter(f32(0.7), f32(1))), 0.7))
+    assert not bool(landmark_decoding.pose_present(jnp.float32(0.7), 0.7))
+    assert bool(landmark_decoding.pose_present(jnp.float32(np.nextafter(f32(0.7), f32(1))), 0.7))

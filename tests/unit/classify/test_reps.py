@@ -8,7 +8,7 @@ import pytest
 from classify import EMASmoothing, RepetitionCounter, count_repetitions
 from classify.datasets import _load_arrays
 from classify.exercises import exercise_model
-from posejax.track import PoseTrack
+from posejax import PoseTrack
 
 # -- smoothing ------------------------------------------------------------------------------------
 

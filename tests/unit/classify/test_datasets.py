@@ -12,7 +12,7 @@ import classify
 from classify.datasets import COORDINATE_COLUMNS, _load_arrays
 from classify.exercises import OTHER, exercise_labels, fit_exercise_model, get_exercise
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CLASSES = {
     "pushup_up", "pushup_down", "squat_up", "squat_down", "leg_raise_up", "leg_raise_down",
     "neutral",

@@ -39,7 +39,7 @@ from posejax.nets.landmark import (
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nets"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nets"
 RTOL, ATOL = 1e-4, 1e-5
 LANDMARK_KEYS = ("landmarks", "world_landmarks", "heatmap", "pose_flag", "segmentation")
 OUTPUTS = {"detector": ("boxes", "scores"), **{n: LANDMARK_KEYS for n in ("lite", "full", "heavy")}}
