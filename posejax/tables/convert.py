@@ -1,8 +1,9 @@
-"""A :class:`~posejax.result.PoseTrack` to a pose DataFrame and back.
+"""A :class:`~posejax.result.PoseTrack` to a pose DataFrame and back, and layout to layout.
 
 The layouts are described in :mod:`posejax.tables.layouts`. A track goes to any layout with
 :func:`track_to_dataframe`; :func:`track_from_dataframe` rebuilds it exactly (segmentation masks
-excepted) from what the table and its ``df.attrs`` hold.
+excepted) from what the table and its ``df.attrs`` hold; :func:`convert_layout` turns one layout
+into another.
 """
 
 from __future__ import annotations
@@ -204,3 +205,49 @@ def _knows_size(table: PoseTable) -> bool:
     return "image_size" in table.attrs or "image_sizes" in table.attrs
 
 
+def convert_layout(df: pd.DataFrame, layout: str, scorer: str | None = None) -> pd.DataFrame:
+    """The same pose table in another layout (``"long"``, ``"wide"`` or ``"dlc"``).
+
+    Example
+    -------
+    >>> wide = convert_layout(long_df, "wide")  # doctest: +SKIP
+    >>> long_again = convert_layout(wide, "long")  # doctest: +SKIP
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    table = parse_table(df)
+    if layout == "dlc" and table.videos is not None and len(np.unique(table.videos)) > 1:
+        raise ValueError("a DeepLabCut table holds one video; select one first")
+    attrs = dict(table.attrs)
+    if layout == "wide":
+        if table.times is not None:
+            attrs["timestamps"] = _times_by_frame(table)
+        times = None
+    else:
+        times = table.times
+        if times is None and layout == "long":
+            try:
+                times = table.frame_times()
+            except ValueError:
+                times = None
+        attrs.pop("timestamps", None)
+    if layout == "dlc":
+        attrs["units"] = "px"
+    return table.replace(
+        layout=layout,
+        times=times,
+        attrs=attrs,
+        scorer=scorer if scorer else (table.scorer if layout != "long" else None),
+    ).to_frame()
+
+
+def _times_by_frame(table: PoseTable) -> np.ndarray:
+    """Per-frame times as a ``([B,] T)`` array indexed by frame number (NaN where unknown)."""
+    length = int(table.frames.max()) + 1
+    if table.videos is None:
+        out = np.full(length, np.nan)
+        out[table.frames] = table.times
+        return out
+    out = np.full((int(table.videos.max()) + 1, length), np.nan)
+    out[table.videos, table.frames] = table.times
+    return out

@@ -44,6 +44,46 @@ WIDTH_SCALED = ("x", "z")
 HEIGHT_SCALED = ("y",)
 
 
+#: Flat column name of each ``(landmark, coord)`` pair of a wide table: ``"left_knee_x"``.
+_FLAT_NAMES: dict[str, tuple[str, str]] = {
+    f"{name}_{coord}": (name, coord)
+    for name in LANDMARK_NAMES
+    for coord in COORDS + ("likelihood",)
+}
+
+
+def flat_column_names(columns: pd.MultiIndex) -> list[str]:
+    """One-level names of a wide table's columns: ``("left_knee", "x")`` becomes ``left_knee_x``.
+
+    Wide CSV and Parquet files use them, so that a reader without posejax (``pd.read_csv``,
+    DuckDB, R) sees one plain name per column; :func:`split_flat_names` inverts it. A scorer
+    level (the first of three) is dropped.
+
+    Example
+    -------
+    >>> columns = pd.MultiIndex.from_tuples([("nose", "x"), ("left_knee", "world_z")])
+    >>> flat_column_names(columns)
+    ['nose_x', 'left_knee_world_z']
+    """
+    pairs = zip(columns.get_level_values(-2), columns.get_level_values(-1), strict=True)
+    return [f"{name}_{coord}" for name, coord in pairs]
+
+
+def split_flat_names(names) -> list[tuple[str, str]] | None:
+    """``(landmark, coord)`` of each flat wide-table column name, or None if one is not a pose
+    column.
+
+    Example
+    -------
+    >>> split_flat_names(["nose_x", "left_eye_inner_visibility"])
+    [('nose', 'x'), ('left_eye_inner', 'visibility')]
+    >>> split_flat_names(["nose_x", "comment"]) is None
+    True
+    """
+    pairs = [_FLAT_NAMES.get(str(name)) for name in names]
+    return None if not pairs or None in pairs else pairs
+
+
 def landmark_dtype() -> pd.CategoricalDtype:
     """The ordered categorical dtype of the ``landmark`` column (33 names in index order).
 
@@ -436,53 +476,3 @@ def detect_layout(df: pd.DataFrame) -> str:
     'wide'
     """
     return parse_table(df).layout
-
-
-def convert_layout(df: pd.DataFrame, layout: str, scorer: str | None = None) -> pd.DataFrame:
-    """The same pose table in another layout (``"long"``, ``"wide"`` or ``"dlc"``).
-
-    Example
-    -------
-    >>> wide = convert_layout(long_df, "wide")  # doctest: +SKIP
-    >>> long_again = convert_layout(wide, "long")  # doctest: +SKIP
-    """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    table = parse_table(df)
-    if layout == "dlc" and table.videos is not None and len(np.unique(table.videos)) > 1:
-        raise ValueError("a DeepLabCut table holds one video; select one first")
-    attrs = dict(table.attrs)
-    if layout == "wide":
-        if table.times is not None:
-            attrs["timestamps"] = _times_by_frame(table)
-        times = None
-    else:
-        times = table.times
-        if times is None and layout == "long":
-            try:
-                times = table.frame_times()
-            except ValueError:
-                times = None
-        attrs.pop("timestamps", None)
-    if layout == "dlc":
-        attrs["units"] = "px"
-    return table.replace(
-        layout=layout,
-        times=times,
-        attrs=attrs,
-        scorer=scorer if scorer else (table.scorer if layout != "long" else None),
-    ).to_frame()
-
-
-def _times_by_frame(table: PoseTable) -> np.ndarray:
-    """Per-frame times as a ``([B,] T)`` array indexed by frame number (NaN where unknown)."""
-    length = int(table.frames.max()) + 1
-    if table.videos is None:
-        out = np.full(length, np.nan)
-        out[table.frames] = table.times
-        return out
-    out = np.full((int(table.videos.max()) + 1, length), np.nan)
-    out[table.videos, table.frames] = table.times
-    return out
-
-
