@@ -3,23 +3,41 @@
 :func:`write_landmarks` picks the format from the suffix; :func:`read_landmarks` gives the table
 back with its ``df.attrs`` and :func:`read_track` the :class:`~posejax.result.PoseTrack`. The
 layouts are those of :mod:`posejax.tables`.
+
+Every file also opens with the default reader of its format, without posejax:
+
+======================  =====================================================================
+``pd.read_csv(path)``   long: one row per frame and landmark; wide: one row per frame,
+                        ``[video,] frame`` then flat columns ``nose_x, nose_y, ...``
+                        (DeepLabCut CSV: ``pd.read_csv(path, header=[0, 1, 2], index_col=0)``)
+``pd.read_parquet``     long: the table of ``to_dataframe()`` itself (float32, categoricals);
+                        wide: the flat columns of the wide CSV, indexed by ``[video,] frame``
+``pd.read_hdf``         DeepLabCut's table (pixel ``x, y``, ``likelihood``), as DeepLabCut and
+                        ``movement`` read it
+======================  =====================================================================
+
+What a format has no room for travels beside the table: in a CSV's sidecar
+``<name>.posejax.json`` (:mod:`posejax.io.csv_files`), in the Parquet schema's metadata (key
+``posejax``), in the HDF5 group ``/posejax``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from posejax.io import csv_files
+from posejax.io._metadata import dumps, loads, restore_attrs
 from posejax.io._paths import existing_file
 from posejax.result import PoseTrack
 from posejax.tables import (
     convert_layout,
     detect_layout,
-    landmark_dtype,
+    flat_column_names,
+    split_flat_names,
     track_from_dataframe,
     track_to_dataframe,
 )
@@ -32,42 +50,11 @@ LANDMARK_FORMATS = {
     ".h5": ("dlc",),
     ".hdf5": ("dlc",),
 }
-_CSV_MARK = "# posejax "
 _H5_KEY = "df_with_missing"  # the key DeepLabCut writes and its readers look for
 _H5_GROUP = "posejax"
 _TRACK_ARRAYS = (
     "landmarks", "world_landmarks", "pose_present", "rois", "timestamps", "image_sizes",
 )  # fmt: skip
-
-
-def _json_default(value):
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"cannot store {type(value).__name__} in a landmark file's metadata")
-
-
-def _json_object_hook(value: dict):
-    if "__ndarray__" in value:
-        return np.asarray(value["__ndarray__"], dtype=value["dtype"])
-    return value
-
-
-def _dumps(meta: dict) -> str:
-    return json.dumps(meta, default=_json_default, separators=(",", ":"))
-
-
-def _loads(text: str) -> dict:
-    return json.loads(text, object_hook=_json_object_hook)
-
-
-def _restore_attrs(attrs: dict) -> dict:
-    if isinstance(attrs.get("image_size"), list):
-        attrs["image_size"] = tuple(attrs["image_size"])
-    return attrs
 
 
 def _landmark_suffix(path: Path) -> str:
@@ -103,10 +90,12 @@ def write_landmarks(
     data : PoseTrack or pandas.DataFrame
         A track, or a pose table from :meth:`PoseTrack.to_dataframe` (any layout).
     path : str or os.PathLike
-        ``.csv``: long (default), wide or ``dlc`` layout; long and wide files start with one
-        ``# posejax {...}`` line holding ``df.attrs`` as JSON, so :func:`read_landmarks` restores
-        the table exactly (``pd.read_csv(path, comment="#")`` reads a long file too).
-        ``.parquet``: long (default) or wide, attrs in the file's metadata (needs ``pyarrow``).
+        ``.csv``: long (default), wide or ``dlc`` layout, which ``pd.read_csv(path)`` reads (wide:
+        flat column names ``nose_x``; ``dlc``: ``header=[0, 1, 2], index_col=0``); dtypes and
+        ``df.attrs`` go to the sidecar ``<name>.posejax.json`` beside it, so
+        :func:`read_landmarks` restores the table exactly. Keep the two files together.
+        ``.parquet``: long (default) or wide (flat column names, as in CSV), attrs in the file's
+        metadata (needs ``pyarrow``).
         ``.h5``: a DeepLabCut table (key ``df_with_missing``: pixel x, y, likelihood, which
         DeepLabCut and ``movement`` read) plus every posejax array in the group ``/posejax``,
         so the track comes back exactly (needs ``tables``; one video per file).
@@ -123,7 +112,9 @@ def write_landmarks(
 
     Example
     -------
-    >>> write_landmarks(track, "poses.parquet")  # doctest: +SKIP
+    >>> write_landmarks(track, "poses.csv")  # also writes poses.posejax.json  # doctest: +SKIP
+    >>> pd.read_csv("poses.csv").columns[:4].tolist()  # doctest: +SKIP
+    ['frame', 'time', 'landmark', 'x']
     >>> write_landmarks(track, "poses.h5")  # DeepLabCut-compatible  # doctest: +SKIP
     """
     if not isinstance(path, (str, os.PathLike)):
@@ -140,30 +131,11 @@ def write_landmarks(
         _write_h5(data, path, units, scorer)
     elif suffix == ".csv":
         df, _ = _as_table(data, layout, units, scorer)
-        _write_csv(df, path)
+        csv_files.write_csv(df, path)
     else:
         df, _ = _as_table(data, layout, units, scorer)
         _write_parquet(df, path)
     return path
-
-
-def _write_csv(df, path: Path) -> None:
-    layout = detect_layout(df)
-    with open(path, "w", newline="") as file:
-        if layout != "dlc":  # DeepLabCut's readers expect the header on the first line
-            meta = {
-                "layout": layout,
-                "index_levels": df.index.nlevels,
-                "dtypes": [str(dtype) for dtype in df.dtypes],
-                "attrs": df.attrs,
-            }
-            video = df["video"] if "video" in df.columns else None
-            if video is None and "video" in df.index.names:
-                video = pd.Series(df.index.get_level_values("video"))
-            if video is not None and isinstance(video.dtype, pd.CategoricalDtype):
-                meta["video_categories"] = [str(c) for c in video.cat.categories]
-            file.write(_CSV_MARK + _dumps(meta) + "\n")
-        df.to_csv(file, index=layout != "long")
 
 
 def _write_parquet(df, path: Path) -> None:
@@ -175,14 +147,16 @@ def _write_parquet(df, path: Path) -> None:
     layout = detect_layout(df)
     plain = df.copy()
     plain.attrs = {}
-    if layout == "wide":  # Parquet column names are strings; the levels are rebuilt on reading
-        names = list(plain.columns.names)
-        plain.columns = ["|".join(map(str, c)) for c in plain.columns]
-    else:
-        names = None
+    meta = {"format_version": csv_files.FORMAT_VERSION, "layout": layout, "attrs": df.attrs}
+    if layout == "wide":
+        # Flat names, as in the wide CSV, so that DuckDB, Polars and R see plain columns; the
+        # levels are rebuilt on reading.
+        meta["column_levels"] = [str(name) for name in plain.columns.names]
+        if plain.columns.nlevels == 3:
+            meta["scorer"] = str(plain.columns.get_level_values(0)[0])
+        plain.columns = flat_column_names(plain.columns)
     table = pa.Table.from_pandas(plain, preserve_index=layout != "long")
-    meta = {"layout": layout, "column_names": names, "attrs": df.attrs}
-    metadata = {**(table.schema.metadata or {}), b"posejax": _dumps(meta).encode()}
+    metadata = {**(table.schema.metadata or {}), b"posejax": dumps(meta).encode()}
     pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
@@ -215,7 +189,7 @@ def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
         group = h5.create_group("/", _H5_GROUP)
         for name in _TRACK_ARRAYS:
             h5.create_array(group, name, np.ascontiguousarray(getattr(data, name)))
-        group._v_attrs.meta = _dumps(meta)
+        group._v_attrs.meta = dumps(meta)
 
 
 def read_landmarks(path):
@@ -245,7 +219,7 @@ def read_landmarks(path):
             return dlc
         return track.to_dataframe("wide", units=dlc.attrs.get("units", "normalized"))
     if suffix == ".csv":
-        return _read_csv(path)
+        return csv_files.read_csv(path)
     return _read_parquet(path)
 
 
@@ -272,46 +246,6 @@ def read_track(path, *, fps: float | None = None, image_size=None):
     return track_from_dataframe(read_landmarks(path), fps=fps, image_size=image_size)
 
 
-def _read_csv(path: Path):
-    with open(path) as file:
-        first = file.readline()
-    if first.startswith(_CSV_MARK):
-        meta = _loads(first[len(_CSV_MARK) :])
-        numeric = [
-            dtype if dtype.startswith(("float", "int")) else None for dtype in meta["dtypes"]
-        ]
-        if meta["layout"] == "long":
-            header = pd.read_csv(path, skiprows=1, nrows=0).columns
-            dtypes = {name: dtype for name, dtype in zip(header, numeric, strict=True) if dtype}
-            if "video" in header:
-                dtypes["video"] = str
-            df = pd.read_csv(path, skiprows=1, dtype=dtypes)
-            df["landmark"] = df["landmark"].astype(landmark_dtype())
-            if "video" in df.columns:
-                categories = meta.get("video_categories") or sorted(df["video"].unique())
-                df["video"] = pd.Categorical(df["video"], categories=categories)
-        else:
-            levels = meta["index_levels"]
-            df = pd.read_csv(path, skiprows=1, header=[0, 1], index_col=list(range(levels)))
-            for position, dtype in enumerate(numeric):
-                if dtype and df.dtypes.iloc[position] != dtype:
-                    df.isetitem(position, df.iloc[:, position].astype(dtype))
-            if "video" in df.index.names and meta.get("video_categories"):
-                levels = [df.index.get_level_values(name) for name in df.index.names]
-                position = df.index.names.index("video")
-                levels[position] = pd.Categorical(
-                    levels[position].astype(str), categories=meta["video_categories"]
-                )
-                df.index = pd.MultiIndex.from_arrays(levels, names=df.index.names)
-        df.attrs = _restore_attrs(meta["attrs"])
-        return df
-    if first.split(",")[0].strip() == "scorer":
-        return pd.read_csv(path, header=[0, 1, 2], index_col=0)
-    df = pd.read_csv(path)
-    detect_layout(df)  # a clear error for a CSV that is not a pose table
-    return df
-
-
 def _read_parquet(path: Path):
     try:
         import pyarrow.parquet as pq
@@ -322,11 +256,19 @@ def _read_parquet(path: Path):
     df = table.to_pandas()
     if raw is None:
         return df
-    meta = _loads(raw.decode())
-    if meta["layout"] == "wide":
+    meta = loads(raw.decode())
+    if meta["layout"] == "wide" and "column_names" in meta:  # first format: "landmark|coord"
         tuples = [tuple(c.split("|")) for c in df.columns]
         df.columns = pd.MultiIndex.from_tuples(tuples, names=meta["column_names"])
-    df.attrs = _restore_attrs(meta["attrs"])
+    elif meta["layout"] == "wide":
+        tuples = split_flat_names(df.columns)
+        if tuples is None:
+            raise ValueError(f"{str(path)!r}: the wide table's columns are not <landmark>_<coord>")
+        if meta.get("scorer") is not None:
+            tuples = [(meta["scorer"], *pair) for pair in tuples]
+        levels = meta["column_levels"][-len(tuples[0]) :]
+        df.columns = pd.MultiIndex.from_tuples(tuples, names=levels)
+    df.attrs = restore_attrs(meta["attrs"])
     return df
 
 
@@ -350,7 +292,7 @@ def _read_h5(path: Path):
             return None, dlc
         group = h5.get_node(f"/{_H5_GROUP}")
         arrays = {name: group[name].read() for name in _TRACK_ARRAYS}
-        meta = _loads(group._v_attrs.meta)
+        meta = loads(group._v_attrs.meta)
     names = meta["video_names"]
     track = PoseTrack(
         **arrays,

@@ -27,7 +27,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("posejax.track",),
     ("posejax.tables.*",),
     ("posejax.tables",),
-    ("posejax.io.landmark_files", "posejax.io"),
+    ("posejax.io._metadata", "posejax.io.csv_files", "posejax.io.landmark_files", "posejax.io"),
     ("posejax.draw",),
     ("posejax.accessor",),
     ("posejax.solutions.*", "posejax.solutions"),
