@@ -20,7 +20,7 @@ Example
 >>> classify.count_repetitions(track).summary()  # any exercise  # doctest: +SKIP
 """
 
-from classify.angles import clean_signal, joint_angle, joint_angles
+from classify.angles import clean_signal, joint_angles
 from classify.datasets import fitness_pose_groups, load_fitness_poses
 from classify.embed import PoseEmbedder, embed_pose, normalize_pose, pose_landmarks
 from classify.exercises import (
@@ -65,7 +65,6 @@ __all__ = [
     "fit_exercise_model",
     "fitness_pose_groups",
     "get_exercise",
-    "joint_angle",
     "joint_angles",
     "leave_one_clip_out",
     "load_fitness_poses",

@@ -14,76 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from posejax.landmarks import LANDMARK_NAMES
+from posejax.kinematics import joint_angle
+from posejax.landmarks import JOINT_ANGLES
 
-#: Joints whose angle is a movement signal: joint -> (limb end, joint, limb end).
+#: Joints whose angle is a movement signal: joint -> (limb end, joint, limb end), as in
+#: :data:`posejax.landmarks.JOINT_ANGLES` (the ankle is left out: too small and noisy a movement).
 JOINTS: dict[str, tuple[str, str, str]] = {
-    "elbow": ("shoulder", "elbow", "wrist"),
-    "shoulder": ("elbow", "shoulder", "hip"),
-    "hip": ("shoulder", "hip", "knee"),
-    "knee": ("hip", "knee", "ankle"),
+    name: tuple(part.removeprefix("left_") for part in JOINT_ANGLES[f"left_{name}"])
+    for name in ("elbow", "shoulder", "hip", "knee")
 }
 SIDES = ("left", "right")
-_INDEX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
-
-
-def angle_between(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Angle at ``b`` between ``b -> a`` and ``b -> c``, in degrees; NaN if a limb has no length.
-
-    Parameters
-    ----------
-    a, b, c : ndarray (..., D)
-        Points, ``D`` = 2 or 3.
-
-    Returns
-    -------
-    ndarray (...)
-
-    Example
-    -------
-    >>> angle_between(np.array([1.0, 0, 0]), np.zeros(3), np.array([0, 2.0, 0]))
-    np.float64(90.0)
-    """
-    u, v = np.asarray(a, np.float64) - b, np.asarray(c, np.float64) - b
-    dot = np.sum(u * v, axis=-1)
-    if u.shape[-1] == 2:
-        cross = np.abs(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0])
-    else:
-        cross = np.linalg.norm(np.cross(u, v), axis=-1)
-    degenerate = (np.linalg.norm(u, axis=-1) == 0) | (np.linalg.norm(v, axis=-1) == 0)
-    # atan2 of |u x v| and u.v stays accurate near 0 and 180 degrees, where arccos does not.
-    return np.where(degenerate, np.nan, np.degrees(np.arctan2(cross, dot)))
-
-
-def joint_angle(points: np.ndarray, joint: str) -> np.ndarray:
-    """One named joint angle of poses, e.g. ``"left_knee"``.
-
-    Parameters
-    ----------
-    points : ndarray (..., 33, D)
-        Landmarks with isotropic units (world landmarks in metres, or pixels).
-    joint : str
-        ``"<side>_<joint>"`` with side ``left`` or ``right`` and a joint of :data:`JOINTS`.
-
-    Returns
-    -------
-    ndarray (...)
-        Degrees; NaN where the pose is missing.
-
-    Example
-    -------
-    >>> pose = np.zeros((33, 3))
-    >>> pose[[23, 25, 27]] = [[0, 0, 0], [0, 0.45, 0], [0.45, 0.45, 0]]  # hip, knee, ankle
-    >>> float(joint_angle(pose, "left_knee"))
-    90.0
-    """
-    side, _, name = str(joint).partition("_")
-    if side not in SIDES or name not in JOINTS:
-        known = [f"{s}_{j}" for s in SIDES for j in JOINTS]
-        raise ValueError(f"unknown joint {joint!r}; joints: {known}")
-    points = np.asarray(points, np.float64)
-    a, b, c = (points[..., _INDEX[f"{side}_{part}"], :] for part in JOINTS[name])
-    return angle_between(a, b, c)
 
 
 def joint_angles(points: np.ndarray) -> dict[str, np.ndarray]:

@@ -135,7 +135,7 @@ def run_reps(args) -> int:
                 f"cannot write {Path(value).name}: tables are written as "
                 f"{', '.join(TABLE_SUFFIXES)}"
             )
-    from posejax import track
+    from posejax.track import track
 
     poses = track(
         str(video),

@@ -13,9 +13,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from posejax.landmarks import LANDMARK_NAMES
+from posejax import PoseTrack
+from posejax.landmarks import LANDMARK_NAMES, NUM_LANDMARKS
 
-NUM_LANDMARKS = len(LANDMARK_NAMES)
 AXES = ("x", "y", "z")
 
 _INDEX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
@@ -178,8 +178,6 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
             "(n, 99); convert with .toarray() first"
         )
     if _is_pose_frame(data):
-        from posejax.track import PoseTrack
-
         data = PoseTrack.from_dataframe(data)
     if _is_track(data):
         present = np.asarray(data.pose_present, dtype=bool).reshape(-1)

@@ -7,23 +7,32 @@ Two front doors:
 * :class:`posejax.Pose` — a drop-in for ``mediapipe.solutions.pose.Pose`` (also reachable as
   ``posejax.solutions.pose.Pose``, so ``import posejax as mp`` keeps MediaPipe code running).
 
-Importing posejax registers the ``df.pose`` pandas accessor (:mod:`posejax.frames`).
+Importing posejax registers the ``df.pose`` pandas accessor (:mod:`posejax.accessor`).
+
+The package is built in floors, every import pointing down (``tests/unit/test_layers.py``
+checks it): :mod:`~posejax.landmarks`; the JAX core :mod:`~posejax.ops`, :mod:`~posejax.nets`
+and :mod:`~posejax.pipeline`; :mod:`~posejax.result` (``PoseTrack``, NumPy only),
+:mod:`~posejax.kinematics` and :mod:`~posejax.io.video`; :mod:`~posejax.track`;
+:mod:`~posejax.tables` (pandas, xarray); :mod:`~posejax.io.landmark_files`;
+:mod:`~posejax.draw` and :mod:`~posejax.accessor`; :mod:`~posejax.solutions`; this module and
+:mod:`~posejax.cli` on top.
 """
 
-from posejax import frames as _frames  # noqa: F401  (registers the df.pose accessor)
+from posejax import accessor as _accessor  # noqa: F401  (registers the df.pose accessor)
 from posejax import solutions
 from posejax.io import (
     read_image,
     read_landmarks,
     read_track,
     read_video,
-    to_xarray,
     write_landmarks,
     write_video,
 )
 from posejax.landmarks import LANDMARK_NAMES, POSE_CONNECTIONS, PoseLandmark
-from posejax.solution import Pose, PoseResult
-from posejax.track import PoseTrack, track
+from posejax.result import PoseTrack
+from posejax.solutions.pose import Pose, PoseResult
+from posejax.tables import to_xarray
+from posejax.track import track
 
 __version__ = "0.1.0"
 
@@ -44,12 +53,3 @@ __all__ = [
     "write_landmarks",
     "write_video",
 ]
-
-
-def __getattr__(name):
-    # matplotlib is imported only when drawing is asked for.
-    if name == "draw":
-        import importlib
-
-        return importlib.import_module("posejax.draw")
-    raise AttributeError(f"module 'posejax' has no attribute {name!r}")

@@ -28,7 +28,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import flax
 import jax
+import jaxlib
 
 _OFF = {"off", "0", "none", "false"}
 
@@ -64,9 +66,6 @@ def enable_compilation_cache() -> None:
 @functools.cache
 def source_digest() -> str:
     """sha256 over posejax's Python sources and the JAX/jaxlib/Flax versions."""
-    import flax
-    import jaxlib
-
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):

@@ -16,7 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
+
+from posejax.draw import annotate_video, render_skeleton
+from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
+from posejax.track import track
 
 PROG = "posejax"
 
@@ -90,6 +95,8 @@ def _add_track_parser(subparsers) -> None:
 
 def _reps_module():
     """``classify.cli`` if the classify package provides it, else None."""
+    # classify sits above posejax (and pulls in scikit-learn), so it is imported only here, for
+    # `posejax reps`, and its absence only removes that command.
     try:
         from classify import cli
     except ModuleNotFoundError as error:
@@ -164,8 +171,6 @@ def _expand(template: str, stem: str) -> Path:
 
 
 def _check_output(path: Path, layout: str | None) -> None:
-    from posejax.io import LANDMARK_FORMATS
-
     suffix = path.suffix.lower()
     if suffix not in LANDMARK_FORMATS:
         raise CommandError(
@@ -179,8 +184,6 @@ def _check_output(path: Path, layout: str | None) -> None:
 
 def _jobs(args) -> list[dict]:
     """What to track and where to write it: one job per output file."""
-    from posejax.io import IMAGE_SUFFIXES
-
     inputs = [Path(p) for p in args.inputs]
     for path in inputs:
         if not path.exists():
@@ -222,8 +225,6 @@ def _jobs(args) -> list[dict]:
 
 
 def _check_annotation(path: Path, image: bool) -> None:
-    from posejax.io import IMAGE_SUFFIXES
-
     suffix = path.suffix.lower()
     if image and suffix not in IMAGE_SUFFIXES:
         raise CommandError(f"--annotate for an image needs an image file (.png, .jpg), got {path}")
@@ -233,9 +234,6 @@ def _check_annotation(path: Path, image: bool) -> None:
 
 def run_track(args) -> int:
     """``posejax track``: see ``posejax track --help``."""
-    from posejax.io import read_image, read_video, write_landmarks
-    from posejax.track import track
-
     jobs = _jobs(args)
     segmentation = None
     if args.segmentation is not None:
@@ -288,8 +286,6 @@ def run_track(args) -> int:
 
 
 def _write_masks(result, job: dict, folder: Path) -> None:
-    import imageio.v3 as iio
-
     masks = result.segmentation_mask
     if masks is None:
         return
@@ -302,10 +298,6 @@ def _write_masks(result, job: dict, folder: Path) -> None:
 
 
 def _annotate(result, job: dict, progress: bool) -> None:
-    import imageio.v3 as iio
-
-    from posejax.draw import annotate_video, render_skeleton
-
     if not job["images"]:
         annotate_video(job["inputs"][0], result, job["annotate"][0], progress=progress)
         return

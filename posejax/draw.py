@@ -5,8 +5,14 @@ the subject's left in orange, right in cyan, the nose and the connections in lig
 landmark ringed in light grey; a landmark is skipped when its visibility or presence is below
 0.5, and so are its connections.
 
-The matplotlib functions take ``ax=None`` and return the axes. :func:`render_skeleton` draws
-into a NumPy image (no matplotlib), which is what :func:`annotate_video` uses frame by frame.
+The matplotlib functions take ``ax=None`` and return the axes (matplotlib itself is imported
+when one is called, so ``import posejax`` does not pay for it). :func:`render_skeleton` draws
+into a NumPy image (no matplotlib), which is what :func:`annotate_video` uses frame by frame;
+:func:`time_series` draws the curves of ``df.pose.plot``.
+
+At about 530 lines this module is a little over the house's 500 lines: figures and pixel
+overlays share the style constants and the landmark checks, and a user looks for every drawing
+function in one place (as in MediaPipe's ``drawing_utils``).
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ import os
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from posejax.landmarks import LEFT_LANDMARKS, POSE_CONNECTIONS, RIGHT_LANDMARKS
+from posejax.io.video import VideoWriter, read_video
+from posejax.landmarks import LEFT_LANDMARKS, NUM_LANDMARKS, POSE_CONNECTIONS, RIGHT_LANDMARKS
+from posejax.result import PoseTrack
 
 #: MediaPipe's default pose style in RGB (``drawing_styles.py`` lists them as BGR).
 LEFT_COLOR = (255, 138, 0)
@@ -39,7 +48,7 @@ def landmark_colors() -> np.ndarray:
     >>> landmark_colors()[25].tolist()  # left knee
     [255, 138, 0]
     """
-    colors = np.empty((33, 3), np.uint8)
+    colors = np.empty((NUM_LANDMARKS, 3), np.uint8)
     colors[:] = NOSE_COLOR
     colors[sorted(LEFT_LANDMARKS)] = LEFT_COLOR
     colors[sorted(RIGHT_LANDMARKS)] = RIGHT_COLOR
@@ -273,6 +282,56 @@ def world(
     return ax
 
 
+def time_series(times, curves, groups=None, ax=None, xlabel: str = "time (s)",
+                ylabel: str | None = None, **kwargs):
+    """Curves over time, one line per curve and group (video) of rows: ``df.pose.plot``'s figure.
+
+    Parameters
+    ----------
+    times : array (F,)
+        Time of each row, in seconds.
+    curves : dict of str to array (F,)
+        Label and values of each curve.
+    groups : list of (str, array of int), optional
+        Rows of each video in time order, and the label prefix of its lines (``""`` for none);
+        all rows in order by default.
+    ax : matplotlib Axes, optional
+    xlabel, ylabel : str, optional
+    **kwargs
+        Passed to ``Axes.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Example
+    -------
+    >>> t = np.linspace(0, 2, 50)
+    >>> ax = time_series(t, {"left_knee": 90 + 60 * np.cos(np.pi * t)}, ylabel="degrees")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['left_knee']
+    """
+    import matplotlib.pyplot as plt
+
+    times = np.asarray(times, np.float64)
+    if groups is None:
+        groups = [("", np.arange(len(times)))]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    for label, rows in groups:
+        prefix = f"{label}: " if label else ""
+        for name, values in curves.items():
+            values = np.asarray(values)
+            ax.plot(times[rows], values[rows], label=prefix + str(name), **kwargs)
+    ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if len(ax.get_lines()) > 1:
+        ax.legend(fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
 def mask(
     image, mask, ax=None, color=MASK_COLOR, alpha: float = 0.5, threshold: float | None = None
 ):
@@ -433,11 +492,6 @@ def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
     >>> track = posejax.track("squats.mp4")  # doctest: +SKIP
     >>> annotate_video("squats.mp4", track, "squats_pose.mp4")  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
-    from posejax.io import VideoWriter, read_video
-    from posejax.track import PoseTrack
-
     if not isinstance(track, PoseTrack):
         raise TypeError(f"track must be a PoseTrack, got {type(track).__name__}")
     if track.is_batch:

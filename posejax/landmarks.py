@@ -1,4 +1,7 @@
-"""The 33 BlazePose landmarks: names, indices and the skeleton's connections.
+"""The 33 BlazePose landmarks: names, indices, the skeleton's connections, named joints.
+
+The one home for facts about the landmarks; it imports nothing from posejax, so every layer
+(the JAX ops included) may use it.
 
 Left and right are the subject's sides, as in MediaPipe (``mediapipe/python/solutions/pose.py``
 and ``pose_connections.py``).
@@ -7,6 +10,9 @@ and ``pose_connections.py``).
 from __future__ import annotations
 
 import enum
+
+#: Pose landmarks per frame (the landmark network predicts 39: these 33 and 6 auxiliary points).
+NUM_LANDMARKS = 33
 
 
 class PoseLandmark(enum.IntEnum):
@@ -77,6 +83,19 @@ LEFT_LANDMARKS: frozenset[int] = frozenset(
 RIGHT_LANDMARKS: frozenset[int] = frozenset(
     landmark for landmark in PoseLandmark if landmark.name.startswith("RIGHT_")
 ) | {PoseLandmark.MOUTH_RIGHT}
+
+#: Named joint angles: the angle at the middle landmark, between the other two.
+JOINT_ANGLES: dict[str, tuple[str, str, str]] = {
+    f"{side}_{joint}": tuple(f"{side}_{name}" for name in names)
+    for side in ("left", "right")
+    for joint, names in {
+        "elbow": ("shoulder", "elbow", "wrist"),
+        "shoulder": ("elbow", "shoulder", "hip"),
+        "hip": ("shoulder", "hip", "knee"),
+        "knee": ("hip", "knee", "ankle"),
+        "ankle": ("knee", "ankle", "foot_index"),
+    }.items()
+}
 
 #: Indices of the COCO-17 keypoints (COCO order) among the 33 BlazePose landmarks.
 COCO17_INDICES: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)

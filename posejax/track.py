@@ -1,148 +1,23 @@
-"""``posejax.track``: pose tracking over whole videos, and its result type :class:`PoseTrack`."""
+"""``posejax.track``: frames (or a video path) in, a :class:`~posejax.result.PoseTrack` out.
+
+Builds the validated :class:`~posejax.pipeline.PipelineConfig`, feeds the compiled pipeline
+chunks of frames (arrays, or a video file decoded by :mod:`posejax.io.video`) and assembles the
+arrays it returns into a track. :class:`PoseTrack` is re-exported here for old imports.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
-NUM_LANDMARKS = 33
+from posejax.io.video import read_video
+from posejax.landmarks import NUM_LANDMARKS
+from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US, PipelineConfig, get_pipeline
+from posejax.result import PoseTrack
 
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class PoseTrack:
-    """Pose landmarks of one video (or a batch of videos), frame by frame.
-
-    Every array has the same leading shape: ``(T,)`` for one video, ``(B, T)`` for a batch of
-    ``B`` videos of ``T`` frames each. Rows of frames without a pose are NaN.
-
-    Attributes
-    ----------
-    landmarks : ndarray, float32, (..., T, 33, 5)
-        ``x, y, z, visibility, presence``. ``x`` and ``y`` are normalized by the frame width and
-        height (may fall outside [0, 1]); ``z`` is on the scale of ``x`` (negative = nearer the
-        camera, origin at the hips).
-    world_landmarks : ndarray, float32, (..., T, 33, 4)
-        ``x, y, z`` in metres with the origin between the hips, and ``visibility``.
-    pose_present : ndarray, bool, (..., T)
-        Whether a pose passed the detection and tracking gates on that frame.
-    rois : ndarray, float32, (..., T, 5)
-        The region the landmark network looked at: ``x_center, y_center, width, height``
-        (normalized) and ``rotation`` (radians, clockwise on screen). NaN where no pose.
-    timestamps : ndarray, float64, (..., T)
-        Frame times in seconds.
-    image_sizes : ndarray, int, (..., T, 2)
-        ``(height, width)`` of every frame (frames of one video share one size; a list of still
-        images may have several).
-    fps : float
-        Frames per second used for the smoothing filters and the ``time`` column.
-    segmentation_mask : ndarray, float32, (..., T, H, W), or list of (H, W) arrays, or None
-        Person probability per pixel when segmentation was enabled; a list when the frames have
-        different sizes; NaN on frames without a pose.
-    model_complexity : int
-        0 (lite), 1 (full) or 2 (heavy).
-    video_names : tuple of str, optional
-        One name per video of a batch (used as the ``video`` column of DataFrames).
-    """
-
-    landmarks: np.ndarray
-    world_landmarks: np.ndarray
-    pose_present: np.ndarray
-    rois: np.ndarray
-    timestamps: np.ndarray
-    image_sizes: np.ndarray
-    fps: float
-    segmentation_mask: np.ndarray | list | None = None
-    model_complexity: int = 1
-    video_names: tuple[str, ...] | None = None
-
-    def __post_init__(self):
-        lead = self.pose_present.shape
-        checks = {
-            "landmarks": (self.landmarks, lead + (NUM_LANDMARKS, 5)),
-            "world_landmarks": (self.world_landmarks, lead + (NUM_LANDMARKS, 4)),
-            "rois": (self.rois, lead + (5,)),
-            "timestamps": (self.timestamps, lead),
-            "image_sizes": (self.image_sizes, lead + (2,)),
-        }
-        for name, (array, shape) in checks.items():
-            if np.shape(array) != shape:
-                raise ValueError(f"PoseTrack.{name} has shape {np.shape(array)}, expected {shape}")
-        if len(lead) not in (1, 2):
-            raise ValueError(f"PoseTrack arrays must lead with (T,) or (B, T), got {lead}")
-        if self.video_names is not None and len(self.video_names) != self.batch_size:
-            raise ValueError(f"{len(self.video_names)} video_names for {self.batch_size} videos")
-
-    # -- shape -------------------------------------------------------------------------------------
-    @property
-    def is_batch(self) -> bool:
-        """True for a batch ``(B, T)`` of videos."""
-        return self.pose_present.ndim == 2
-
-    @property
-    def batch_size(self) -> int:
-        """Number of videos (1 for a single video)."""
-        return self.pose_present.shape[0] if self.is_batch else 1
-
-    @property
-    def n_frames(self) -> int:
-        """Frames per video."""
-        return self.pose_present.shape[-1]
-
-    def __len__(self) -> int:
-        return self.pose_present.shape[0]
-
-    @property
-    def image_size(self) -> tuple[int, int]:
-        """``(height, width)`` shared by all frames; ValueError if the frames differ in size."""
-        sizes = np.unique(self.image_sizes.reshape(-1, 2), axis=0)
-        if len(sizes) != 1:
-            raise ValueError(f"frames have {len(sizes)} different sizes; use image_sizes")
-        return int(sizes[0, 0]), int(sizes[0, 1])
-
-    def video(self, index: int) -> PoseTrack:
-        """The track of one video of a batch.
-
-        Example
-        -------
-        >>> first = batch_track.video(0)  # doctest: +SKIP
-        """
-        if not self.is_batch:
-            raise ValueError("video() needs a batch track; this one holds a single video")
-        mask = None if self.segmentation_mask is None else self.segmentation_mask[index]
-        name = None if self.video_names is None else self.video_names[index]
-        return dataclasses.replace(
-            self,
-            landmarks=self.landmarks[index],
-            world_landmarks=self.world_landmarks[index],
-            pose_present=self.pose_present[index],
-            rois=self.rois[index],
-            timestamps=self.timestamps[index],
-            image_sizes=self.image_sizes[index],
-            segmentation_mask=mask,
-            video_names=None if name is None else (name,),
-        )
-
-    # -- conversions (pandas lives in posejax.frames, imported only when asked for) ----------------
-    def to_dataframe(self, layout: str = "long", **kwargs):
-        """This track as a pandas DataFrame; see :func:`posejax.frames.track_to_dataframe`."""
-        from posejax.frames import track_to_dataframe
-
-        return track_to_dataframe(self, layout=layout, **kwargs)
-
-    @classmethod
-    def from_dataframe(cls, df, **kwargs) -> PoseTrack:
-        """Rebuild a track from :meth:`to_dataframe` output (long or wide layout)."""
-        from posejax.frames import track_from_dataframe
-
-        return track_from_dataframe(df, **kwargs)
-
-
-# -- track() -----------------------------------------------------------------------------------
-
-#: MediaPipe's Python solution stamps frame k (1-based) at 33333*k microseconds, whatever the
-#: video's real frame rate; the smoothing filters see that clock unless fps/timestamps are given.
-MEDIAPIPE_FRAME_STEP_US = 33333
+__all__ = ["MEDIAPIPE_FRAME_STEP_US", "PoseTrack", "track"]
 
 # Frames per compiled chunk: large enough to amortise dispatch, small enough that a batch of
 # full-HD videos stays within a few hundred MB.
@@ -150,35 +25,9 @@ _CHUNK_BYTES = 192 * 2**20
 _MAX_CHUNK = 32
 
 
-def _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, fps):
-    if isinstance(model_complexity, bool) or model_complexity not in (0, 1, 2):
-        raise ValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
-    for name, value in (("min_detection_confidence", min_detection_confidence),
-                        ("min_tracking_confidence", min_tracking_confidence)):
-        if not isinstance(value, (int, float, np.floating)) or not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    if fps is not None and (not np.isfinite(fps) or fps <= 0):
+def _check_fps(fps) -> None:
+    if fps is not None and (isinstance(fps, bool) or not np.isfinite(fps) or fps <= 0):
         raise ValueError(f"fps must be a positive number, got {fps!r}")
-
-
-def _pipeline_config(model_complexity, static_image_mode, smooth_landmarks, enable_segmentation,
-                     smooth_segmentation, min_detection_confidence, min_tracking_confidence,
-                     mediapipe_graph_values=False, fps=None):
-    """The validated :class:`~posejax.tracking.PipelineConfig` of the user-facing options
-    (shared by :func:`track` and :class:`posejax.Pose`)."""
-    from posejax import tracking
-
-    _check_options(model_complexity, min_detection_confidence, min_tracking_confidence, fps)
-    return tracking.PipelineConfig(
-        model_complexity=model_complexity,
-        static_image_mode=bool(static_image_mode),
-        smooth_landmarks=bool(smooth_landmarks),
-        enable_segmentation=bool(enable_segmentation),
-        smooth_segmentation=bool(smooth_segmentation),
-        min_detection_confidence=float(min_detection_confidence),
-        min_tracking_confidence=float(min_tracking_confidence),
-        mediapipe_graph_values=bool(mediapipe_graph_values),
-    )
 
 
 def _check_frame_array(array, what: str) -> np.ndarray:
@@ -200,16 +49,12 @@ class _FrameSource:
     """Frames to process, as chunks ``(B, t, H, W, 3)`` of one size."""
 
     def __init__(self, frames, static: bool):
-        from pathlib import Path
-
         self.reader = None
         self.is_batch = False
         self.video_fps = None
         self.names = None
         self.mixed_sizes = None  # list of (H, W, 3) arrays for still images of several sizes
         if isinstance(frames, (str, Path)):
-            from posejax.io import read_video
-
             self.reader = read_video(frames)
             self.video_fps = self.reader.fps
             self.batch = 1
@@ -312,15 +157,21 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
     (230, 33, 5)
     >>> df = result.to_dataframe()                             # doctest: +SKIP
     """
-    from posejax import tracking
-
-    config = _pipeline_config(model_complexity, static_image_mode, smooth_landmarks,
-                              enable_segmentation, smooth_segmentation, min_detection_confidence,
-                              min_tracking_confidence, mediapipe_graph_values, fps)
+    config = PipelineConfig(
+        model_complexity=model_complexity,
+        static_image_mode=static_image_mode,
+        smooth_landmarks=smooth_landmarks,
+        enable_segmentation=enable_segmentation,
+        smooth_segmentation=smooth_segmentation,
+        min_detection_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+        mediapipe_graph_values=mediapipe_graph_values,
+    )
+    _check_fps(fps)
     source = _FrameSource(frames, static_image_mode)
     n = source.n_frames
     clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
-    pipeline = tracking.get_pipeline(config)
+    pipeline = get_pipeline(config)
     if source.mixed_sizes is not None:
         return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
 
@@ -329,8 +180,6 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         chunk = max(1, min(chunk, n))
     results = []
     state = pipeline.init_state(source.batch, source.height, source.width)
-    from tqdm.auto import tqdm
-
     with tqdm(total=None if n is None else n * source.batch, unit="frame", disable=not progress,
               desc="posejax.track") as bar:
         for start, block in source.chunks(chunk):
@@ -408,8 +257,6 @@ def _assemble(out, times, fps, source, config, squeeze: bool) -> PoseTrack:
 
 
 def _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress) -> PoseTrack:
-    from tqdm.auto import tqdm
-
     arrays = source.mixed_sizes
     n = len(arrays)
     _, times, out_fps = _clocks(n, fps, timestamps, None)

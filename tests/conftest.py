@@ -3,6 +3,11 @@
 Compiled XLA programs are kept in a persistent cache (``.cache/jax`` in the repository, or
 ``$POSEJAX_TEST_JAX_CACHE``), and posejax's traced programs in ``.cache/posejax``, so that
 repeated runs, and several test processes, trace and compile each pipeline once.
+
+The tests are a package mirroring posejax's (``tests/unit/ops/`` for ``posejax/ops/``, ...);
+shared helpers are the modules of :mod:`tests.helpers` (hand-built tracks, the reference-fixture
+loaders), imported as ``from tests.helpers.synthetic import random_track``: pytest puts the
+repository root on ``sys.path`` (``pythonpath`` in ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -25,8 +30,3 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 # posejax's own caches (traced programs, parameter shapes) stay in the repository as well.
 os.environ.setdefault("POSEJAX_CACHE_DIR", str(REPO / ".cache" / "posejax"))
-
-# Test modules anywhere under tests/ may import the reference-fixture helpers.
-import sys  # noqa: E402
-
-sys.path.insert(0, str(REPO / "tests" / "integration"))

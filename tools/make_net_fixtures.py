@@ -3,7 +3,7 @@
 For each network the fixture holds the uint8 input images and every output tensor of the original
 ``.tflite`` model run by LiteRT (``ai_edge_litert``, default XNNPACK delegate, 2 threads, one image
 per invocation), in float32 under the keys of the Flax output dicts. The parity tests in
-``tests/unit/test_nets_parity.py`` feed the same images to the Flax modules.
+``tests/unit/nets/test_parity.py`` feed the same images to the Flax modules.
 
 Inputs (people cropped from registry-sourced media; see ``../shared/data/MANIFEST.md`` and
 ``datasets/README.md``):

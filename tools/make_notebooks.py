@@ -152,7 +152,8 @@ ax.set_xlabel("time (s)")
 ax.set_ylabel("angle (degrees)")
 ax.legend(fontsize=8)
 segments = result.frames.attrs["segments"]
-[(s.signal, len(s.cycles), s.accepted, s.reason) for s in segments if s.signal in ("hip", "knee", "elbow", "shoulder")]"""),
+both_sides = ("hip", "knee", "elbow", "shoulder")
+[(s.signal, len(s.cycles), s.accepted, s.reason) for s in segments if s.signal in both_sides]"""),
     ],
 }
 

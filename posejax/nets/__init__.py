@@ -29,6 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 
+from posejax import _cache
+from posejax.nets.detector import INPUT_SIZE as DETECTOR_SIZE
+from posejax.nets.detector import PoseDetector
 from posejax.nets.landmark import CONFIGS, INPUT_SIZE, LandmarkNet
 
 #: Networks that :func:`load` knows.
@@ -150,8 +153,6 @@ def build(name: str, dtype=jnp.float32, *, with_segmentation: bool = True) -> nn
     1632
     """
     if name == "detector":
-        from posejax.nets.detector import PoseDetector
-
         return PoseDetector(dtype=dtype)
     if name not in CONFIGS:
         raise ValueError(f"unknown network {name!r}; expected one of {', '.join(NAMES)}")
@@ -167,8 +168,6 @@ def input_shape(name: str) -> tuple[int, int, int, int]:
     (1, 224, 224, 3)
     """
     if name == "detector":
-        from posejax.nets.detector import INPUT_SIZE as DETECTOR_SIZE
-
         return (1, DETECTOR_SIZE, DETECTOR_SIZE, 3)
     return (1, INPUT_SIZE, INPUT_SIZE, 3)
 
@@ -183,8 +182,6 @@ def _param_shapes(module: nn.Module, name: str) -> dict[str, tuple[int, ...]]:
         image = jax.ShapeDtypeStruct(input_shape(name), jnp.float32)
         shapes = jax.eval_shape(module.init, jax.random.key(0), image)["params"]
         return {k: list(v.shape) for k, v in flatten_dict(shapes, sep="/").items()}
-
-    from posejax import _cache
 
     shapes = _cache.memoized_json("shapes", (name, repr(module)), compute)
     return {k: tuple(v) for k, v in shapes.items()}

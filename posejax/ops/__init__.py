@@ -5,8 +5,8 @@
 - :mod:`posejax.ops.detection`: SSD anchors, detector decoding, the weighted-NMS detection the
   pipeline uses, letterbox removal;
 - :mod:`posejax.ops.roi`: ROIs from a detection or from the alignment landmarks, object scale;
-- :mod:`posejax.ops.landmarks`: landmark decoding, heatmap refinement, projection to the image,
-  world landmarks, segmentation probabilities, the presence gate;
+- :mod:`posejax.ops.landmark_decoding`: landmark decoding, heatmap refinement, projection to the
+  image, world landmarks, segmentation probabilities, the presence gate;
 - :mod:`posejax.ops.filters`: one-euro and low-pass filter banks with explicit state, and the
   segmentation smoothing.
 
@@ -15,6 +15,6 @@ rotation]`` normalized by the image width and height, rotation in radians (clock
 Callers ``vmap`` over frames or videos and ``lax.scan`` over time.
 """
 
-from posejax.ops import detection, filters, image, landmarks, roi
+from posejax.ops import detection, filters, image, landmark_decoding, roi
 
-__all__ = ["detection", "filters", "image", "landmarks", "roi"]
+__all__ = ["detection", "filters", "image", "landmark_decoding", "roi"]

@@ -91,7 +91,7 @@ def roi_padding(roi, height: int, width: int):
     """Letterbox padding ``[left, top, right, bottom]`` of the crop of ``roi``.
 
     This is what ``ImageToTensorCalculator`` reports next to the tensor; it is about 0 for the
-    square ROIs of tracking and is undone by :func:`posejax.ops.landmarks.project_to_image`.
+    square ROIs of tracking and is undone by :func:`posejax.ops.landmark_decoding.project_to_image`.
 
     Example
     -------
@@ -445,7 +445,7 @@ def mask_to_image(mask_256, roi, height: int, width: int):
     ----------
     mask_256 : float32 (256, 256) or (256, 256, 1)
         Person probabilities in the ROI tensor (see
-        :func:`posejax.ops.landmarks.segmentation_probabilities`).
+        :func:`posejax.ops.landmark_decoding.segmentation_probabilities`).
     roi : float32 (5,)
     height, width : int
         Frame size (static).

@@ -104,6 +104,19 @@ def test_track_a_clip_to_csv_with_annotation(tmp_path, clip):
     assert df.attrs["image_size"] == (250, 442)  # 249 rows padded to 250 for H.264
     present = int(summary.split(", ")[1].split()[0])
     assert present == int(df.groupby("frame").x.apply(lambda x: x.notna().any()).sum())
+    # What a new user does first: the default reader gives the table, not a comment line.
+    plain = pd.read_csv(output)
+    assert list(plain.columns) == list(df.columns) and len(plain) == CLIP_FRAMES * 33
+    assert (tmp_path / "walk.posejax.json").is_file()
+    wide = tmp_path / "walk_wide.csv"
+    result = posejax(
+        "track", str(clip), "-o", str(wide), "--layout", "wide", "--model-complexity", "0",
+        "--no-progress",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    plain = pd.read_csv(wide)
+    assert len(plain) == CLIP_FRAMES and list(plain.columns[:3]) == ["frame", "nose_x", "nose_y"]
+    np.testing.assert_allclose(plain["left_knee_y"], df[df.landmark == "left_knee"].y, rtol=1e-6)
     video = io.read_video(annotated)
     assert (video.n_frames, video.width, video.height) == (CLIP_FRAMES, 442, 250)
 

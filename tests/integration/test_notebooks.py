@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from reference_data import require_shared
+
+from tests.helpers.reference_data import require_shared
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference_data import (
+
+import posejax
+from tests.helpers.reference_data import (
     STATIC_IMAGES,
     load_rgb,
     load_static_reference,
@@ -16,8 +18,6 @@ from reference_data import (
     load_video_reference,
     reference_media_path,
 )
-
-import posejax
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +98,7 @@ VIDEOS = ("infai_synthetic_leg_raises_6reps", "sports2d_demo")
 
 @pytest.fixture(scope="module")
 def pipeline_full():
-    from posejax.tracking import PipelineConfig, get_pipeline
+    from posejax.pipeline import PipelineConfig, get_pipeline
 
     return get_pipeline(PipelineConfig(model_complexity=1))
 

@@ -14,7 +14,8 @@ import json
 import imageio.v3 as iio
 import numpy as np
 import pytest
-import reference_data as rd
+
+from tests.helpers import reference_data as rd
 
 VIDEO_FRAME_COUNTS = {
     "infai_synthetic_leg_raises_6reps": 308,

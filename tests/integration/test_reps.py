@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from reference_data import require_shared
 
 import classify
 from classify.exercises import EXERCISES, fit_exercise_model
 from posejax import PoseTrack
+from tests.helpers.reference_data import require_shared
 
 pytestmark = pytest.mark.slow
 

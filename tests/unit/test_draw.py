@@ -9,10 +9,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from synthetic_tracks import HEIGHT, WIDTH, pose_track, standing_pose_px  # noqa: E402
 
 from posejax import draw, io  # noqa: E402
 from posejax.landmarks import PoseLandmark as L  # noqa: E402
+from tests.helpers.synthetic import HEIGHT, WIDTH, pose_track, standing_pose_px  # noqa: E402
 
 BACKGROUND = (30, 60, 30)
 

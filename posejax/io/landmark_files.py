@@ -1,0 +1,306 @@
+"""Landmark files: CSV, Parquet and DeepLabCut-compatible HDF5, written and read back exactly.
+
+:func:`write_landmarks` picks the format from the suffix; :func:`read_landmarks` gives the table
+back with its ``df.attrs`` and :func:`read_track` the :class:`~posejax.result.PoseTrack`. The
+layouts are those of :mod:`posejax.tables`.
+
+Every file also opens with the default reader of its format, without posejax:
+
+======================  =====================================================================
+``pd.read_csv(path)``   long: one row per frame and landmark; wide: one row per frame,
+                        ``[video,] frame`` then flat columns ``nose_x, nose_y, ...``
+                        (DeepLabCut CSV: ``pd.read_csv(path, header=[0, 1, 2], index_col=0)``)
+``pd.read_parquet``     long: the table of ``to_dataframe()`` itself (float32, categoricals);
+                        wide: the flat columns of the wide CSV, indexed by ``[video,] frame``
+``pd.read_hdf``         DeepLabCut's table (pixel ``x, y``, ``likelihood``), as DeepLabCut and
+                        ``movement`` read it
+======================  =====================================================================
+
+What a format has no room for travels beside the table: in a CSV's sidecar
+``<name>.posejax.json`` (:mod:`posejax.io.csv_files`), in the Parquet schema's metadata (key
+``posejax``), in the HDF5 group ``/posejax``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from posejax.io import csv_files
+from posejax.io._metadata import dumps, loads, restore_attrs
+from posejax.io._paths import existing_file
+from posejax.result import PoseTrack
+from posejax.tables import (
+    convert_layout,
+    detect_layout,
+    flat_column_names,
+    split_flat_names,
+    track_from_dataframe,
+    track_to_dataframe,
+)
+
+#: Suffixes :func:`write_landmarks` understands, and the layouts each can hold.
+LANDMARK_FORMATS = {
+    ".csv": ("long", "wide", "dlc"),
+    ".parquet": ("long", "wide"),
+    ".pq": ("long", "wide"),
+    ".h5": ("dlc",),
+    ".hdf5": ("dlc",),
+}
+_H5_KEY = "df_with_missing"  # the key DeepLabCut writes and its readers look for
+_H5_GROUP = "posejax"
+_TRACK_ARRAYS = (
+    "landmarks", "world_landmarks", "pose_present", "rois", "timestamps", "image_sizes",
+)  # fmt: skip
+
+
+def _landmark_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in LANDMARK_FORMATS:
+        raise ValueError(
+            f"cannot tell the format of {str(path)!r} from its suffix; use one of "
+            f"{', '.join(LANDMARK_FORMATS)}"
+        )
+    return suffix
+
+
+def _as_table(data, layout: str | None, units: str, scorer: str | None):
+    """``(DataFrame, PoseTrack or None)`` for a track or a pose DataFrame."""
+    if isinstance(data, PoseTrack):
+        return track_to_dataframe(
+            data, layout=layout or "long", units=units, scorer=scorer
+        ), data
+    if isinstance(data, pd.DataFrame):
+        if layout is not None and layout != detect_layout(data):
+            data = convert_layout(data, layout, scorer=scorer)
+        return data, None
+    raise TypeError(f"expected a PoseTrack or a pose DataFrame, got {type(data).__name__}")
+
+
+def write_landmarks(
+    data, path, *, layout: str | None = None, units: str = "normalized", scorer: str | None = None
+) -> Path:
+    """Save landmarks to CSV, Parquet or DeepLabCut HDF5, chosen by the file's suffix.
+
+    Parameters
+    ----------
+    data : PoseTrack or pandas.DataFrame
+        A track, or a pose table from :meth:`PoseTrack.to_dataframe` (any layout).
+    path : str or os.PathLike
+        ``.csv``: long (default), wide or ``dlc`` layout, which ``pd.read_csv(path)`` reads (wide:
+        flat column names ``nose_x``; ``dlc``: ``header=[0, 1, 2], index_col=0``); dtypes and
+        ``df.attrs`` go to the sidecar ``<name>.posejax.json`` beside it, so
+        :func:`read_landmarks` restores the table exactly. Keep the two files together.
+        ``.parquet``: long (default) or wide (flat column names, as in CSV), attrs in the file's
+        metadata (needs ``pyarrow``).
+        ``.h5``: a DeepLabCut table (key ``df_with_missing``: pixel x, y, likelihood, which
+        DeepLabCut and ``movement`` read) plus every posejax array in the group ``/posejax``,
+        so the track comes back exactly (needs ``tables``; one video per file).
+    layout : {"long", "wide", "dlc"}, optional
+        Layout for CSV and Parquet (default: long for a track, the table's own for a DataFrame).
+    units : {"normalized", "px"}
+        Coordinates written for a track (see :func:`posejax.tables.track_to_dataframe`).
+    scorer : str, optional
+        Scorer level of wide and DeepLabCut tables.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Example
+    -------
+    >>> write_landmarks(track, "poses.csv")  # also writes poses.posejax.json  # doctest: +SKIP
+    >>> pd.read_csv("poses.csv").columns[:4].tolist()  # doctest: +SKIP
+    ['frame', 'time', 'landmark', 'x']
+    >>> write_landmarks(track, "poses.h5")  # DeepLabCut-compatible  # doctest: +SKIP
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = Path(path)
+    suffix = _landmark_suffix(path)
+    if layout is not None and layout not in LANDMARK_FORMATS[suffix]:
+        raise ValueError(
+            f"{suffix} files hold the layouts {LANDMARK_FORMATS[suffix]}, not {layout!r}"
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist")
+    if suffix in (".h5", ".hdf5"):
+        _write_h5(data, path, units, scorer)
+    elif suffix == ".csv":
+        df, _ = _as_table(data, layout, units, scorer)
+        csv_files.write_csv(df, path)
+    else:
+        df, _ = _as_table(data, layout, units, scorer)
+        _write_parquet(df, path)
+    return path
+
+
+def _write_parquet(df, path: Path) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as error:
+        raise ImportError("Parquet files need pyarrow: pip install 'posejax[parquet]'") from error
+    layout = detect_layout(df)
+    plain = df.copy()
+    plain.attrs = {}
+    meta = {"format_version": csv_files.FORMAT_VERSION, "layout": layout, "attrs": df.attrs}
+    if layout == "wide":
+        # Flat names, as in the wide CSV, so that DuckDB, Polars and R see plain columns; the
+        # levels are rebuilt on reading.
+        meta["column_levels"] = [str(name) for name in plain.columns.names]
+        if plain.columns.nlevels == 3:
+            meta["scorer"] = str(plain.columns.get_level_values(0)[0])
+        plain.columns = flat_column_names(plain.columns)
+    table = pa.Table.from_pandas(plain, preserve_index=layout != "long")
+    metadata = {**(table.schema.metadata or {}), b"posejax": dumps(meta).encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
+    try:
+        import tables
+    except ImportError as error:
+        raise ImportError("HDF5 files need PyTables: pip install 'posejax[h5]'") from error
+    if isinstance(data, pd.DataFrame):
+        data = track_from_dataframe(data)
+    if not isinstance(data, PoseTrack):
+        raise TypeError(f"expected a PoseTrack or a pose DataFrame, got {type(data).__name__}")
+    if data.is_batch:
+        raise ValueError(
+            f"{str(path)!r}: a DeepLabCut .h5 file holds one video; pass track.video(i)"
+        )
+    dlc = track_to_dataframe(data, layout="dlc", scorer=scorer)
+    plain = dlc.copy()
+    plain.attrs = {}
+    plain.to_hdf(path, key=_H5_KEY, mode="w", format="table")
+    meta = {
+        "fps": float(data.fps),
+        "model_complexity": int(data.model_complexity),
+        "video_names": None if data.video_names is None else list(data.video_names),
+        "units": units,
+        "scorer": dlc.columns.get_level_values(0)[0],
+    }
+    # pandas lists only groups it wrote, so these arrays stay invisible to DeepLabCut's readers.
+    with tables.open_file(path, "a") as h5:
+        group = h5.create_group("/", _H5_GROUP)
+        for name in _TRACK_ARRAYS:
+            h5.create_array(group, name, np.ascontiguousarray(getattr(data, name)))
+        group._v_attrs.meta = dumps(meta)
+
+
+def read_landmarks(path):
+    """Read a landmark file written by :func:`write_landmarks` (or by DeepLabCut).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv``, ``.parquet`` or ``.h5``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as written, with its ``attrs``. A posejax ``.h5`` file comes back as the wide
+        layout (every coordinate, exactly); a DeepLabCut file as its own table, without attrs.
+
+    Example
+    -------
+    >>> df = read_landmarks("poses.csv")  # doctest: +SKIP
+    >>> df.pose.angle("left_knee")  # doctest: +SKIP
+    """
+    path = existing_file(path)
+    suffix = _landmark_suffix(path)
+    if suffix in (".h5", ".hdf5"):
+        track, dlc = _read_h5(path)
+        if track is None:
+            return dlc
+        return track.to_dataframe("wide", units=dlc.attrs.get("units", "normalized"))
+    if suffix == ".csv":
+        return csv_files.read_csv(path)
+    return _read_parquet(path)
+
+
+def read_track(path, *, fps: float | None = None, image_size=None):
+    """Read a landmark file back into a :class:`~posejax.result.PoseTrack`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file from :func:`write_landmarks`, or a DeepLabCut ``.h5``/``.csv`` file.
+    fps, image_size : optional
+        Needed only for files that do not carry them (DeepLabCut's own).
+
+    Example
+    -------
+    >>> track = read_track("poses.h5")  # doctest: +SKIP
+    """
+    path = existing_file(path)
+    if _landmark_suffix(path) in (".h5", ".hdf5"):
+        track, dlc = _read_h5(path)
+        if track is not None:
+            return track
+        return track_from_dataframe(dlc, fps=fps, image_size=image_size)
+    return track_from_dataframe(read_landmarks(path), fps=fps, image_size=image_size)
+
+
+def _read_parquet(path: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as error:
+        raise ImportError("Parquet files need pyarrow: pip install 'posejax[parquet]'") from error
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(b"posejax")
+    df = table.to_pandas()
+    if raw is None:
+        return df
+    meta = loads(raw.decode())
+    if meta["layout"] == "wide" and "column_names" in meta:  # first format: "landmark|coord"
+        tuples = [tuple(c.split("|")) for c in df.columns]
+        df.columns = pd.MultiIndex.from_tuples(tuples, names=meta["column_names"])
+    elif meta["layout"] == "wide":
+        tuples = split_flat_names(df.columns)
+        if tuples is None:
+            raise ValueError(f"{str(path)!r}: the wide table's columns are not <landmark>_<coord>")
+        if meta.get("scorer") is not None:
+            tuples = [(meta["scorer"], *pair) for pair in tuples]
+        levels = meta["column_levels"][-len(tuples[0]) :]
+        df.columns = pd.MultiIndex.from_tuples(tuples, names=levels)
+    df.attrs = restore_attrs(meta["attrs"])
+    return df
+
+
+def _read_h5(path: Path):
+    """``(PoseTrack or None, DeepLabCut table)`` of an HDF5 file."""
+    try:
+        import tables
+    except ImportError as error:
+        raise ImportError("HDF5 files need PyTables: pip install 'posejax[h5]'") from error
+    try:
+        dlc = pd.read_hdf(path, key=_H5_KEY)
+    except (KeyError, ValueError, OSError, tables.HDF5ExtError) as error:
+        try:
+            dlc = pd.read_hdf(path)
+        except Exception:
+            raise ValueError(
+                f"{str(path)!r} is not a DeepLabCut/posejax HDF5 file: {error}"
+            ) from None
+    with tables.open_file(path, "r") as h5:
+        if f"/{_H5_GROUP}" not in h5:
+            return None, dlc
+        group = h5.get_node(f"/{_H5_GROUP}")
+        arrays = {name: group[name].read() for name in _TRACK_ARRAYS}
+        meta = loads(group._v_attrs.meta)
+    names = meta["video_names"]
+    track = PoseTrack(
+        **arrays,
+        fps=meta["fps"],
+        model_complexity=meta["model_complexity"],
+        video_names=None if names is None else tuple(names),
+    )
+    dlc.attrs = {"units": meta.get("units", "normalized")}
+    return track, dlc
+
+

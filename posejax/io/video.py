@@ -1,0 +1,372 @@
+"""Videos and images in and out through imageio (PyAV plugin for video, Pillow for images).
+
+Frames are ``uint8`` RGB arrays ``(H, W, 3)``; videos come as chunks ``(n, H, W, 3)`` so that
+memory does not grow with the length of the video (:func:`read_video`, :class:`VideoWriter`).
+Nothing here knows about poses: this module sits below :mod:`posejax.track`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import av
+import imageio.v3 as iio
+import numpy as np
+
+from posejax.io._paths import existing_file
+
+#: Suffixes read as still images by :func:`read_image` (and by the CLI).
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+def _to_rgb(frame: np.ndarray, path: Path) -> np.ndarray:
+    """Grey, grey+alpha and RGBA frames as RGB (alpha is dropped, as ``cv2.imread`` does)."""
+    if frame.dtype != np.uint8:
+        raise ValueError(f"{str(path)!r} decodes to {frame.dtype} pixels; only 8-bit is supported")
+    if frame.ndim == 2:
+        frame = frame[..., None]
+    channels = frame.shape[-1]
+    if channels in (1, 2):
+        return np.repeat(frame[..., :1], 3, axis=-1)
+    if channels in (3, 4):
+        return np.ascontiguousarray(frame[..., :3])
+    raise ValueError(f"{str(path)!r} has frames with {channels} channels")
+
+
+def read_image(path) -> np.ndarray:
+    """Read a still image as ``uint8`` RGB, turned upright by its EXIF orientation.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A JPEG, PNG, BMP, TIFF or WebP file (the first frame of a GIF). Grey images are repeated
+        into three channels and an alpha channel is dropped.
+
+    Returns
+    -------
+    ndarray, uint8, (H, W, 3)
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is empty or not a readable image.
+
+    Example
+    -------
+    >>> image = read_image("person.jpg")  # doctest: +SKIP
+    >>> image.shape  # doctest: +SKIP
+    (667, 1000, 3)
+    """
+    path = existing_file(path)
+    try:
+        # rotate=True applies the EXIF orientation, as cv2.imread does for MediaPipe's users.
+        image = iio.imread(path, index=0, plugin="pillow", rotate=True)
+    except Exception as error:  # imageio raises OSError, ValueError, or the plugin's own
+        raise ValueError(f"cannot read {str(path)!r} as an image: {error}") from error
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or image.size == 0:
+        raise ValueError(f"{str(path)!r} is not a still image (array of shape {image.shape})")
+    return _to_rgb(image, path)
+
+
+class VideoReader:
+    """A video file read lazily as chunks of RGB frames; iterate it as many times as needed.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    fps : float
+        Frame rate the container reports (its guessed rate).
+    n_frames : int or None
+        Number of frames. Counted exactly from the container's packets when it opens (cheap: no
+        decoding); set to the decoded count after a full pass if that differs.
+    height, width : int
+        Frame size in pixels.
+    chunk_size : int
+        Frames per chunk yielded by iteration (the last chunk may be shorter).
+    codec : str
+        Name of the video codec.
+    rotation : int
+        Counter-clockwise quarter turn (0, 90, 180 or 270 degrees) applied to every decoded frame,
+        from the stream's display matrix (phone videos), so that frames come out upright.
+
+    Example
+    -------
+    >>> video = read_video("squats.mp4", chunk_size=32)  # doctest: +SKIP
+    >>> for chunk in video:  # doctest: +SKIP
+    ...     print(chunk.shape)  # (32, H, W, 3), ..., the rest
+    """
+
+    def __init__(self, path, chunk_size: int = 64):
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
+            raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        self.path = existing_file(path)
+        self.chunk_size = int(chunk_size)
+        try:
+            with av.open(str(self.path)) as container:
+                if not container.streams.video:
+                    raise ValueError(f"{str(self.path)!r} has no video stream")
+                stream = container.streams.video[0]
+                self.codec = stream.codec_context.name
+                rate = stream.guessed_rate or stream.average_rate
+                self.fps = float(rate) if rate else float("nan")
+                # The container's frame count can be wrong (Cinepak AVIs count empty packets),
+                # so count the packets that carry data; demuxing does not decode.
+                self.n_frames = sum(1 for packet in container.demux(stream) if packet.size > 0)
+            if self.n_frames == 0:
+                raise ValueError(f"{str(self.path)!r} has no video frames")
+            with av.open(str(self.path)) as container:
+                first = next(container.decode(video=0), None)
+        except av.EOFError:
+            first = None
+        except av.FFmpegError as error:
+            raise ValueError(f"cannot read {str(self.path)!r} as a video: {error}") from error
+        if first is None:
+            raise ValueError(f"{str(self.path)!r} has no video frames that can be decoded")
+        # Phones store portrait video sideways plus a display matrix; players (and OpenCV) turn
+        # it upright, so we do too.
+        self.rotation = int(round(first.rotation / 90)) % 4 * 90
+        self.height, self.width = int(first.height), int(first.width)
+        if self.rotation in (90, 270):
+            self.height, self.width = self.width, self.height
+
+    def __repr__(self) -> str:
+        return (
+            f"VideoReader({str(self.path)!r}, {self.n_frames} frames, {self.width}x{self.height}, "
+            f"{self.fps:g} fps)"
+        )
+
+    @property
+    def shape(self) -> tuple[int | None, int, int, int]:
+        """``(n_frames, height, width, 3)``."""
+        return (self.n_frames, self.height, self.width, 3)
+
+    @property
+    def duration(self) -> float:
+        """``n_frames / fps`` in seconds."""
+        return self.n_frames / self.fps
+
+    def _frames(self) -> Iterator[np.ndarray]:
+        index = 0
+        try:
+            with iio.imopen(self.path, "r", plugin="pyav") as video:
+                for frame in video.iter(format="rgb24"):
+                    frame = _to_rgb(np.asarray(frame), self.path)
+                    if self.rotation:
+                        frame = np.ascontiguousarray(np.rot90(frame, self.rotation // 90))
+                    yield frame
+                    index += 1
+        except (av.FFmpegError, OSError) as error:
+            raise ValueError(
+                f"cannot decode {str(self.path)!r} after {index} frames: {error}"
+            ) from error
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Yield ``uint8`` chunks ``(n, H, W, 3)`` with ``n <= chunk_size``."""
+        return self.iter_chunks(self.chunk_size)
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+        """Yield ``uint8`` chunks ``(n, H, W, 3)`` of ``chunk_size`` frames (the last may be fewer).
+
+        Example
+        -------
+        >>> for chunk in read_video("squats.mp4").iter_chunks(16):  # doctest: +SKIP
+        ...     assert len(chunk) <= 16
+        """
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
+            raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        chunk = np.empty((chunk_size, self.height, self.width, 3), np.uint8)
+        count = 0
+        total = 0
+        for frame in self._frames():
+            if frame.shape[:2] != (self.height, self.width):
+                raise ValueError(
+                    f"{str(self.path)!r} changes frame size at frame {total}: "
+                    f"{frame.shape[1]}x{frame.shape[0]} after {self.width}x{self.height}"
+                )
+            chunk[count] = frame
+            count += 1
+            total += 1
+            if count == chunk_size:
+                yield chunk.copy()
+                count = 0
+        if count:
+            yield chunk[:count].copy()
+        self.n_frames = total
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Yield frames ``(H, W, 3)`` one at a time.
+
+        Example
+        -------
+        >>> first = next(read_video("squats.mp4").frames())  # doctest: +SKIP
+        """
+        for chunk in self:
+            yield from chunk
+
+    def read(self) -> np.ndarray:
+        """All frames as one array ``(T, H, W, 3)`` (only for clips that fit in memory).
+
+        Example
+        -------
+        >>> frames = read_video("clip.mp4").read()  # doctest: +SKIP
+        """
+        chunks = list(self)
+        return np.concatenate(chunks) if chunks else np.empty((0, self.height, self.width, 3))
+
+
+def read_video(path, chunk_size: int = 64) -> VideoReader:
+    """Open a video for streamed reading as chunks of RGB frames.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any container and codec FFmpeg (PyAV) decodes: MP4, MOV, AVI, MKV, WebM, animated GIF...
+        Grey and RGBA videos are converted to RGB.
+    chunk_size : int, default 64
+        Frames per chunk.
+
+    Returns
+    -------
+    VideoReader
+        Iterable of ``uint8`` chunks ``(n, H, W, 3)``, with ``fps``, ``n_frames``, ``height``,
+        ``width`` and ``path`` attributes. Each iteration decodes the file again from the start.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is empty, corrupt, not a video, or has no frames.
+
+    Example
+    -------
+    >>> video = read_video("squats.mp4")  # doctest: +SKIP
+    >>> video.fps, video.n_frames, video.height, video.width  # doctest: +SKIP
+    (30.0, 65, 1280, 720)
+    >>> n = sum(len(chunk) for chunk in video)  # doctest: +SKIP
+    """
+    return VideoReader(path, chunk_size=chunk_size)
+
+
+class VideoWriter:
+    """Write RGB frames to a video file as they come (H.264 in MP4 by default).
+
+    Use as a context manager; :meth:`write` takes a frame ``(H, W, 3)`` or a chunk
+    ``(n, H, W, 3)``. Odd frame sizes are padded by one black row or column because H.264 in
+    yuv420p needs even sizes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file; its suffix picks the container (``.mp4``, ``.mkv``, ``.avi``, ...).
+    fps : float
+        Frame rate.
+    codec : str, default "libx264"
+
+    Example
+    -------
+    >>> with VideoWriter("out.mp4", fps=30) as writer:  # doctest: +SKIP
+    ...     for chunk in read_video("in.mp4"):
+    ...         writer.write(chunk)
+    """
+
+    def __init__(self, path, fps: float, codec: str = "libx264"):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        if not np.isfinite(fps) or fps <= 0:
+            raise ValueError(f"fps must be a positive number, got {fps}")
+        self.path = Path(path)
+        if not self.path.suffix:
+            raise ValueError(f"{str(self.path)!r} needs a suffix such as .mp4 to pick a container")
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"folder {str(self.path.parent)!r} does not exist")
+        self.fps = fps
+        self.codec = codec
+        self.n_frames = 0
+        self._file = None
+        self._size = None
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _open(self, height: int, width: int) -> None:
+        self._size = (height, width)
+        try:
+            self._file = iio.imopen(self.path, "w", plugin="pyav")
+        except OSError as error:
+            raise ValueError(f"cannot write a video to {str(self.path)!r}: {error}") from error
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append a frame ``(H, W, 3)`` or a chunk ``(n, H, W, 3)`` of ``uint8`` RGB."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"expected frames (H, W, 3) or (n, H, W, 3), got {frames.shape}")
+        if frames.dtype != np.uint8:
+            raise TypeError(f"frames must be uint8, got {frames.dtype}")
+        if self._file is None:
+            self._open(*frames.shape[1:3])
+        if frames.shape[1:3] != self._size:
+            raise ValueError(f"frame size {frames.shape[1:3]} differs from the first {self._size}")
+        height, width = self._size
+        pad = ((0, 0), (0, height % 2), (0, width % 2), (0, 0))
+        if height % 2 or width % 2:
+            frames = np.pad(frames, pad)
+        self._file.write(
+            np.ascontiguousarray(frames), codec=self.codec, fps=self.fps, out_pixel_format="yuv420p"
+        )
+        self.n_frames += len(frames)
+
+    def close(self) -> None:
+        """Flush the encoder and close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def write_video(path, frames: np.ndarray | Iterable[np.ndarray], fps: float, **kwargs) -> Path:
+    """Write RGB frames to a video file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file (``.mp4`` gives H.264 in MP4).
+    frames : ndarray (T, H, W, 3) or iterable of frames or chunks
+        ``uint8`` RGB; an iterable (e.g. a :class:`VideoReader`) is written as it comes.
+    fps : float
+        Frame rate.
+    **kwargs
+        ``codec``, passed to :class:`VideoWriter`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Example
+    -------
+    >>> frames = np.zeros((10, 64, 64, 3), np.uint8)
+    >>> write_video("black.mp4", frames, fps=10)  # doctest: +SKIP
+    """
+    with VideoWriter(path, fps, **kwargs) as writer:
+        if isinstance(frames, np.ndarray):
+            writer.write(frames)
+        else:
+            for item in frames:
+                writer.write(item)
+    if writer.n_frames == 0:
+        raise ValueError(f"no frames were given for {str(path)!r}")
+    return writer.path

@@ -1,0 +1,528 @@
+"""The MediaPipe Pose graph as one compiled per-frame step, scanned over frames.
+
+State is an explicit pytree (:class:`TrackerState`) with a leading batch axis ``B`` (one entry per
+video), so the same step serves a single video (``B = 1``), a batch of videos and the frame-by-frame
+:class:`posejax.Pose`. Within a step the videos are processed as one batch by the networks; the
+detector runs only when at least one video of the batch has lost its track (or on every frame in
+static mode), which avoids paying for it under ``vmap``, where a ``lax.cond`` would run both
+branches.
+
+At about 520 lines this module is a little over the house's 500 lines: the config, the state
+pytree and the per-frame step are one contract (every stage reads the config and threads the
+state), and keeping the graph's stages in one file keeps their order readable top to bottom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from posejax import _cache, nets
+from posejax.landmarks import NUM_LANDMARKS
+from posejax.ops import detection, filters, image, landmark_decoding, roi
+
+_MODEL_NAMES = ("lite", "full", "heavy")
+#: frames per network call in static mode (the networks compile for this batch size only)
+STATIC_BATCH = 8
+
+#: MediaPipe's Python solution stamps frame k (1-based) at 33333*k microseconds, whatever the
+#: video's real frame rate; the smoothing filters see that clock unless fps/timestamps are given.
+MEDIAPIPE_FRAME_STEP_US = 33333
+
+_FLAGS = ("static_image_mode", "smooth_landmarks", "enable_segmentation", "smooth_segmentation",
+          "mediapipe_graph_values")
+_CONFIDENCES = ("min_detection_confidence", "min_tracking_confidence")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """The options of ``mp.solutions.pose.Pose`` plus the released-package/graph-file switch.
+
+    The config checks itself when built, so :func:`posejax.track`, :class:`posejax.Pose` and
+    direct users of :func:`get_pipeline` share one set of rules: ``model_complexity`` in
+    ``{0, 1, 2}``, the confidences in ``[0, 1]`` (stored as float), the switches as bool (NumPy
+    bools and 0/1 are accepted and stored as bool).
+
+    Examples
+    --------
+    >>> PipelineConfig(model_complexity=2).landmark_model
+    'heavy'
+    >>> PipelineConfig(min_detection_confidence=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_detection_confidence must be a number in [0, 1], got 1.5
+    """
+
+    model_complexity: int = 1
+    static_image_mode: bool = False
+    smooth_landmarks: bool = True
+    enable_segmentation: bool = False
+    smooth_segmentation: bool = True
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    mediapipe_graph_values: bool = False
+
+    def __post_init__(self):
+        complexity = self.model_complexity
+        if isinstance(complexity, (bool, np.bool_)) or complexity not in (0, 1, 2):
+            raise ValueError(f"model_complexity must be 0, 1 or 2, got {complexity!r}")
+        # Frozen dataclass: normalized values are written with object.__setattr__.
+        object.__setattr__(self, "model_complexity", int(complexity))
+        for name in _CONFIDENCES:
+            value = getattr(self, name)
+            if (isinstance(value, (bool, np.bool_))
+                    or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not 0.0 <= float(value) <= 1.0):
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+            object.__setattr__(self, name, float(value))
+        for name in _FLAGS:
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)) and value not in (0, 1):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+            object.__setattr__(self, name, bool(value))
+
+    @property
+    def landmark_model(self) -> str:
+        return _MODEL_NAMES[self.model_complexity]
+
+    @property
+    def smoothing(self) -> bool:
+        return self.smooth_landmarks and not self.static_image_mode
+
+    @property
+    def heatmap_kernel_size(self) -> int:
+        # The released package drops the calculator's options and refines with the default 9.
+        return 7 if self.mediapipe_graph_values else 9
+
+    @property
+    def segmentation_ratio(self) -> float:
+        if not self.smooth_segmentation or self.static_image_mode:
+            return 0.0
+        return 0.7 if self.mediapipe_graph_values else 0.0
+
+
+class TrackerState(NamedTuple):
+    """Everything carried from one frame to the next, each with a leading batch axis."""
+
+    roi: jax.Array            # (B, 5) next frame's ROI from the filtered aux landmarks
+    has_roi: jax.Array        # (B,) bool
+    pose_filter: filters.OneEuroState      # values (B, 33, 3), pixels
+    pose_visibility: filters.LowPassState  # (B, 33)
+    world_filter: filters.OneEuroState     # values (B, 33, 3), metres
+    world_visibility: filters.LowPassState  # (B, 33)
+    aux_filter: filters.OneEuroState       # values (B, 2, 3), pixels
+    aux_visibility: filters.LowPassState   # (B, 2)
+    mask: jax.Array           # (B, H, W) last filtered mask, or (B, 0, 0) when not needed
+    has_mask: jax.Array       # (B,) bool
+
+
+class Pipeline:
+    """Compiled pose tracking for one :class:`PipelineConfig`; get one with :func:`get_pipeline`."""
+
+    def __init__(self, config: PipelineConfig):
+        self.config = config
+        self.detector, self.detector_params = nets.load("detector")
+        self.landmark_net, self.landmark_params = nets.load(
+            config.landmark_model, with_segmentation=config.enable_segmentation)
+        self._programs = {}
+        self._staging: np.ndarray | None = None
+        self._jit_detector_input = jax.jit(self._detector_input)
+        self._jit_detector = jax.jit(self._apply_detector)
+        self._jit_crops = jax.jit(self._crops)
+        self._jit_landmark = jax.jit(self._apply_landmark_net)
+        self._jit_finish = jax.jit(self._finish, static_argnums=(3, 4))
+
+    # -- networks -------------------------------------------------------------------------------
+    @property
+    def _per_image(self) -> bool:
+        # On a CPU one image's activations stay in cache: batched calls measured 1.5-2.4x more
+        # time per image than one image at a time. Accelerators want the whole batch at once.
+        return jax.default_backend() == "cpu"
+
+    def _per_video(self, fn):
+        """``fn`` over the leading (video) axis: ``lax.map`` on a CPU, ``vmap`` elsewhere.
+
+        Batched arithmetic is not batch-invariant in the last bit (XLA vectorizes a reduction
+        over a batch of 4 differently from a batch of 1), and video tracking amplifies one ulp
+        into pixels within a few frames. Mapped one video at a time, every video of a batch gets
+        exactly the arithmetic it gets alone, so a batch equals its clips tracked separately; on a
+        CPU this costs nothing measurable. Accelerators want the vectorized form.
+        """
+        if not self._per_image:
+            return jax.vmap(fn)
+
+        def mapped(*args):
+            return lax.map(lambda a: fn(*a), args)
+
+        return mapped
+
+    def _apply(self, module, params, images):
+        """A network on a batch: image by image on a CPU, one batched call elsewhere."""
+        if self._per_image:
+            return nets.apply_per_image(module, params, images)
+        return module.apply(params, images)
+
+    def _apply_landmark_net(self, params, crops):
+        return self._apply(self.landmark_net, params, crops)
+
+    def _apply_detector(self, params, tensors):
+        return self._apply(self.detector, params, tensors)
+
+    # -- state ---------------------------------------------------------------------------------
+    def init_state(self, batch: int, height: int, width: int,
+                   previous: TrackerState | None = None) -> TrackerState:
+        """A fresh state (nothing tracked), or ``previous`` adapted to a new frame size."""
+        mask_shape = (batch, height, width) if self._keeps_mask else (batch, 0, 0)
+        if previous is not None:
+            return previous._replace(mask=jnp.zeros(mask_shape, jnp.float32),
+                                     has_mask=jnp.zeros((batch,), bool))
+        return _fresh_state(batch, mask_shape[1:])
+
+    @property
+    def _keeps_mask(self) -> bool:
+        return self.config.enable_segmentation and self.config.segmentation_ratio > 0
+
+    # -- running -------------------------------------------------------------------------------
+    def run_video_chunk(self, state: TrackerState, frames: np.ndarray, clock_us: np.ndarray,
+                        length: int):
+        """Process ``frames (B, t, H, W, 3)`` with ``t <= length``; returns (state, outputs).
+
+        The chunk is padded to ``length`` frames so that every chunk reuses one compiled program;
+        padded steps leave the state untouched. ``clock_us (B, t)`` is the filters' clock.
+        Outputs are NumPy arrays ``(B, t, ...)``: ``landmarks``, ``world_landmarks``,
+        ``present``, ``rois`` and ``mask`` (None without segmentation).
+        """
+        batch, t = frames.shape[:2]
+        if t > length:
+            raise ValueError(f"chunk of {t} frames is longer than the compiled length {length}")
+        valid = np.arange(length) < t
+        frames = self._staged(frames, length)
+        if t < length:
+            clock_us = np.concatenate([clock_us, np.zeros((batch, length - t), np.int64)], axis=1)
+        # The filters only ever use differences of consecutive timestamps, so a wrapping int32
+        # microsecond clock is exact for any video length (no x64 needed).
+        clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
+        args = (self.detector_params, self.landmark_params, state, frames, clock32, valid)
+        state, out = self._chunk_program(args)(*args)
+        out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
+        return state, out
+
+    def _staged(self, frames: np.ndarray, length: int) -> np.ndarray:
+        """``frames (B, t, H, W, 3)`` as a C-contiguous, 64-byte aligned ``(B, length, ...)`` array.
+
+        On a CPU, JAX hands such an array to the program without copying it; anything else is
+        copied into fresh, page-faulting memory on every call (2-3 ms a frame at 1768 x 994, a
+        sixth of the frame's time). One staging buffer is reused across chunks of a shape; the
+        rows past ``t`` are never read (their steps are skipped).
+        """
+        shape = (frames.shape[0], length) + frames.shape[2:]
+        if (frames.shape == shape and frames.dtype == np.uint8 and frames.flags.c_contiguous
+                and frames.ctypes.data % _ALIGNMENT == 0):
+            return frames
+        if self._staging is None or self._staging.shape != shape:
+            self._staging = None   # release the old buffer before taking a new one
+            self._staging = _aligned_empty(shape)
+        self._staging[:, :frames.shape[1]] = frames
+        return self._staging
+
+    def _chunk_program(self, args):
+        """The compiled chunk program for these argument shapes, traced at most once per machine
+        (see :mod:`posejax._cache`)."""
+        key = tuple((np.shape(x), str(x.dtype)) for x in jax.tree.leaves(args))
+        program = self._programs.get(key)
+        if program is None:
+            batch, _, height, width = args[3].shape[:4]
+            # Only the structure matters; eval_shape keeps it free of eager (compiled) ops.
+            out_example = (args[2], jax.eval_shape(
+                self._empty_output, jax.ShapeDtypeStruct((batch, height, width, 3), np.uint8)))
+            program = _cache.exported_program("video_chunk", (self.config,), self._scan_chunk,
+                                              args, out_example)
+            self._programs[key] = program
+        return program
+
+    def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
+        # The scan runs over frame indices and each step gets the whole batch-major chunk: the
+        # frame is sliced inside the branches that read it (crop, letterbox), where the slice
+        # fuses into their gathers. Scanning over a time-major copy cost 3.4 ms a frame at
+        # 1768 x 994, slicing each frame out first 0.3 ms a frame (1 ms in a batch of 8).
+        batch, _, height, width = frames.shape[:4]
+        empty = self._empty_output(jnp.zeros((batch, height, width, 0), jnp.uint8))
+
+        def body(carry, t):
+            t_us = lax.dynamic_index_in_dim(clock_us, t, axis=1, keepdims=False)
+            return lax.cond(valid[t],
+                            lambda c: self.step(det_params, lmk_params, c, frames, t_us, index=t),
+                            lambda c: (c, empty), carry)
+
+        state, out = lax.scan(body, state, jnp.arange(frames.shape[1]))
+        out = {k: (None if v is None else jnp.swapaxes(v, 0, 1)) for k, v in out.items()}
+        return state, out
+
+    def _empty_output(self, frames):
+        batch, height, width = frames.shape[:3]
+        nan = jnp.float32(jnp.nan)
+        return {
+            "landmarks": jnp.full((batch, NUM_LANDMARKS, 5), nan),
+            "world_landmarks": jnp.full((batch, NUM_LANDMARKS, 4), nan),
+            "present": jnp.zeros((batch,), bool),
+            "rois": jnp.full((batch, 5), nan),
+            "mask": (jnp.full((batch, height, width), nan)
+                     if self.config.enable_segmentation else None),
+        }
+
+    # -- one frame, in pieces that the static path compiles separately ---------------------------
+    def _detector_input(self, frames):
+        return jax.vmap(image.detector_input)(frames)
+
+    def _detector_rois(self, raw, padding, height, width):
+        """(rois (B, 5), found (B,)) from the detector's raw outputs."""
+        box, keypoints, score, found = self._per_video(
+            functools.partial(detection.best_detection,
+                              min_score=self.config.min_detection_confidence)
+        )(raw["boxes"], raw["scores"])
+        box, keypoints = self._per_video(detection.remove_letterbox)(box, keypoints, padding)
+        rois = self._per_video(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
+        return rois, found
+
+    def _detect(self, det_params, frames, pred, index=None):
+        # As for the landmark crop (see _landmark_input), the letterbox runs as a branch of a
+        # conditional so that XLA cannot fuse it into the detector's stem (9 ms a frame at
+        # 1768 x 994 when fused, 1.3 ms alone). ``pred`` is true whenever this runs.
+        def letterbox(frames):
+            return self._detector_input(_frame_at(frames, index))
+
+        def nothing(frames):
+            shapes = jax.eval_shape(letterbox, frames)
+            return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        tensors, padding = lax.cond(pred, letterbox, nothing, frames)
+        raw = self._apply_detector(det_params, tensors)
+        return self._detector_rois(raw, padding, *_frame_size(frames, index))
+
+    def _landmark_input(self, frames, rois, has_roi, index=None):
+        """Crops for the landmark network; where nothing is tracked, a placeholder ROI (the
+        whole frame) keeps the crop well defined (those rows are masked out later).
+
+        The crop runs as its own branch of a ``lax.cond``: inlined next to the network, XLA's
+        CPU fusion splits its gathers from the interpolation and re-computes the interpolation
+        in each of the stem's 9 taps, which measured 5x slower for crop + network (81 ms
+        against 15 ms for one 1768 x 994 frame). A conditional is a fusion boundary, and it
+        also skips the crop when no video of the batch has a region to crop.
+        """
+        height, width = _frame_size(frames, index)
+        whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
+        rois = jnp.where(has_roi[:, None], rois, whole)
+
+        def crop(frames, rois):
+            return jax.vmap(image.landmark_input)(_frame_at(frames, index), rois)
+
+        def nothing(frames, rois):
+            size = image.LANDMARK_SIZE
+            return jnp.zeros((frames.shape[0], size, size, 3), jnp.float32)
+
+        return lax.cond(jnp.any(has_roi), crop, nothing, frames, rois), rois
+
+    def _decode(self, raw, rois, has_roi, height, width):
+        """(present, pose (B,33,5), aux (B,2,5), world (B,33,3)) in image coordinates."""
+        cfg = self.config
+        present = has_roi & (raw["pose_flag"][:, 0] > cfg.min_tracking_confidence)
+        decoded = self._per_video(landmark_decoding.decode_landmarks)(raw["landmarks"])
+        refined = self._per_video(functools.partial(
+            landmark_decoding.refine_with_heatmap, kernel_size=cfg.heatmap_kernel_size))(
+            decoded, raw["heatmap"])
+        projected = self._per_video(
+            lambda lm, r: landmark_decoding.project_to_image(lm, r, height, width))(
+            refined, rois)
+        world = self._per_video(landmark_decoding.world_landmarks)(raw["world_landmarks"], rois)
+        world = world[:, :NUM_LANDMARKS]
+        aux = projected[:, landmark_decoding.AUX_SLICE]
+        return present, projected[:, :NUM_LANDMARKS], aux, world
+
+    def _masks(self, raw, rois, height, width):
+        probabilities = jax.nn.sigmoid(raw["segmentation"][..., 0].astype(jnp.float32))
+        return jax.vmap(lambda m, r: image.mask_to_image(m, r, height, width))(probabilities,
+                                                                               rois)
+
+    @staticmethod
+    def _outputs(present, pose, world_xyz, world_visibility, rois, masks):
+        nan = jnp.float32(jnp.nan)
+        rows = present[:, None, None]
+        return {
+            "landmarks": jnp.where(rows, pose, nan),
+            "world_landmarks": jnp.where(
+                rows, jnp.concatenate([world_xyz, world_visibility[..., None]], -1), nan),
+            "present": present,
+            "rois": jnp.where(present[:, None], rois, nan),
+            "mask": None if masks is None else jnp.where(rows, masks, nan),
+        }
+
+    def step(self, det_params, lmk_params, state: TrackerState, frames, t_us, index=None):
+        """One frame of every video: ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32; or, with
+        ``index``, frame ``index`` of a chunk ``frames (B, T, H, W, 3)``."""
+        cfg = self.config
+        batch = frames.shape[0]
+        height, width = _frame_size(frames, index)
+
+        need_detection = jnp.ones((batch,), bool) if cfg.static_image_mode else ~state.has_roi
+        if cfg.static_image_mode:
+            det_rois, found = self._detect(det_params, frames, jnp.any(need_detection), index)
+        else:
+            det_rois, found = lax.cond(
+                jnp.any(need_detection),
+                lambda f: self._detect(det_params, f, jnp.any(need_detection), index),
+                lambda f: (jnp.zeros((batch, 5), jnp.float32), jnp.zeros((batch,), bool)),
+                frames)
+        rois = jnp.where(need_detection[:, None], det_rois, state.roi)
+        has_roi = jnp.where(need_detection, found, True)
+        crops, rois = self._landmark_input(frames, rois, has_roi, index)
+        raw = self._apply_landmark_net(lmk_params, crops)
+        present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)
+
+        state, pose, world_xyz, world_vis, next_rois = self._filter(
+            state, pose, aux, world, present, t_us, height, width)
+
+        masks = None
+        if cfg.enable_segmentation:
+            masks = self._masks(raw, rois, height, width)
+            if self._keeps_mask:
+                smoothed = jax.vmap(functools.partial(filters.smooth_segmentation,
+                                                      ratio=cfg.segmentation_ratio))(
+                    masks, state.mask)
+                masks = jnp.where(state.has_mask[:, None, None], smoothed, masks)
+                state = state._replace(
+                    mask=jnp.where(present[:, None, None], masks, state.mask),
+                    has_mask=state.has_mask | present)
+        state = state._replace(roi=next_rois, has_roi=present & ~jnp.bool_(cfg.static_image_mode))
+        return state, self._outputs(present, pose, world_xyz, world_vis, rois, masks)
+
+    # -- static images: the networks compiled once, the size-dependent steps per size -------------
+    def run_images(self, frames: np.ndarray) -> dict:
+        """Static mode on ``frames (N, H, W, 3)``: every frame detected and processed alone.
+
+        The networks are compiled once per configuration for a fixed batch of
+        :data:`STATIC_BATCH` frames; only the cheap warps and decoding are compiled per image
+        size, so a folder of photos of many sizes does not recompile the networks for each.
+        """
+        n, height, width = frames.shape[:3]
+        outs = []
+        for start in range(0, n, STATIC_BATCH):
+            count = min(STATIC_BATCH, n - start)
+            # Staged (aligned, so used in place) and put on the device once for both steps that
+            # read it; rows past ``count`` hold stale frames whose results are dropped.
+            block = jax.device_put(
+                self._staged(frames[None, start:start + count], STATIC_BATCH)[0])
+            tensors, padding = self._jit_detector_input(block)
+            raw = self._jit_detector(self.detector_params, tensors)
+            crops, rois, has_roi = self._jit_crops(block, raw, padding)
+            raw = self._jit_landmark(self.landmark_params, crops)
+            out = self._jit_finish(raw, rois, has_roi, height, width)
+            outs.append({k: None if v is None else np.asarray(v)[:count] for k, v in out.items()})
+        return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs])
+                for k in outs[0]}
+
+    def _crops(self, frames, raw, padding):
+        rois, found = self._detector_rois(raw, padding, *frames.shape[1:3])
+        crops, rois = self._landmark_input(frames, rois, found)
+        return crops, rois, found
+
+    def _finish(self, raw, rois, has_roi, height, width):
+        present, pose, _, world = self._decode(raw, rois, has_roi, height, width)
+        masks = self._masks(raw, rois, height, width) if self.config.enable_segmentation else None
+        return self._outputs(present, pose, world, pose[..., 3], rois, masks)
+
+    def _filter(self, state, pose, aux, world, present, t_us, height, width):
+        """MediaPipe's PoseLandmarkFiltering, per video of the batch.
+
+        Returns (state, pose (B,33,5), world xyz (B,33,3), world visibility (B,33), next ROIs).
+        """
+        smoothing = self.config.smoothing
+
+        def where(mask, new, old):
+            return jax.tree_util.tree_map(lambda n, o: jnp.where(mask, n, o), new, old)
+
+        def one_video(st, pose, aux, world, present, t):
+            scale = roi.object_scale(aux, height, width)   # of the unfiltered aux landmarks
+            world = jnp.concatenate([world, pose[:, 3:4]], axis=1)   # visibility copied
+            fresh_pose = filters.one_euro_init(st.pose_filter.filtered.shape,
+                                               filters.POSE_LANDMARK_FILTER)
+            fresh_aux = filters.one_euro_init(st.aux_filter.filtered.shape,
+                                              filters.AUX_LANDMARK_FILTER)
+            # Coordinate filters are invoked on every frame and so reset when there is no pose;
+            # the visibility and world filters are only invoked with a pose and otherwise keep
+            # their state (spec 12 c).
+            if smoothing:
+                pose_vis, pose = filters.smooth_visibility(st.pose_visibility, pose)
+                pose_filter, pose = filters.smooth_landmarks(
+                    st.pose_filter, pose, t, scale, height, width, filters.POSE_LANDMARK_FILTER)
+                world_vis, world = filters.smooth_visibility(st.world_visibility, world)
+                world_filter, world = filters.smooth_world_landmarks(st.world_filter, world, t)
+                st = st._replace(
+                    pose_visibility=where(present, pose_vis, st.pose_visibility),
+                    pose_filter=where(present, pose_filter, fresh_pose),
+                    world_visibility=where(present, world_vis, st.world_visibility),
+                    world_filter=where(present, world_filter, st.world_filter))
+            aux_vis, aux = filters.smooth_visibility(st.aux_visibility, aux)
+            aux_filter, aux = filters.smooth_landmarks(
+                st.aux_filter, aux, t, scale, height, width, filters.AUX_LANDMARK_FILTER)
+            st = st._replace(aux_visibility=where(present, aux_vis, st.aux_visibility),
+                             aux_filter=where(present, aux_filter, fresh_aux))
+            next_roi = roi.landmarks_to_roi(aux, height, width)
+            return st, pose, world[:, :3], world[:, 3], next_roi
+
+        return self._per_video(one_video)(state, pose, aux, world, present, t_us)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _fresh_state(batch: int, mask_shape: tuple) -> TrackerState:
+    """Nothing tracked, for ``batch`` videos; one small program instead of a dozen eager ops,
+    each of which costs a compilation (or a cache read) on the first call of a process."""
+    one = TrackerState(
+        roi=jnp.zeros((5,), jnp.float32),
+        has_roi=jnp.zeros((), bool),
+        pose_filter=filters.one_euro_init((NUM_LANDMARKS, 3), filters.POSE_LANDMARK_FILTER),
+        pose_visibility=filters.low_pass_init((NUM_LANDMARKS,)),
+        world_filter=filters.one_euro_init((NUM_LANDMARKS, 3), filters.WORLD_LANDMARK_FILTER),
+        world_visibility=filters.low_pass_init((NUM_LANDMARKS,)),
+        aux_filter=filters.one_euro_init((2, 3), filters.AUX_LANDMARK_FILTER),
+        aux_visibility=filters.low_pass_init((2,)),
+        mask=jnp.zeros(mask_shape, jnp.float32),
+        has_mask=jnp.zeros((), bool),
+    )
+    return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (batch,) + x.shape), one)
+
+
+def _frame_at(frames, index):
+    """``frames (B, H, W, 3)``, or frame ``index`` of a chunk ``(B, T, H, W, 3)``."""
+    if index is None:
+        return frames
+    return lax.dynamic_index_in_dim(frames, index, axis=1, keepdims=False)
+
+
+def _frame_size(frames, index) -> tuple[int, int]:
+    return frames.shape[1:3] if index is None else frames.shape[2:4]
+
+
+#: XLA's CPU client uses a host array in place, without a copy, when it is aligned to this.
+_ALIGNMENT = 64
+
+
+def _aligned_empty(shape) -> np.ndarray:
+    """An uninitialized uint8 array of ``shape`` whose data starts on an :data:`_ALIGNMENT` byte
+    boundary (NumPy only promises 16)."""
+    size = int(np.prod(shape))
+    raw = np.empty(size + _ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % _ALIGNMENT
+    return raw[offset:offset + size].reshape(shape)
+
+
+@functools.lru_cache(maxsize=8)
+def get_pipeline(config: PipelineConfig) -> Pipeline:
+    """The (cached) compiled pipeline for ``config``; weights are loaded once per config."""
+    _cache.enable_compilation_cache()
+    return Pipeline(config)

@@ -1,0 +1,159 @@
+"""The result of pose tracking, :class:`PoseTrack`: NumPy arrays of landmarks frame by frame.
+
+The bottom of the upper floor: it imports only NumPy and :mod:`posejax.landmarks`, so everything
+that reads or writes tracks (tables, files, drawing, classify) can depend on it, and it on none
+of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from posejax.landmarks import NUM_LANDMARKS
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PoseTrack:
+    """Pose landmarks of one video (or a batch of videos), frame by frame.
+
+    Every array has the same leading shape: ``(T,)`` for one video, ``(B, T)`` for a batch of
+    ``B`` videos of ``T`` frames each. Rows of frames without a pose are NaN.
+
+    Attributes
+    ----------
+    landmarks : ndarray, float32, (..., T, 33, 5)
+        ``x, y, z, visibility, presence``. ``x`` and ``y`` are normalized by the frame width and
+        height (may fall outside [0, 1]); ``z`` is on the scale of ``x`` (negative = nearer the
+        camera, origin at the hips).
+    world_landmarks : ndarray, float32, (..., T, 33, 4)
+        ``x, y, z`` in metres with the origin between the hips, and ``visibility``.
+    pose_present : ndarray, bool, (..., T)
+        Whether a pose passed the detection and tracking gates on that frame.
+    rois : ndarray, float32, (..., T, 5)
+        The region the landmark network looked at: ``x_center, y_center, width, height``
+        (normalized) and ``rotation`` (radians, clockwise on screen). NaN where no pose.
+    timestamps : ndarray, float64, (..., T)
+        Frame times in seconds.
+    image_sizes : ndarray, int, (..., T, 2)
+        ``(height, width)`` of every frame (frames of one video share one size; a list of still
+        images may have several).
+    fps : float
+        Frames per second used for the smoothing filters and the ``time`` column.
+    segmentation_mask : ndarray, float32, (..., T, H, W), or list of (H, W) arrays, or None
+        Person probability per pixel when segmentation was enabled; a list when the frames have
+        different sizes; NaN on frames without a pose.
+    model_complexity : int
+        0 (lite), 1 (full) or 2 (heavy).
+    video_names : tuple of str, optional
+        One name per video of a batch (used as the ``video`` column of DataFrames).
+    """
+
+    landmarks: np.ndarray
+    world_landmarks: np.ndarray
+    pose_present: np.ndarray
+    rois: np.ndarray
+    timestamps: np.ndarray
+    image_sizes: np.ndarray
+    fps: float
+    segmentation_mask: np.ndarray | list | None = None
+    model_complexity: int = 1
+    video_names: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        lead = self.pose_present.shape
+        checks = {
+            "landmarks": (self.landmarks, lead + (NUM_LANDMARKS, 5)),
+            "world_landmarks": (self.world_landmarks, lead + (NUM_LANDMARKS, 4)),
+            "rois": (self.rois, lead + (5,)),
+            "timestamps": (self.timestamps, lead),
+            "image_sizes": (self.image_sizes, lead + (2,)),
+        }
+        for name, (array, shape) in checks.items():
+            if np.shape(array) != shape:
+                raise ValueError(f"PoseTrack.{name} has shape {np.shape(array)}, expected {shape}")
+        if len(lead) not in (1, 2):
+            raise ValueError(f"PoseTrack arrays must lead with (T,) or (B, T), got {lead}")
+        if self.video_names is not None and len(self.video_names) != self.batch_size:
+            raise ValueError(f"{len(self.video_names)} video_names for {self.batch_size} videos")
+
+    # -- shape -------------------------------------------------------------------------------------
+    @property
+    def is_batch(self) -> bool:
+        """True for a batch ``(B, T)`` of videos."""
+        return self.pose_present.ndim == 2
+
+    @property
+    def batch_size(self) -> int:
+        """Number of videos (1 for a single video)."""
+        return self.pose_present.shape[0] if self.is_batch else 1
+
+    @property
+    def n_frames(self) -> int:
+        """Frames per video."""
+        return self.pose_present.shape[-1]
+
+    def __len__(self) -> int:
+        return self.pose_present.shape[0]
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(height, width)`` shared by all frames; ValueError if the frames differ in size."""
+        sizes = np.unique(self.image_sizes.reshape(-1, 2), axis=0)
+        if len(sizes) != 1:
+            raise ValueError(f"frames have {len(sizes)} different sizes; use image_sizes")
+        return int(sizes[0, 0]), int(sizes[0, 1])
+
+    def video(self, index: int) -> PoseTrack:
+        """The track of one video of a batch.
+
+        Example
+        -------
+        >>> first = batch_track.video(0)  # doctest: +SKIP
+        """
+        if not self.is_batch:
+            raise ValueError("video() needs a batch track; this one holds a single video")
+        mask = None if self.segmentation_mask is None else self.segmentation_mask[index]
+        name = None if self.video_names is None else self.video_names[index]
+        return dataclasses.replace(
+            self,
+            landmarks=self.landmarks[index],
+            world_landmarks=self.world_landmarks[index],
+            pose_present=self.pose_present[index],
+            rois=self.rois[index],
+            timestamps=self.timestamps[index],
+            image_sizes=self.image_sizes[index],
+            segmentation_mask=mask,
+            video_names=None if name is None else (name,),
+        )
+
+    # -- conversions -------------------------------------------------------------------------------
+    # The two methods below are the one upward reach of this module: conveniences that hand the
+    # track to posejax.tables (pandas), imported when called so that this module stays NumPy only
+    # and below the tables in the layer order (tests/unit/test_layers.py lists the exception).
+    def to_dataframe(self, layout: str = "long", **kwargs):
+        """This track as a pandas DataFrame; see :func:`posejax.tables.track_to_dataframe`.
+
+        Example
+        -------
+        >>> track.to_dataframe("wide").shape  # doctest: +SKIP
+        (230, 297)
+        """
+        from posejax.tables import track_to_dataframe
+
+        return track_to_dataframe(self, layout=layout, **kwargs)
+
+    @classmethod
+    def from_dataframe(cls, df, **kwargs) -> PoseTrack:
+        """Rebuild a track from :meth:`to_dataframe` output (any layout).
+
+        See :func:`posejax.tables.track_from_dataframe` for the keyword arguments.
+
+        Example
+        -------
+        >>> again = PoseTrack.from_dataframe(track.to_dataframe())  # doctest: +SKIP
+        """
+        from posejax.tables import track_from_dataframe
+
+        return track_from_dataframe(df, **kwargs)

@@ -1,0 +1,89 @@
+"""Pose tracks and tables as xarray Datasets in the layout of the ``movement`` package.
+
+``movement`` (neuroinformatics-unit) keeps poses as ``position`` (time, space, keypoints,
+individuals) and ``confidence`` (time, keypoints, individuals); :func:`to_xarray` writes that
+layout, so movement's filters, kinematics and plots work on posejax results. xarray is an optional
+dependency (``posejax[xarray]``), imported when called.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from posejax.landmarks import LANDMARK_NAMES
+from posejax.result import PoseTrack
+from posejax.tables.convert import track_to_dataframe
+from posejax.tables.layouts import parse_table
+
+
+def to_xarray(data, space: str = "image"):
+    """Landmarks as an xarray Dataset in the layout of the ``movement`` package.
+
+    Parameters
+    ----------
+    data : PoseTrack or pandas.DataFrame
+        One video (a track or a pose table in any layout).
+    space : {"image", "world"}
+        ``image``: pixel ``x, y`` with ``visibility`` as confidence. ``world``: ``x, y, z`` in
+        metres with the world landmarks' visibility.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``position`` (time, space, keypoints, individuals) and ``confidence`` (time, keypoints,
+        individuals); ``time`` in seconds; one individual, ``individual_0``; attrs ``fps``,
+        ``time_unit``, ``source_software``, ``ds_type``.
+
+    Example
+    -------
+    >>> ds = to_xarray(track)  # doctest: +SKIP
+    >>> ds.position.sel(keypoints="left_wrist", space="y").plot()  # doctest: +SKIP
+    """
+    try:
+        import xarray as xr
+    except ImportError as error:
+        raise ImportError("to_xarray needs xarray: pip install 'posejax[xarray]'") from error
+    if isinstance(data, PoseTrack):
+        if data.is_batch:
+            raise ValueError("to_xarray takes one video; pass track.video(i)")
+        data = track_to_dataframe(data, layout="wide")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"expected a PoseTrack or a pose DataFrame, got {type(data).__name__}")
+    table = parse_table(data)
+    if table.videos is not None and len(np.unique(table.videos)) > 1:
+        raise ValueError("to_xarray takes one video; select one from the batch first")
+    rows = next(table.groups())
+    points = table.points(space)[rows]
+    if space == "image":
+        axes = ["x", "y"]
+        confidence = table.coord("visibility")[rows]
+    else:
+        axes = ["x", "y", "z"]
+        confidence = table.values.get("world_visibility", table.coord("visibility"))[rows]
+    fps = table.attrs.get("fps")
+    return xr.Dataset(
+        data_vars={
+            "position": (
+                ("time", "space", "keypoints", "individuals"),
+                points.transpose(0, 2, 1)[..., None].astype(np.float64),
+            ),
+            "confidence": (
+                ("time", "keypoints", "individuals"),
+                np.asarray(confidence, np.float64)[..., None],
+            ),
+        },
+        coords={
+            "time": table.frame_times()[rows],
+            "space": axes,
+            "keypoints": list(LANDMARK_NAMES),
+            "individuals": ["individual_0"],
+        },
+        attrs={
+            "fps": None if fps is None else float(fps),
+            "time_unit": "seconds",
+            "source_software": "posejax",
+            "source_file": None,
+            "ds_type": "poses",
+        },
+    )

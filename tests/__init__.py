@@ -1,0 +1,1 @@
+"""posejax's tests: ``unit/`` mirrors the package, ``integration/`` runs whole pipelines."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: hand-built tracks and the MediaPipe reference-fixture loaders."""

@@ -1,0 +1,100 @@
+"""``posejax reps`` (classify.cli) on a synthetic track standing in for posejax.track."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+import pandas as pd
+import pytest
+
+from classify.cli import add_reps_parser, run_reps
+from tests.unit.classify.test_reps import PATTERN, squat_track
+
+
+@pytest.fixture
+def fake_track(monkeypatch, tmp_path):
+    """A video file to name, and posejax.track replaced by a 3-squat synthetic track."""
+    video = tmp_path / "squats.mp4"
+    video.write_bytes(b"not decoded: track() is replaced")
+    calls = []
+
+    def track(path, **options):
+        calls.append((path, options))
+        return squat_track(PATTERN)
+
+    # posejax.track is also the function exported by the package, so reach the module itself.
+    monkeypatch.setattr(importlib.import_module("posejax.track"), "track", track)
+    return video, calls
+
+
+def parse(*argv):
+    parser = argparse.ArgumentParser(prog="posejax")
+    add_reps_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["reps", *argv])
+
+
+def test_prints_the_count_last(fake_track, capsys):
+    video, calls = fake_track
+    assert run_reps(parse(str(video), "--exercise", "squat", "--no-progress")) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "squat: 3 repetitions"
+    assert calls[0][0] == str(video) and calls[0][1]["model_complexity"] == 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_writes_the_per_repetition_and_per_frame_tables(fake_track, tmp_path, suffix, capsys):
+    video, _ = fake_track
+    reps, frames = tmp_path / "tables" / f"reps{suffix}", tmp_path / f"frames{suffix}"
+    run_reps(parse(str(video), "--exercise", "squat", "-o", str(reps), "--frames-output",
+                   str(frames), "--no-progress"))  # fmt: skip
+    reader = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".json": pd.read_json}[suffix]
+    per_rep = reader(reps)
+    assert per_rep["rep"].tolist() == [1, 2, 3]
+    assert {"start_frame", "bottom_frame", "end_frame", "duration", "range_of_motion"} <= set(
+        per_rep.columns
+    )
+    table = reader(frames)
+    assert len(table) == len(PATTERN) and table["count"].iloc[-1] == 3
+    assert "smoothed_squat_down" in table.columns
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "squat: 3 repetitions"
+    assert sum(line.startswith("rep ") for line in lines) == 3
+
+
+def test_without_an_exercise_counts_the_repeated_movement(fake_track, capsys):
+    video, _ = fake_track
+    assert run_reps(parse(str(video), "--no-progress")) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.endswith(": 3 repetitions") and ("knee" in last or "hip" in last), last
+
+
+def test_thresholds_reach_the_counter(fake_track, capsys):
+    video, _ = fake_track
+    run_reps(parse(str(video), "--exercise", "squat", "--enter-threshold", "1.0"))
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "squat: 0 repetitions"
+
+
+def test_bad_input(fake_track, tmp_path, capsys):
+    video, _ = fake_track
+    with pytest.raises(SystemExit):
+        parse(str(video), "--exercise", "burpee")
+    assert "bundled exercises" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no such video"):
+        run_reps(parse(str(tmp_path / "missing.mp4"), "--exercise", "squat"))
+    with pytest.raises(ValueError, match="tables are written as"):
+        run_reps(parse(str(video), "--exercise", "squat", "-o", str(tmp_path / "reps.xlsx")))
+    with pytest.raises(ValueError, match="threshold"):
+        run_reps(parse(str(video), "--exercise", "squat", "--enter-threshold", "1.5"))
+
+
+def test_exercise_names_are_normalised():
+    assert parse("a.mp4", "--exercise", "Leg-Raise").exercise == "leg_raise"
+
+
+def test_registered_in_the_posejax_command(fake_track, capsys):
+    from posejax.cli import main
+
+    video, _ = fake_track
+    assert main(["reps", str(video), "--exercise", "squat", "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "squat: 3 repetitions"

@@ -1,0 +1,143 @@
+"""The any-exercise counter on synthetic movements made from bundled poses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import classify
+from classify import count_repeated_movement, find_periodic_segments
+from classify.angles import clean_signal, joint_angles
+from classify.datasets import _load_arrays
+from posejax import PoseTrack
+
+
+def pose_pair(rest: str, turn: str):
+    """Mean world and image landmarks of two bundled classes."""
+    data = _load_arrays()
+    pick = {label: data["label"] == label for label in (rest, turn)}
+    world = [np.nanmean(data["world_landmarks"][pick[c]], axis=0) for c in (rest, turn)]
+    image = [np.nanmean(data["landmarks"][pick[c]], axis=0) for c in (rest, turn)]
+    return world, image
+
+
+def movement_track(schedule, fps, rest="squat_up", turn="squat_down", drift=0.0, seed=0):
+    """A track moving between two bundled poses: ``schedule`` in [0, 1] per frame (1 = turn).
+
+    ``drift`` moves the whole body sideways by that many image widths per frame (walking).
+    """
+    (w0, w1), (i0, i1) = pose_pair(rest, turn)
+    s = np.asarray(schedule, np.float64)[:, None, None]
+    rng = np.random.default_rng(seed)
+    world = (1 - s) * w0 + s * w1
+    world[..., :3] += rng.normal(0, 0.004, world[..., :3].shape)
+    image = ((1 - s) * i0 + s * i1).astype(np.float32)
+    image[..., 0] += drift * np.arange(len(s))[:, None]
+    present = np.isfinite(s[:, 0, 0])
+    world[~present], image[~present] = np.nan, np.nan
+    return PoseTrack(
+        landmarks=image.astype(np.float32),
+        world_landmarks=world.astype(np.float32),
+        pose_present=present,
+        rois=np.zeros((len(s), 5), np.float32),
+        timestamps=np.arange(len(s)) / fps,
+        image_sizes=np.tile([[480, 640]], (len(s), 1)),
+        fps=fps,
+    )
+
+
+def reps_schedule(n, period, fps, rest=1.0, lead=1.0):
+    """``n`` smooth repetitions of ``period`` seconds, separated by ``rest`` s at rest."""
+    one = (1 - np.cos(2 * np.pi * np.arange(round(period * fps)) / round(period * fps))) / 2
+    still = np.zeros(round(rest * fps))
+    return np.r_[np.zeros(round(lead * fps)), np.tile(np.r_[one, still], n)]
+
+
+@pytest.mark.parametrize("fps", [5.0, 12.0, 30.0, 60.0])
+def test_counts_squats_at_any_frame_rate(fps):
+    result = count_repeated_movement(movement_track(reps_schedule(4, 2.0, fps), fps))
+    assert result.count == 4
+    assert "knee" in result.what or "hip" in result.what
+    assert result.summary().endswith(": 4 repetitions")
+    # each reported bottom is within a quarter repetition of a true bottom
+    truth = (1.0 + 1.0 + np.arange(4) * 3.0)  # lead, half a period, then every 3 s
+    assert np.abs(result.reps["bottom_time"].to_numpy() - truth).max() <= 0.5
+
+
+@pytest.mark.parametrize(
+    "rest, turn, signal",
+    [("pushup_up", "pushup_down", "elbow"), ("leg_raise_down", "leg_raise_up", "hip")],
+)
+def test_names_the_joint_that_moves(rest, turn, signal):
+    schedule = reps_schedule(5, 1.5, 20.0, rest=0.5)
+    result = count_repeated_movement(movement_track(schedule, 20.0, rest, turn))
+    assert result.count == 5 and signal in result.what
+
+
+def test_a_long_pause_and_a_non_exercise_segment_in_the_middle_count_nothing_extra():
+    fps = 20.0
+    rng = np.random.default_rng(1)
+    # 4 s of aperiodic moving about that never gets near the bottom (someone talking)
+    wander = np.abs(np.sin(np.cumsum(rng.uniform(0, 0.5, int(4 * fps))))) * 0.4
+    schedule = np.r_[reps_schedule(3, 2.0, fps), np.zeros(int(8 * fps)), wander,
+                     reps_schedule(3, 2.0, fps)]  # fmt: skip
+    result = count_repeated_movement(movement_track(schedule, fps))
+    assert result.count == 6
+    bottoms = result.reps["bottom_time"].to_numpy()
+    assert not ((bottoms > 18.0) & (bottoms < 22.0)).any()  # nothing counted while wandering
+
+
+def test_one_movement_noise_and_locomotion_count_nothing():
+    fps = 25.0
+    once = count_repeated_movement(movement_track(reps_schedule(1, 2.0, fps), fps))
+    assert once.count == 0 and once.what == "nothing"
+    small = 0.15 * reps_schedule(6, 1.5, fps)  # a periodic wobble of a few degrees
+    assert count_repeated_movement(movement_track(small, fps)).count == 0
+    walking = movement_track(reps_schedule(6, 1.0, fps, rest=0.1), fps, drift=0.004)
+    result = count_repeated_movement(walking)
+    assert result.count == 0
+    reasons = {s.reason for s in result.frames.attrs["segments"] if not s.accepted}
+    assert any("hips travel" in r for r in reasons)
+
+
+def test_a_moment_without_a_pose_keeps_the_count():
+    fps = 30.0
+    schedule = reps_schedule(4, 2.0, fps)
+    schedule[100:110] = np.nan  # a third of a second lost in the second repetition
+    assert count_repeated_movement(movement_track(schedule, fps)).count == 4
+
+
+def test_no_pose_at_all():
+    result = count_repeated_movement(movement_track(np.full(50, np.nan), 10.0))
+    assert result.count == 0 and len(result.reps) == 0
+    assert list(result.reps.columns) == list(classify.reps.REPETITION_COLUMNS)
+
+
+def test_count_repetitions_without_a_model_is_the_any_exercise_counter():
+    track = movement_track(reps_schedule(3, 2.0, 15.0), 15.0)
+    assert classify.count_repetitions(track).count == 3
+    assert classify.count_repetitions(track.to_dataframe()).count == 3
+
+
+def test_find_periodic_segments_on_a_plain_signal():
+    t = np.arange(0, 12, 1 / 30)
+    knee = 120 + 50 * np.cos(2 * np.pi * t / 2.0)
+    (segment,) = find_periodic_segments(knee, 30.0, "knee")
+    assert segment.accepted and len(segment.cycles) == 6  # starts and ends at rest (170 deg)
+    assert segment.rest_is_high and segment.period == pytest.approx(2.0, abs=0.05)
+    assert segment.periodicity > 0.95
+    noise = np.random.default_rng(2).uniform(60, 170, len(t))
+    assert not any(s.accepted for s in find_periodic_segments(noise, 30.0))
+
+
+def test_bad_parameters_are_named():
+    track = movement_track(reps_schedule(2, 2.0, 10.0), 10.0)
+    with pytest.raises(ValueError, match="min_excursion"):
+        count_repeated_movement(track, min_excursion=0)
+    with pytest.raises(ValueError, match="unknown signals"):
+        count_repeated_movement(track, signals=["tail"])
+    with pytest.raises(ValueError, match="one value per frame"):
+        clean_signal(np.zeros((4, 2)), fps=10.0)
+    assert set(joint_angles(np.zeros((2, 33, 3)))) >= {"knee", "left_knee", "right_knee"}
+    with pytest.raises(ValueError, match="fps"):
+        clean_signal(np.zeros(4), fps=0)

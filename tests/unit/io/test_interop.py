@@ -1,0 +1,55 @@
+"""posejax's files and Datasets in the real libraries of the pose world: movement, DeepLabCut's
+layout, xarray.
+
+``movement`` (>= 0.15; in the ``test`` extra) must load posejax's DeepLabCut ``.h5`` and ``.csv``
+with its own loader and get the positions :func:`posejax.to_xarray` gives, and accept
+``to_xarray``'s Dataset in its own validation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import posejax
+from tests.helpers.synthetic import random_track
+
+load_poses = pytest.importorskip("movement.io.load_poses", reason="movement is in the test extra")
+datasets = pytest.importorskip("movement.validators.datasets")
+
+
+@pytest.fixture
+def track():
+    # Frames 1 and 4 without a pose: NaN must stay NaN on both sides.
+    return random_track(n_frames=7, missing=(1, 4), names=("clip",), seed=3)
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".csv"])
+def test_movement_loads_posejax_deeplabcut_files(tmp_path, track, suffix):
+    layout = None if suffix == ".h5" else "dlc"
+    path = posejax.write_landmarks(track, tmp_path / f"clip{suffix}", layout=layout)
+    theirs = load_poses.from_dlc_file(path, fps=track.fps)
+    ours = posejax.to_xarray(track)
+    assert theirs.position.dims == ours.position.dims
+    assert list(theirs.keypoints.values) == list(posejax.LANDMARK_NAMES)
+    assert list(theirs.space.values) == ["x", "y"]
+    np.testing.assert_allclose(theirs.position.values, ours.position.values, rtol=1e-6)
+    np.testing.assert_allclose(theirs.confidence.values, ours.confidence.values, rtol=1e-6)
+    np.testing.assert_allclose(theirs.time.values, ours.time.values - ours.time.values[0])
+
+
+@pytest.mark.parametrize("space", ["image", "world"])
+def test_to_xarray_passes_movements_validation(track, space):
+    ds = posejax.to_xarray(track, space=space)
+    datasets.ValidPosesInputs.validate(ds)  # raises on a missing variable or dimension
+    # And it is the Dataset movement itself builds from the same arrays.
+    theirs = load_poses.from_numpy(
+        ds.position.values, ds.confidence.values, individual_names=["individual_0"],
+        keypoint_names=list(posejax.LANDMARK_NAMES), fps=track.fps, source_software="posejax",
+    )  # fmt: skip
+    assert ds.position.dims == theirs.position.dims
+    assert ds.confidence.dims == theirs.confidence.dims
+    for name in ("space", "keypoints", "individuals"):
+        np.testing.assert_array_equal(ds[name].values, theirs[name].values)
+    assert {"fps", "source_software", "ds_type"} <= set(ds.attrs) & set(theirs.attrs)
+    assert ds.attrs["ds_type"] == theirs.attrs["ds_type"] == "poses"
