@@ -17,17 +17,22 @@ For each angle signal (cleaned by :func:`classify.angles.clean_signal`):
 3. **Periodic segments.** Consecutive visits form a segment while each move between the ends takes
    at most ``max_transit`` seconds; a segment counts only if it holds at least two cycles that
    look alike (RepNet's periodicity gate, here on whole cycles): every cycle's duration is within
-   a factor 2.5 of the segment's median cycle, its excursion at least half the median excursion,
-   the body posture at its turning point (all eight single-side angles) within
-   ``posture_tolerance`` degrees of the median turning posture, and the signal correlates with
-   itself one period later (``min_periodicity``). Standing and talking, walking in or out,
-   one-off movements and dancing fail one of these and count nothing.
+   a factor 2.5 of the segment's median cycle (and that median is at least 0.3 s, faster is
+   landmark jitter), its excursion at least half the median excursion, the body posture at its
+   turning point (all eight single-side angles) within ``posture_tolerance`` degrees and the
+   torso's lean within 30 degrees of the median turning posture, and the signal correlates with
+   itself one period later (``min_periodicity``) once long stays at either end are shortened to
+   one typical movement (rests between repetitions are irregular). Cycles unlike the others
+   split the segment, and the runs between are judged on their own. Standing and talking,
+   walking in or out, one-off movements and dancing fail one of these and count nothing.
 4. **Not locomotion.** A segment in which the hips travel (more than half a torso length per cycle
    in the image, or the body's image size changing by more than 15 % per cycle, as when walking
    towards the camera) is walking, not an exercise.
 5. **The dominant movement** is the signal whose periodic segments score highest (excursion in
-   degrees x periodicity x seconds covered); its cycles are the count, named after it
-   (``"left_elbow angle"``, ``"knee angle (both sides)"``).
+   degrees x periodicity x seconds covered) among those confirmed by a second signal (the same
+   number of cycles, turning at the same moments: the other side, the mean of both, or another
+   joint); its cycles are the count, named after it (``"left_elbow angle"``,
+   ``"knee angle (both sides)"``).
 
 Every threshold is in seconds, degrees or torso lengths, so it means the same at any frame rate
 and image size. The thresholds were set from what an exercise is (not fitted to clips):
@@ -46,6 +51,12 @@ from classify.reps import Cycle, CycleCounter, Repetitions, repetition_table
 
 # Ends of the movement, as fractions of the 5th-95th percentile range (hysteresis).
 LOW_END, HIGH_END = 0.35, 0.65
+# Largest change of the torso's lean from vertical (degrees) between the turning points of alike
+# cycles.
+MAX_LEAN_CHANGE = 30.0
+# The quickest repetition (leaving rest to back at rest) a person makes, in seconds; faster
+# "cycles" are landmark jitter.
+MIN_CYCLE_SECONDS = 0.3
 _SINGLE_SIDE = tuple(f"{side}_{joint}" for joint in JOINTS for side in SIDES)
 
 
@@ -218,13 +229,13 @@ def _dominant_signal(segments) -> str | None:
     for name in sorted(scores, key=scores.get, reverse=True):
         mine = turns[name]
         for other in scores:
-            if other == name or abs(len(turns[other]) - len(mine)) > 1:
+            if other == name or len(turns[other]) != len(mine):
                 continue
             # A turning point is confirmed by one of the other signal's within a quarter period
             # (turns are frame numbers; periods are seconds, so compare in frames via spacing).
             spacing = np.median(np.diff(mine)) if len(mine) > 1 else np.inf
             near = np.abs(mine[:, None] - turns[other][None, :]).min(axis=1) <= spacing / 4
-            if near.mean() >= 0.5:
+            if near.mean() >= 0.75:
                 return name
     return None
 
@@ -379,7 +390,7 @@ def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, po
     excursion = float(np.median(np.abs(np.diff(extremes)))) if len(extremes) > 1 else 0.0
     period = float(np.median(np.diff([c.turn for c in cycles])) / fps) if len(cycles) > 1 else (
         (cycles[0].end - cycles[0].start) / fps if cycles else 0.0)  # fmt: skip
-    periodicity = _periodicity(x[a:b], period * fps) if len(cycles) > 1 else 0.0
+    periodicity = _periodicity_without_pauses(x, a, b, cycles, low, high) if len(cycles) > 1 else 0.0
 
     def segment(accepted, reason=""):
         return [PeriodicSegment(name, int(a), int(b), cycles, rest_is_high, excursion,
@@ -389,6 +400,9 @@ def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, po
         return segment(False, f"{len(cycles)} cycle(s); at least 2 make a periodic movement")
     if excursion < min_excursion:
         return segment(False, f"excursion {excursion:.0f} deg < {min_excursion:g}")
+    typical = np.median([c.end - c.start for c in cycles]) / fps
+    if typical < MIN_CYCLE_SECONDS:
+        return segment(False, f"cycles of {typical:.2f} s are jitter, not a movement")
     unlike, why = _unlike_cycles(x, cycles, fps, posture, posture_tolerance)
     if unlike.any():
         if depth >= 3 or unlike.all():
@@ -422,12 +436,34 @@ def _unlike_cycles(x, cycles, fps, posture, posture_tolerance):
     unlike |= small
     if posture is not None:
         turns = posture[[c.turn for c in cycles]]
-        spread = np.nanmean(np.abs(turns - np.nanmedian(turns, axis=0)), axis=1)
-        odd = spread > posture_tolerance
+        deviation = np.abs(turns - np.nanmedian(turns, axis=0))
+        spread = np.nanmean(deviation[:, :-1], axis=1)
+        # The last column is the torso's lean: a plank and standing have the same joint angles.
+        odd = (spread > posture_tolerance) | (deviation[:, -1] > MAX_LEAN_CHANGE)
         if odd.any() and not unlike.any():
-            why = f"turning postures differ by {np.nanmax(spread):.0f} deg"
+            why = (f"turning postures differ by {np.nanmax(spread):.0f} deg of joint angle or "
+                   f"{np.nanmax(deviation[:, -1]):.0f} deg of torso lean")  # fmt: skip
         unlike |= odd
     return unlike, why
+
+
+def _periodicity_without_pauses(x, a, b, cycles, low, high) -> float:
+    """Self-correlation one period later, with long holds at either end shortened.
+
+    Sets have irregular rests between repetitions (and some a hold at the bottom); left in, a
+    6 s rest after one repetition and 1 s after the next would decorrelate the signal from itself
+    one period later although every repetition is alike. Each stay at an end longer than a
+    typical movement is cut down to that length before correlating.
+    """
+    longest = max(2, int(round(np.median([c.end - c.start for c in cycles]))))
+    keep = np.ones(b - a, bool)
+    for _, first, last, _ in _visits(x[a:b], low, high):
+        if last - first + 1 > longest:
+            keep[first + longest // 2 : last + 1 - (longest - longest // 2)] = False
+    position = np.cumsum(keep) - 1
+    turns = position[[c.turn - a for c in cycles]]
+    period = float(np.median(np.diff(turns)))
+    return _periodicity(x[a:b][keep], period)
 
 
 def _periodicity(x: np.ndarray, period_frames: float) -> float:

@@ -141,3 +141,24 @@ def test_bad_parameters_are_named():
     assert set(joint_angles(np.zeros((2, 33, 3)))) >= {"knee", "left_knee", "right_knee"}
     with pytest.raises(ValueError, match="fps"):
         clean_signal(np.zeros(4), fps=0)
+
+
+@pytest.mark.parametrize(
+    "pauses", [[0.5, 6, 1, 9, 2], [0.2, 0.3, 12, 0.2, 0.5], [0, 0, 0, 0, 0]], ids=str
+)
+def test_irregular_rests_between_repetitions_do_not_break_the_set(pauses):
+    fps = 20.0
+    one = reps_schedule(1, 2.0, fps, rest=0.0, lead=0.0)
+    parts = [np.zeros(20)]
+    for pause in pauses:
+        parts += [one, np.zeros(int(pause * fps))]
+    schedule = np.concatenate([*parts, one, np.zeros(20)])
+    assert count_repeated_movement(movement_track(schedule, fps)).count == 6
+
+
+def test_a_changing_tempo_keeps_the_count():
+    fps = 20.0
+    parts = [reps_schedule(1, period, fps, rest=0.0, lead=0.0) for period in
+             (1.5, 2.0, 2.5, 3.0, 2.0, 1.5)]  # fmt: skip
+    schedule = np.concatenate([np.zeros(20), *parts, np.zeros(20)])
+    assert count_repeated_movement(movement_track(schedule, fps)).count == 6
