@@ -1,19 +1,37 @@
-"""Write the notebooks in notebooks/ from the cell sources below (outputs are not stored).
+"""Write the notebooks in notebooks/ from the cell sources below, executed, with their outputs.
 
-Keeping the source here makes the notebooks reviewable as plain Python; the test
-``tests/integration/test_notebooks.py`` runs every code cell of every notebook top to bottom.
+Keeping the source here makes the notebooks reviewable as plain Python, and storing them executed
+lets a reader on GitHub (and the docs, which render them without running them) see the tables and
+figures. ``tests/integration/test_notebooks.py`` checks that every stored notebook's cells equal
+the cells below (so stored outputs cannot drift from the code) and runs every code cell top to
+bottom.
+
+Executing needs Jupyter (``pip install -e '.[docs]'``) and the shared test media next to the
+repository (``../shared/data``, read by ``02_counting_squats``). Figures are stored as PNG at
+:data:`FIGURE_DPI` dots per inch to keep each notebook small.
 
 Usage::
 
-    python tools/make_notebooks.py
+    python tools/make_notebooks.py               # write and execute every notebook
+    python tools/make_notebooks.py --no-execute  # write the cells only, without outputs
+    python tools/make_notebooks.py 02_counting_squats.ipynb   # only the notebooks named
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "notebooks"
+#: Resolution of the stored PNG figures (matplotlib's inline default is 100).
+FIGURE_DPI = 72
+#: Seconds a cell may run (the first cell compiles the pipeline).
+CELL_TIMEOUT = 900
 
 NOTEBOOKS = {
     "01_joint_angles_from_a_video.ipynb": [
@@ -159,15 +177,18 @@ both_sides = ("hip", "knee", "elbow", "shoulder")
 
 
 def notebook(cells) -> dict:
-    def cell(kind, source):
+    """The notebook (nbformat 4, as a dict) of ``cells``, without outputs."""
+
+    def cell(index, kind, source):
         lines = source.splitlines(keepends=True)
-        base = {"cell_type": kind, "metadata": {}, "source": lines}
+        # Fixed ids (nbformat 4.5 requires one per cell) keep regenerated files diffable.
+        base = {"cell_type": kind, "id": f"cell-{index}", "metadata": {}, "source": lines}
         if kind == "code":
             base.update(execution_count=None, outputs=[])
         return base
 
     return {
-        "cells": [cell(kind, source) for kind, source in cells],
+        "cells": [cell(i, kind, source) for i, (kind, source) in enumerate(cells)],
         "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                     "name": "python3"},
                      "language_info": {"name": "python"}},
@@ -176,12 +197,83 @@ def notebook(cells) -> dict:
     }
 
 
-def main() -> int:
-    folder = ROOT / "notebooks"
-    folder.mkdir(exist_ok=True)
-    for name, cells in NOTEBOOKS.items():
-        (folder / name).write_text(json.dumps(notebook(cells), indent=1) + "\n")
-        print(f"wrote notebooks/{name}")
+def execute(nb):
+    """``nb`` run top to bottom in a fresh Python kernel started in notebooks/, with outputs.
+
+    The kernel imports this checkout's packages (the repository root goes first on
+    ``PYTHONPATH``) and gets its own IPython profile, so that a user's startup files or
+    matplotlib settings do not reach the stored outputs.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    node = nbformat.reads(json.dumps(nb), as_version=4)
+    with tempfile.TemporaryDirectory() as ipython_dir:
+        profile = Path(ipython_dir) / "profile_default"
+        profile.mkdir()
+        (profile / "ipython_kernel_config.py").write_text(
+            f"c.InlineBackend.figure_formats = ['png']\n"
+            f"c.InlineBackend.rc = {{'figure.dpi': {FIGURE_DPI}}}\n")
+        env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+        env["IPYTHONDIR"] = ipython_dir
+        # tqdm.auto's note that ipywidgets is missing: its text bar is what a reader should see.
+        env["PYTHONWARNINGS"] = "ignore:IProgress not found:Warning"
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        client = NotebookClient(node, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                record_timing=False, resources={"metadata": {"path": str(FOLDER)}})
+        client.execute(env=env)
+    return _tidy(node)
+
+
+def _tidy(nb):
+    """Stored outputs without terminal redraws: consecutive writes to one stream become one
+    output, and a progress bar keeps only its last state."""
+    for cell in nb["cells"]:
+        cell["metadata"].pop("execution", None)
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output["output_type"] == "stream" and previous is not None
+                    and previous["output_type"] == "stream" and previous["name"] == output["name"]):
+                previous["text"] += output["text"]
+            else:
+                merged.append(output)
+        for output in merged:
+            if output["output_type"] == "stream":
+                output["text"] = "".join(re.split(r"\r(?!\n)", line)[-1]
+                                         for line in output["text"].splitlines(keepends=True))
+        if "outputs" in cell:
+            cell["outputs"] = merged
+    return nb
+
+
+def code_cells(nb) -> list[str]:
+    """The source of every code cell of ``nb`` (a dict or an nbformat node), in order."""
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NOTEBOOK",
+                        help="notebooks to write (default: all of them)")
+    parser.add_argument("--no-execute", dest="execute", action="store_false",
+                        help="write the cells only, without running them (no outputs)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(NOTEBOOKS))
+    if unknown:
+        parser.error(f"unknown notebooks {unknown}; choose from {sorted(NOTEBOOKS)}")
+    import nbformat
+
+    FOLDER.mkdir(exist_ok=True)
+    for name in args.names or NOTEBOOKS:
+        nb = notebook(NOTEBOOKS[name])
+        nb = execute(nb) if args.execute else nbformat.reads(json.dumps(nb), as_version=4)
+        nbformat.validate(nb)
+        text = nbformat.writes(nb) + "\n"
+        (FOLDER / name).write_text(text)
+        state = "executed" if args.execute else "not executed"
+        print(f"wrote notebooks/{name} ({state}, {len(text.encode()) / 1024:.0f} KB)")
     return 0
 
 

@@ -1,11 +1,15 @@
-"""Every notebook in notebooks/ runs top to bottom (code cells in order, in one namespace).
+"""The notebooks in notebooks/ are what tools/make_notebooks.py writes, stored executed, and
+every one still runs top to bottom (code cells in order, in one namespace).
 
+The stored cells must equal the script's, so stored outputs cannot drift from the code: after
+changing a cell, run ``python tools/make_notebooks.py`` to write and execute the notebooks again.
 The cells run in a separate Python process from the notebooks folder, as a reader would run
 them, with matplotlib's Agg backend; no Jupyter installation is needed for the check.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -27,13 +31,42 @@ NEEDS_SHARED = {
 pytestmark = pytest.mark.slow
 
 
+def _load_script():
+    spec = importlib.util.spec_from_file_location("make_notebooks",
+                                                  REPO / "tools" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MAKE_NOTEBOOKS = _load_script()
+
+
 def code_of(path: Path) -> str:
-    cells = json.loads(path.read_text())["cells"]
-    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return "\n\n".join(MAKE_NOTEBOOKS.code_cells(json.loads(path.read_text())))
 
 
 def test_there_are_notebooks():
     assert len(NOTEBOOKS) >= 2
+    assert [p.name for p in NOTEBOOKS] == sorted(MAKE_NOTEBOOKS.NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_is_the_script_output_executed(path):
+    stored = json.loads(path.read_text())
+    expected = MAKE_NOTEBOOKS.notebook(MAKE_NOTEBOOKS.NOTEBOOKS[path.name])
+    fix = "run `python tools/make_notebooks.py` to write and execute the notebooks again"
+    assert [(c["cell_type"], "".join(c["source"])) for c in stored["cells"]] == [
+        (c["cell_type"], "".join(c["source"])) for c in expected["cells"]
+    ], f"{path.name} differs from tools/make_notebooks.py: {fix}"
+    code = [c for c in stored["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1)), (
+        f"{path.name} is stored without running every cell in order: {fix}")
+    figures = [o for c in code for o in c["outputs"] if "image/png" in o.get("data", {})]
+    assert figures, f"{path.name} is stored without its figures: {fix}"
+    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"{path.name} was stored with an error: {errors[0].get('ename')}"
+    assert path.stat().st_size < 300 * 1024, f"{path.name} is over 300 KB; lower FIGURE_DPI"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
