@@ -21,6 +21,7 @@ Example
 """
 
 from classify.angles import clean_signal, joint_angles
+from classify.counters import Cycle, CycleCounter, EMASmoothing, RepetitionCounter
 from classify.datasets import fitness_pose_groups, load_fitness_poses
 from classify.embed import PoseEmbedder, embed_pose, normalize_pose, pose_landmarks
 from classify.exercises import (
@@ -33,15 +34,8 @@ from classify.exercises import (
 )
 from classify.knn import KNNPoseClassifier, find_outliers
 from classify.periodic import PeriodicSegment, count_repeated_movement, find_periodic_segments
-from classify.reps import (
-    Cycle,
-    CycleCounter,
-    EMASmoothing,
-    RepetitionCounter,
-    Repetitions,
-    count_repetitions,
-    repetition_table,
-)
+from classify.repetitions import Repetitions, repetition_table
+from classify.reps import count_repetitions
 from classify.views import rotate_about_vertical, yaw_views
 
 __all__ = [

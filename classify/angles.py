@@ -99,7 +99,7 @@ def clean_signal(
     Example
     -------
     >>> clean_signal([0.0, np.nan, 2.0, 3.0, 100.0, 5.0, 6.0], fps=20.0).tolist()
-    [0.0, 1.0, 2.0, 3.0, 5.0, 5.0, 6.0]
+    [0.0, 1.0, 2.0, 3.0, 5.0, 6.0, 6.0]
     """
     values = np.asarray(values, np.float64)
     if values.ndim != 1:

@@ -177,7 +177,7 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
             "sparse input is not supported: pose landmarks are dense arrays (n, 33, 3) or "
             "(n, 99); convert with .toarray() first"
         )
-    if _is_pose_frame(data):
+    if is_pose_frame(data):
         data = PoseTrack.from_dataframe(data)
     if _is_track(data):
         present = np.asarray(data.pose_present, dtype=bool).reshape(-1)
@@ -204,7 +204,7 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
     )
 
 
-def _is_pose_frame(data) -> bool:
+def is_pose_frame(data) -> bool:
     columns = getattr(data, "columns", None)
     if columns is None or not hasattr(data, "attrs"):
         return False

@@ -45,9 +45,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from classify.angles import JOINTS, SIDES, clean_signal, joint_angles, signal_label
-from classify.reps import Cycle, CycleCounter, Repetitions, repetition_table
+from classify.counters import Cycle, CycleCounter, frames_for
+from classify.embed import pose_landmarks
+from classify.repetitions import Repetitions, one_video, repetition_table
 
 # Ends of the movement, as fractions of the 5th-95th percentile range (hysteresis).
 LOW_END, HIGH_END = 0.35, 0.65
@@ -149,12 +152,7 @@ def count_repeated_movement(
     >>> result.summary()  # doctest: +SKIP
     'shoulder angle (both sides): 12 repetitions'
     """
-    import pandas as pd
-
-    from classify.embed import pose_landmarks
-    from classify.reps import _as_track, _gap_frames
-
-    track = _as_track(track)
+    track = one_video(track)
     fps = float(track.fps)
     for name, value in {"min_excursion": min_excursion, "max_transit": max_transit,
                         "posture_tolerance": posture_tolerance}.items():  # fmt: skip
@@ -162,7 +160,7 @@ def count_repeated_movement(
             raise ValueError(f"{name} must be a positive number, got {value!r}")
     if not -1.0 <= min_periodicity <= 1.0:
         raise ValueError(f"min_periodicity must be in [-1, 1], got {min_periodicity!r}")
-    gap_frames = _gap_frames(max_gap, fps)
+    gap_frames = frames_for(max_gap, fps)
     world = pose_landmarks(track, "world")
     present = np.isfinite(world).all(axis=(1, 2))
     raw = joint_angles(world)
@@ -390,7 +388,8 @@ def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, po
     excursion = float(np.median(np.abs(np.diff(extremes)))) if len(extremes) > 1 else 0.0
     period = float(np.median(np.diff([c.turn for c in cycles])) / fps) if len(cycles) > 1 else (
         (cycles[0].end - cycles[0].start) / fps if cycles else 0.0)  # fmt: skip
-    periodicity = _periodicity_without_pauses(x, a, b, cycles, low, high) if len(cycles) > 1 else 0.0
+    periodicity = (_periodicity_without_pauses(x, a, b, cycles, low, high)
+                   if len(cycles) > 1 else 0.0)  # fmt: skip
 
     def segment(accepted, reason=""):
         return [PeriodicSegment(name, int(a), int(b), cycles, rest_is_high, excursion,

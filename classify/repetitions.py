@@ -1,0 +1,182 @@
+"""The result of counting: one row per repetition, one per frame, and its plot."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from classify.embed import is_pose_frame
+from posejax import PoseTrack
+
+#: Columns of the per-repetition table, in order.
+REPETITION_COLUMNS = (
+    "rep", "start_frame", "bottom_frame", "end_frame", "start_time", "bottom_time", "end_time",
+    "duration", "angle_at_bottom", "range_of_motion",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Repetitions:
+    """Repetitions counted in one video: the count, one row per repetition, one row per frame.
+
+    Unpacks as ``frames, count`` (``table, total = count_repetitions(...)``) for code written
+    for posejax 0.1.
+
+    Attributes
+    ----------
+    count : int
+        Number of full repetitions.
+    reps : pandas.DataFrame
+        One row per repetition (:data:`REPETITION_COLUMNS`): ``rep`` (1, 2, ...), the frames where
+        it starts (last frame at rest), turns (``bottom_frame``: the bottom of a squat or
+        push-up, the top of a leg raise) and ends (first frame back at rest), their times in
+        seconds, ``duration`` (s), the main joint angle at the turning point
+        (``angle_at_bottom``, degrees) and its ``range_of_motion`` over the repetition (degrees).
+    frames : pandas.DataFrame
+        One row per frame: ``frame``, ``time``, ``pose_present``, what the counter saw (class
+        probabilities, or the movement signal), the angle, ``in_pose`` and the running ``count``.
+    what : str
+        What was counted: an exercise (``"squat"``) or a movement (``"left_elbow angle"``).
+    angle : str
+        Column of ``frames`` holding the main joint angle (degrees).
+    """
+
+    count: int
+    reps: object
+    frames: object
+    what: str
+    angle: str
+
+    def __iter__(self):
+        yield self.frames
+        yield self.count
+
+    def __repr__(self) -> str:
+        return f"<Repetitions {self.summary()!r}>"
+
+    def summary(self) -> str:
+        """The one-line result, ``"<what>: <n> repetitions"``.
+
+        Example
+        -------
+        >>> import pandas as pd
+        >>> Repetitions(2, pd.DataFrame(), pd.DataFrame(), "squat", "knee_angle").summary()
+        'squat: 2 repetitions'
+        """
+        return f"{self.what}: {self.count} repetitions"
+
+    def plot(self, ax=None):
+        """The main joint angle over time, each repetition shaded and its turning point marked.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Drawn into; a new figure's axes by default.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Example
+        -------
+        >>> result = count_repetitions(track, exercise="squat")  # doctest: +SKIP
+        >>> result.plot()  # doctest: +SKIP
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 3.2))
+        time = self.frames["time"].to_numpy()
+        ax.plot(time, self.frames[self.angle].to_numpy(), color="0.25", lw=1.4,
+                label=self.angle.replace("_", " "))  # fmt: skip
+        for i, rep in enumerate(self.reps.itertuples()):
+            ax.axvspan(rep.start_time, rep.end_time, color="tab:orange", alpha=0.22,
+                       label="repetition" if i == 0 else None)  # fmt: skip
+            ax.plot(rep.bottom_time, rep.angle_at_bottom, "v", color="tab:red", ms=6,
+                    label="turning point" if i == 0 else None)  # fmt: skip
+            ax.annotate(str(rep.rep), (rep.bottom_time, rep.angle_at_bottom), fontsize=8,
+                        textcoords="offset points", xytext=(0, -14), ha="center")  # fmt: skip
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("angle (degrees)")
+        ax.set_title(self.summary())
+        ax.legend(loc="best", fontsize=8)
+        return ax
+
+
+def repetition_table(cycles, times, angle, *, turn_is_low: bool = True):
+    """One row per cycle (:data:`REPETITION_COLUMNS`), turning points placed on the angle.
+
+    Parameters
+    ----------
+    cycles : sequence of Cycle
+    times : array_like (n_frames,)
+        Frame times in seconds.
+    angle : array_like (n_frames,)
+        The main joint angle in degrees (NaN without a pose).
+    turn_is_low : bool, default True
+        Whether the angle is smallest at the turning point (a bent knee or elbow); else largest.
+        The turning frame is the extreme of the angle inside the cycle, or the cycle's own
+        ``turn`` where the angle is missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Example
+    -------
+    >>> from classify.counters import Cycle
+    >>> angle = np.array([170.0, 120, 80, 90, 165])
+    >>> table = repetition_table([Cycle(0, 3, 4)], np.arange(5) / 10, angle)
+    >>> table[["bottom_frame", "angle_at_bottom", "range_of_motion"]].to_numpy().tolist()
+    [[2.0, 80.0, 90.0]]
+    """
+    times = np.asarray(times, np.float64)
+    angle = np.asarray(angle, np.float64)
+    rows = []
+    for number, cycle in enumerate(cycles, start=1):
+        window = angle[cycle.start : cycle.end + 1]
+        bottom = cycle.turn
+        if np.isfinite(window).any():
+            pick = np.nanargmin(window) if turn_is_low else np.nanargmax(window)
+            bottom = cycle.start + int(pick)
+        rows.append(
+            {
+                "rep": number,
+                "start_frame": cycle.start,
+                "bottom_frame": bottom,
+                "end_frame": cycle.end,
+                "start_time": times[cycle.start],
+                "bottom_time": times[bottom],
+                "end_time": times[cycle.end],
+                "duration": times[cycle.end] - times[cycle.start],
+                "angle_at_bottom": angle[bottom],
+                "range_of_motion": (
+                    float(np.nanmax(window) - np.nanmin(window))
+                    if np.isfinite(window).any() else np.nan
+                ),
+            }
+        )  # fmt: skip
+    table = pd.DataFrame(rows, columns=list(REPETITION_COLUMNS))
+    return table.astype({c: "int64" for c in REPETITION_COLUMNS[:4]})
+
+
+def one_video(track_or_df):
+    """The :class:`posejax.PoseTrack` of one video, from a track or a posejax DataFrame.
+
+    Example
+    -------
+    >>> one_video(np.zeros((3, 33, 3)))
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a PoseTrack or a posejax DataFrame, got ndarray
+    """
+    track = track_or_df
+    if is_pose_frame(track):
+        track = PoseTrack.from_dataframe(track)
+    if not hasattr(track, "pose_present"):
+        raise TypeError(f"expected a PoseTrack or a posejax DataFrame, got {type(track).__name__}")
+    if track.is_batch:
+        raise ValueError("count_repetitions takes one video; pass track.video(i) for a batch")
+    return track
