@@ -200,7 +200,8 @@ def draw_landmarks(image: np.ndarray, landmark_list, connections=None,
         How to draw the landmarks (one spec, or one per index as
         ``drawing_styles.get_default_pose_landmarks_style()`` gives); None draws none.
     connection_drawing_spec : DrawingSpec or mapping of (int, int) to DrawingSpec, optional
-        How to draw the connections; None draws none.
+        How to draw the connections; None draws none (as MediaPipe's docstring says; its code
+        raises AttributeError there).
     is_drawing_landmarks : bool
         False draws the connections only.
 
@@ -208,7 +209,8 @@ def draw_landmarks(image: np.ndarray, landmark_list, connections=None,
     ------
     ValueError
         If the image does not have three channels, a connection names a landmark that is not
-        in the list, or a thickness is one OpenCV rejects (lines need 1 to 32767).
+        in the list, or a thickness is one OpenCV rejects (lines need 1 to 32767; MediaPipe
+        raises ``cv2.error`` there).
 
     Examples
     --------
