@@ -1,5 +1,9 @@
-"""MediaPipe-compatible namespace: ``import posejax as mp; mp.solutions.pose.Pose(...)``."""
+"""MediaPipe-compatible namespace: ``import posejax as mp; mp.solutions.pose.Pose(...)``.
 
-from posejax.solutions import pose
+``mp.solutions.drawing_utils`` and ``mp.solutions.drawing_styles`` draw as MediaPipe's modules
+of those names do, without OpenCV.
+"""
 
-__all__ = ["pose"]
+from posejax.solutions import drawing_styles, drawing_utils, pose
+
+__all__ = ["drawing_styles", "drawing_utils", "pose"]
