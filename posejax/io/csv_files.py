@@ -104,7 +104,10 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     else:  # DeepLabCut's header rows need the frame index in the first column
         plain = df.copy()
         plain.attrs = {}
-        text = plain.to_csv(lineterminator="\n")
+        # An empty cell for NaN would make a frame without a pose, right under the three header
+        # rows, look like pandas' row of index names: read_csv(header=[0, 1, 2], index_col=0)
+        # would swallow it and the file would lose that frame.
+        text = plain.to_csv(lineterminator="\n", na_rep="NaN")
     data = text.encode()
     meta["csv"] = path.name
     meta["csv_sha256"] = hashlib.sha256(data).hexdigest()

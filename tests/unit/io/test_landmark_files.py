@@ -74,6 +74,15 @@ def test_deeplabcut_csv_has_three_header_rows(tmp_path):
     np.testing.assert_allclose(back.landmarks[..., :2], track.landmarks[..., :2], rtol=1e-6)
 
 
+def test_deeplabcut_csv_keeps_a_first_frame_without_a_pose(tmp_path):
+    """An all-empty first data row is what pandas takes for a row of index names."""
+    track = random_track(missing=(0,))
+    path = io.write_landmarks(track, tmp_path / "dlc.csv", layout="dlc")
+    assert len(pd.read_csv(path, header=[0, 1, 2], index_col=0)) == track.n_frames
+    back = io.read_track(path, fps=30.0, image_size=(120, 200))
+    assert back.n_frames == track.n_frames and not back.pose_present[0]
+
+
 # -- every file opens with the default reader of its format ----------------------------------------
 
 
