@@ -55,7 +55,7 @@ def load_fitness_poses(*, coordinates: str = "world", as_frame: bool = False):
     Example
     -------
     >>> X, y = load_fitness_poses()
-    >>> X.shape[1:], sorted(set(y))[:2]
+    >>> X.shape[1:], sorted(map(str, set(y)))[:2]
     ((33, 3), ['leg_raise_down', 'leg_raise_up'])
     >>> df = load_fitness_poses(as_frame=True)
     >>> df.groupby("clip").size().max() > 100
