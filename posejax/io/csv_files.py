@@ -201,7 +201,7 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 
 def _read_first_format(path: Path, first: str) -> pd.DataFrame:
-    """posejax's first CSV format: a ``# posejax {json}`` line, then the table."""
+    """Read posejax's first CSV format: a ``# posejax {json}`` line, then the table."""
     meta = loads(first[len(_FIRST_FORMAT_MARK) :])
     numeric = [dtype if dtype.startswith(("float", "int")) else None for dtype in meta["dtypes"]]
     if meta["layout"] == "long":
