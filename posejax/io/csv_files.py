@@ -91,6 +91,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
         flat = df.copy()
         flat.attrs = {}
         flat.columns = flat_column_names(df.columns)
+        if flat.index.nlevels == 1 and flat.index.name is None:
+            flat.index.name = "frame"  # parse_table reads an unnamed index as frame numbers
         disk = flat.reset_index()
     elif layout == "long":
         disk = df.copy()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from posejax import io
-from tests.helpers.reference_data import REPO
+from tests.helpers.reference_data import REPO, require_module
 from tests.helpers.synthetic import WIDTH, assert_tracks_equal, random_track
 
 FIRST_FORMAT = REPO / "tests" / "fixtures" / "landmark_files"
@@ -123,6 +123,19 @@ def test_parquet_opens_with_plain_read_parquet(tmp_path):
     assert set(plain.dtypes) == {np.dtype(np.float32)}
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_wide_tables_with_a_scorer_level_or_an_unnamed_index_round_trip(tmp_path, suffix):
+    df = TRACKS["single"]().to_dataframe("wide", scorer="me")
+    back = io.read_landmarks(io.write_landmarks(df, tmp_path / f"scorer{suffix}"))
+    pd.testing.assert_frame_equal(back, df)
+    assert back.columns.names == ["scorer", "bodyparts", "coords"]
+    unnamed = TRACKS["single"]().to_dataframe("wide")
+    unnamed.index.name = None
+    back = io.read_landmarks(io.write_landmarks(unnamed, tmp_path / f"unnamed{suffix}"))
+    np.testing.assert_array_equal(back.index, unnamed.index)
+    np.testing.assert_array_equal(back.to_numpy(), unnamed.to_numpy())
+
+
 def test_h5_opens_with_plain_read_hdf(tmp_path):
     track = TRACKS["single"]()
     path = io.write_landmarks(track, tmp_path / "poses.h5")
@@ -130,7 +143,7 @@ def test_h5_opens_with_plain_read_hdf(tmp_path):
 
 
 def test_parquet_reads_in_duckdb(tmp_path):
-    duckdb = pytest.importorskip("duckdb", reason="duckdb is in the test extra")
+    duckdb = require_module("duckdb", "duckdb is in the test extra")
     track = TRACKS["named batch"]()
     long = io.write_landmarks(track, tmp_path / "long.parquet")
     rows = duckdb.sql(
