@@ -468,6 +468,13 @@ def parse_table(df) -> PoseTable:
         return _parse_wide(df)
     if "landmark" in df.columns:
         return _parse_long(df)
+    pose_columns = [c for c in df.columns if c not in ("video", "frame")]
+    if split_flat_names(pose_columns) is not None:
+        raise ValueError(
+            "this is a wide pose table with flat column names (nose_x, ...), as pd.read_csv "
+            "gives for a posejax wide CSV; read the file with posejax.read_landmarks(path), which "
+            "rebuilds the (landmark, coord) columns"
+        )
     raise ValueError(
         "not a pose table: expected a 'landmark' column (long layout) or MultiIndex columns "
         "(landmark, coord) (wide layout); build one with PoseTrack.to_dataframe()"

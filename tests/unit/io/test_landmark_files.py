@@ -105,6 +105,8 @@ def test_wide_csv_opens_with_plain_read_csv_as_flat_columns(tmp_path, kind):
         plain["left_knee_world_y"].to_numpy(np.float32),
         track.world_landmarks[..., 25, 1].reshape(-1),
     )
+    with pytest.raises(ValueError, match=r"flat column names .* posejax.read_landmarks"):
+        plain.pose.angle("left_knee")
 
 
 def test_parquet_opens_with_plain_read_parquet(tmp_path):
