@@ -347,7 +347,7 @@ class PoseAccessor:
         return track_from_dataframe(self._df, **kwargs)
 
     def to_layout(self, layout: str, scorer: str | None = None) -> pd.DataFrame:
-        """This table in another layout (see :func:`convert_layout`).
+        """The table in another layout (see :func:`convert_layout`).
 
         Example
         -------

@@ -89,19 +89,23 @@ class PipelineConfig:
 
     @property
     def landmark_model(self) -> str:
+        """Name of the landmark network: ``"lite"``, ``"full"`` or ``"heavy"``."""
         return _MODEL_NAMES[self.model_complexity]
 
     @property
     def smoothing(self) -> bool:
+        """Whether the landmark filters run (never in static mode)."""
         return self.smooth_landmarks and not self.static_image_mode
 
     @property
     def heatmap_kernel_size(self) -> int:
+        """Window of the heatmap refinement: 9 as released, 7 as in the graph file."""
         # The released package drops the calculator's options and refines with the default 9.
         return 7 if self.mediapipe_graph_values else 9
 
     @property
     def segmentation_ratio(self) -> float:
+        """Weight of the previous mask in segmentation smoothing (0 disables it)."""
         if not self.smooth_segmentation or self.static_image_mode:
             return 0.0
         return 0.7 if self.mediapipe_graph_values else 0.0
@@ -232,8 +236,10 @@ class Pipeline:
         return self._staging
 
     def _chunk_program(self, args):
-        """The compiled chunk program for these argument shapes, traced at most once per machine
-        (see :mod:`posejax._cache`)."""
+        """The compiled chunk program for these argument shapes.
+
+        Traced at most once per machine (see :mod:`posejax._cache`).
+        """
         key = tuple((np.shape(x), str(x.dtype)) for x in jax.tree.leaves(args))
         program = self._programs.get(key)
         if program is None:
@@ -306,8 +312,10 @@ class Pipeline:
         return self._detector_rois(raw, padding, *_frame_size(frames, index))
 
     def _landmark_input(self, frames, rois, has_roi, index=None):
-        """Crops for the landmark network; where nothing is tracked, a placeholder ROI (the
-        whole frame) keeps the crop well defined (those rows are masked out later).
+        """Crops for the landmark network.
+
+        Where nothing is tracked, a placeholder ROI (the whole frame) keeps the crop well
+        defined (those rows are masked out later).
 
         The crop runs as its own branch of a ``lax.cond``: inlined next to the network, XLA's
         CPU fusion splits its gathers from the interpolation and re-computes the interpolation
@@ -363,8 +371,11 @@ class Pipeline:
         }
 
     def step(self, det_params, lmk_params, state: TrackerState, frames, t_us, index=None):
-        """One frame of every video: ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32; or, with
-        ``index``, frame ``index`` of a chunk ``frames (B, T, H, W, 3)``."""
+        """One frame of every video.
+
+        ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32; or, with ``index``, frame ``index``
+        of a chunk ``frames (B, T, H, W, 3)``.
+        """
         cfg = self.config
         batch = frames.shape[0]
         height, width = _frame_size(frames, index)
@@ -480,8 +491,11 @@ class Pipeline:
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _fresh_state(batch: int, mask_shape: tuple) -> TrackerState:
-    """Nothing tracked, for ``batch`` videos; one small program instead of a dozen eager ops,
-    each of which costs a compilation (or a cache read) on the first call of a process."""
+    """Nothing tracked, for ``batch`` videos.
+
+    One small program instead of a dozen eager ops, each of which costs a compilation (or a
+    cache read) on the first call of a process.
+    """
     one = TrackerState(
         roi=jnp.zeros((5,), jnp.float32),
         has_roi=jnp.zeros((), bool),
@@ -513,8 +527,10 @@ _ALIGNMENT = 64
 
 
 def _aligned_empty(shape) -> np.ndarray:
-    """An uninitialized uint8 array of ``shape`` whose data starts on an :data:`_ALIGNMENT` byte
-    boundary (NumPy only promises 16)."""
+    """An uninitialized uint8 array of ``shape`` aligned to :data:`_ALIGNMENT` bytes.
+
+    NumPy only promises 16.
+    """
     size = int(np.prod(shape))
     raw = np.empty(size + _ALIGNMENT, np.uint8)
     offset = -raw.ctypes.data % _ALIGNMENT

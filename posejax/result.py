@@ -133,7 +133,7 @@ class PoseTrack:
     # track to posejax.tables (pandas), imported when called so that this module stays NumPy only
     # and below the tables in the layer order (tests/unit/test_layers.py lists the exception).
     def to_dataframe(self, layout: str = "long", **kwargs):
-        """This track as a pandas DataFrame; see :func:`posejax.tables.track_to_dataframe`.
+        """The track as a pandas DataFrame; see :func:`posejax.tables.track_to_dataframe`.
 
         Example
         -------

@@ -91,6 +91,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
         flat = df.copy()
         flat.attrs = {}
         flat.columns = flat_column_names(df.columns)
+        if flat.index.nlevels == 1 and flat.index.name is None:
+            flat.index.name = "frame"  # parse_table reads an unnamed index as frame numbers
         disk = flat.reset_index()
     elif layout == "long":
         disk = df.copy()
@@ -204,7 +206,7 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 
 def _read_first_format(path: Path, first: str) -> pd.DataFrame:
-    """posejax's first CSV format: a ``# posejax {json}`` line, then the table."""
+    """Read posejax's first CSV format: a ``# posejax {json}`` line, then the table."""
     meta = loads(first[len(_FIRST_FORMAT_MARK) :])
     numeric = [dtype if dtype.startswith(("float", "int")) else None for dtype in meta["dtypes"]]
     if meta["layout"] == "long":

@@ -80,7 +80,7 @@ def load(name: str, dtype=jnp.float32, *, with_segmentation: bool = True):
     >>> import jax.numpy as jnp
     >>> import posejax.nets as nets
     >>> module, params = nets.load("lite", with_segmentation=False)
-    >>> out = module.apply(params, jnp.zeros((2, 256, 256, 3)))
+    >>> out = jax.eval_shape(module.apply, params, jnp.zeros((2, 256, 256, 3)))  # shapes only
     >>> sorted(out)
     ['heatmap', 'landmarks', 'pose_flag', 'world_landmarks']
     """

@@ -50,8 +50,11 @@ _MIN_IM2COL_FEATURES = 8
 
 
 def _patches(x, kernel: int, stride: int):
-    """The ``kernel`` x ``kernel`` patches of an already padded NHWC ``x``, taps stacked on the
-    channel axis in ``(row, column, channel)`` order (the order of a flattened HWIO kernel)."""
+    """The ``kernel`` x ``kernel`` patches of an already padded NHWC ``x``.
+
+    Taps are stacked on the channel axis in ``(row, column, channel)`` order, the order of a
+    flattened HWIO kernel.
+    """
     out_h = (x.shape[1] - kernel) // stride + 1
     out_w = (x.shape[2] - kernel) // stride + 1
     taps = [x[:, i:i + (out_h - 1) * stride + 1:stride, j:j + (out_w - 1) * stride + 1:stride, :]
@@ -60,10 +63,13 @@ def _patches(x, kernel: int, stride: int):
 
 
 def _tap_planes_conv(x, kernel, stride: int, padding):
-    """A k x k convolution to few channels: one ``einsum`` gives every tap's contribution as a
-    separate plane (pixel-wise, so it commutes with zero padding), then the k*k planes are summed
-    at their shifts. For the 3x3 convolution to 1 channel at 256x256 this is ~4x faster than XLA's
-    convolution for one image (and as fast for eight)."""
+    """A k x k convolution to few channels, as per-tap planes summed at their shifts.
+
+    One ``einsum`` gives every tap's contribution as a separate plane (pixel-wise, so it commutes
+    with zero padding), then the k*k planes are summed at their shifts. For the 3x3 convolution
+    to 1 channel at 256x256 this is ~4x faster than XLA's convolution for one image (and as fast
+    for eight).
+    """
     k, _, c, features = kernel.shape
     planes = jnp.einsum("nhwc,tcd->tnhwd", x, kernel.reshape(k * k, c, features),
                         preferred_element_type=jnp.float32)
@@ -83,12 +89,21 @@ def _tap_planes_conv(x, kernel, stride: int, padding):
 
 
 def relu6(x):
+    """``min(max(x, 0), 6)``, the activation of the BlazePose networks.
+
+    Example
+    -------
+    >>> relu6(jnp.array([-1.0, 3.0, 9.0])).tolist()
+    [0.0, 3.0, 6.0]
+    """
     return jnp.clip(x, 0, 6)
 
 
 class Conv(nn.Module):
-    """A dense 2-D convolution, NHWC; 1x1 kernels and k x k kernels with 8 or more outputs run as
-    an ``einsum`` (the latter over stacked shifted views).
+    """A dense 2-D convolution, NHWC, computed as an ``einsum`` where that is faster.
+
+    1x1 kernels and k x k kernels with 8 or more outputs run as an ``einsum`` (the latter over
+    stacked shifted views).
 
     Attributes
     ----------

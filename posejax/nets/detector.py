@@ -397,7 +397,8 @@ class PoseDetector(nn.Module):
     >>> import jax.numpy as jnp
     >>> from posejax.nets import load
     >>> detector, params = load("detector")  # PoseDetector() and the converted weights
-    >>> out = jax.jit(detector.apply)(params, jnp.zeros((1, 224, 224, 3)))
+    >>> image = jnp.zeros((1, 224, 224, 3))
+    >>> out = jax.eval_shape(detector.apply, params, image)  # shapes only; jit(apply) runs it
     >>> out["boxes"].shape, out["scores"].shape
     ((1, 2254, 12), (1, 2254, 1))
     """

@@ -500,7 +500,8 @@ class LandmarkNet(nn.Module):
     -------
     >>> import posejax.nets as nets
     >>> module, params = nets.load("lite")
-    >>> out = module.apply(params, jnp.zeros((1, 256, 256, 3)))
+    >>> image = jnp.zeros((1, 256, 256, 3))
+    >>> out = jax.eval_shape(module.apply, params, image)  # module.apply(params, image) runs it
     >>> out["landmarks"].shape, out["pose_flag"].shape
     ((1, 195), (1, 1))
     """

@@ -67,8 +67,8 @@ def ssd_anchors(options: dict | None = None) -> np.ndarray:
     -------
     >>> ssd_anchors().shape
     (2254, 2)
-    >>> ssd_anchors()[0].tolist()
-    [0.017857142835855484, 0.017857142835855484]
+    >>> ssd_anchors()[0].tolist()  # float32 (0.5 / 28, 0.5 / 28)
+    [0.01785714, 0.01785714]
     """
     o = dict(ANCHOR_OPTIONS if options is None else options)
     if not o["fixed_anchor_size"]:

@@ -333,7 +333,7 @@ def mask_affine_matrix(roi, height: int, width: int):
     Example
     -------
     >>> mask_affine_matrix(jnp.array([0.5, 0.5, 0.5, 1.0, 0.0]), 100, 200).tolist()
-    [[2.559999942779541, 0.0, -128.0], [0.0, 2.559999942779541, -128.0]]
+    [[2.559999942779541, 0.0, -128.0], [0.0, 2.559999942779541, -0.0]]
     """
     cx, cy, w, h, rotation = roi_in_pixels(roi, height, width)
     a, b, _ = pad_roi(w, h)
@@ -396,8 +396,10 @@ def _scaled(x, factor):
 
 
 def warp_affine_inverse(source, matrix, height: int, width: int):
-    """``cv::warpAffine(source, matrix, (width, height), INTER_LINEAR | WARP_INVERSE_MAP,
-    BORDER_CONSTANT 0)`` for a float32 2-D ``source``.
+    """OpenCV's bilinear ``cv::warpAffine`` with an inverse map, for a float32 2-D ``source``.
+
+    Reproduces ``cv::warpAffine(source, matrix, (width, height), INTER_LINEAR |
+    WARP_INVERSE_MAP, BORDER_CONSTANT 0)``.
 
     Parameters
     ----------

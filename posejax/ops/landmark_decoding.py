@@ -94,10 +94,10 @@ def refine_with_heatmap(landmarks, heatmap_logits, kernel_size: int = RELEASED_K
 
     Example
     -------
-    >>> heatmap = jnp.full((64, 64, 39), -20.0).at[10, 20, :].set(5.0)
+    >>> heatmap = jnp.full((64, 64, 39), -20.0).at[17, 21, :].set(5.0)  # row 17, column 21
     >>> landmarks = jnp.full((39, 5), 0.3)
-    >>> refine_with_heatmap(landmarks, heatmap)[0, :2].tolist()
-    [0.3125, 0.15625]
+    >>> refine_with_heatmap(landmarks, heatmap)[0, :2].tolist()  # x, y of the peak
+    [0.328125, 0.265625]
     """
     landmarks = jnp.asarray(landmarks, F32)
     heatmap_logits = jnp.asarray(heatmap_logits, F32)

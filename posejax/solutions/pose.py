@@ -1,5 +1,7 @@
-"""Stand-in for ``mediapipe.solutions.pose`` (mediapipe 0.10.21): ``Pose``, ``PoseLandmark``,
-``POSE_CONNECTIONS``, where MediaPipe keeps them (``mediapipe/python/solutions/pose.py``).
+"""Stand-in for ``mediapipe.solutions.pose`` (mediapipe 0.10.21).
+
+``Pose``, ``PoseLandmark`` and ``POSE_CONNECTIONS`` live here, where MediaPipe keeps them
+(``mediapipe/python/solutions/pose.py``).
 
 :class:`Pose` takes the same constructor arguments, defaults and result fields as MediaPipe's;
 frames go through the same compiled per-frame step as :func:`posejax.track`, with the tracking

@@ -72,8 +72,15 @@ def track_to_dataframe(
 
     Example
     -------
-    >>> df = track_to_dataframe(track)  # doctest: +SKIP
-    >>> df[df.landmark == "left_knee"].plot(x="time", y="y")  # doctest: +SKIP
+    >>> df = track_to_dataframe(track)
+    >>> df.shape
+    (7590, 12)
+    >>> df.columns[:5].tolist()
+    ['frame', 'time', 'landmark', 'x', 'y']
+    >>> track_to_dataframe(track, "wide", units="px").shape
+    (230, 297)
+    >>> df[df.landmark == "left_knee"].plot(x="time", y="y")
+    <Axes: xlabel='time'>
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -135,7 +142,9 @@ def track_from_dataframe(
 
     Example
     -------
-    >>> track = track_from_dataframe(pd.read_parquet("poses.parquet"))  # doctest: +SKIP
+    >>> again = track_from_dataframe(track.to_dataframe("wide"))
+    >>> bool(np.array_equal(again.landmarks, track.landmarks, equal_nan=True))
+    True
     """
     table = parse_table(df)
     if fps is not None:
@@ -210,8 +219,12 @@ def convert_layout(df: pd.DataFrame, layout: str, scorer: str | None = None) -> 
 
     Example
     -------
-    >>> wide = convert_layout(long_df, "wide")  # doctest: +SKIP
-    >>> long_again = convert_layout(wide, "long")  # doctest: +SKIP
+    >>> long = track.to_dataframe()
+    >>> wide = convert_layout(long, "wide")
+    >>> wide.shape
+    (230, 297)
+    >>> convert_layout(wide, "long").equals(long)
+    True
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")

@@ -70,8 +70,7 @@ def flat_column_names(columns: pd.MultiIndex) -> list[str]:
 
 
 def split_flat_names(names) -> list[tuple[str, str]] | None:
-    """``(landmark, coord)`` of each flat wide-table column name, or None if one is not a pose
-    column.
+    """``(landmark, coord)`` of each flat wide-table column name; None if one is not a pose column.
 
     Example
     -------
@@ -107,8 +106,8 @@ class PoseTable:
 
     Example
     -------
-    >>> table = parse_table(track.to_dataframe())  # doctest: +SKIP
-    >>> table.coord("x").shape  # doctest: +SKIP
+    >>> table = parse_table(track.to_dataframe())
+    >>> table.coord("x").shape
     (230, 33)
     """
 
@@ -127,13 +126,16 @@ class PoseTable:
 
     @property
     def n_frames(self) -> int:
+        """Number of frames (rows of each coordinate array)."""
         return len(self.frames)
 
     @property
     def units(self) -> str:
+        """``"normalized"``, ``"px"`` or ``"pose"`` (after normalization), from ``attrs``."""
         return self.attrs.get("units", "normalized")
 
     def replace(self, **changes) -> PoseTable:
+        """A copy with some fields changed (:func:`dataclasses.replace`)."""
         return dataclasses.replace(self, **changes)
 
     # per-frame look-ups -------------------------------------------------------------------------
@@ -176,6 +178,7 @@ class PoseTable:
         )
 
     def frame_times(self) -> np.ndarray:
+        """``(F,)`` seconds: the ``time`` column, ``attrs["timestamps"]`` or frame / fps."""
         if self.times is not None:
             return self.times
         if "timestamps" in self.attrs:
@@ -197,6 +200,7 @@ class PoseTable:
             yield rows[np.argsort(self.frames[rows], kind="stable")]
 
     def coord(self, name: str) -> np.ndarray:
+        """``(F, 33)`` values of one coordinate; ValueError naming the ones the table has."""
         if name not in self.values:
             raise ValueError(
                 f"the table has no {name!r} coordinates (columns: {list(self.values)})"
@@ -212,9 +216,11 @@ class PoseTable:
         return np.stack([x, y], axis=-1)
 
     def world_points(self) -> np.ndarray:
+        """``(F, 33, 3)`` world x, y, z in metres."""
         return np.stack([self.coord(f"world_{c}").astype(np.float64) for c in "xyz"], axis=-1)
 
     def points(self, space: str) -> np.ndarray:
+        """:meth:`image_points` for ``space="image"``, :meth:`world_points` for ``"world"``."""
         if space == "image":
             return self.image_points()
         if space == "world":
@@ -240,6 +246,7 @@ class PoseTable:
 
     # back to a DataFrame --------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
+        """The table as a DataFrame in its :attr:`layout`, with its ``attrs``."""
         builders = {"long": self._long, "wide": self._wide, "dlc": self._dlc}
         df = builders[self.layout]()
         df.attrs = dict(self.attrs)
@@ -452,7 +459,7 @@ def parse_table(df) -> PoseTable:
 
     Example
     -------
-    >>> parse_table(track.to_dataframe("wide")).layout  # doctest: +SKIP
+    >>> parse_table(track.to_dataframe("wide")).layout
     'wide'
     """
     if not isinstance(df, pd.DataFrame):
@@ -461,6 +468,13 @@ def parse_table(df) -> PoseTable:
         return _parse_wide(df)
     if "landmark" in df.columns:
         return _parse_long(df)
+    pose_columns = [c for c in df.columns if c not in ("video", "frame")]
+    if split_flat_names(pose_columns) is not None:
+        raise ValueError(
+            "this is a wide pose table with flat column names (nose_x, ...), as pd.read_csv "
+            "gives for a posejax wide CSV; read the file with posejax.read_landmarks(path), which "
+            "rebuilds the (landmark, coord) columns"
+        )
     raise ValueError(
         "not a pose table: expected a 'landmark' column (long layout) or MultiIndex columns "
         "(landmark, coord) (wide layout); build one with PoseTrack.to_dataframe()"
@@ -472,7 +486,9 @@ def detect_layout(df: pd.DataFrame) -> str:
 
     Example
     -------
-    >>> detect_layout(track.to_dataframe("wide"))  # doctest: +SKIP
+    >>> detect_layout(track.to_dataframe("wide"))
     'wide'
+    >>> detect_layout(track.to_dataframe("dlc"))
+    'dlc'
     """
     return parse_table(df).layout

@@ -37,8 +37,11 @@ def to_xarray(data, space: str = "image"):
 
     Example
     -------
-    >>> ds = to_xarray(track)  # doctest: +SKIP
-    >>> ds.position.sel(keypoints="left_wrist", space="y").plot()  # doctest: +SKIP
+    >>> ds = to_xarray(track)
+    >>> dict(ds.position.sizes)
+    {'time': 230, 'space': 2, 'keypoints': 33, 'individuals': 1}
+    >>> ds.position.sel(keypoints="left_wrist", space="y").plot()
+    [<matplotlib.lines.Line2D object at ...>]
     """
     try:
         import xarray as xr

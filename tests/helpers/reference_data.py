@@ -127,6 +127,28 @@ def require_shared(path: str | os.PathLike) -> Path:
     pytest.skip(reason)
 
 
+def require_module(name: str, reason: str):
+    """Import ``name``, or skip the test when it is not installed (fail when ``CI=true``).
+
+    For the interop tests: CI installs the ``test`` extra, so a missing library there is a broken
+    environment, not a reason to skip.
+
+    Example
+    -------
+    >>> duckdb = require_module("duckdb", "duckdb is in the test extra")  # doctest: +SKIP
+    """
+    import importlib
+
+    import pytest  # only tests call this; the fixture script runs where pytest is absent
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed under CI=true ({reason}): {error}")
+        pytest.skip(f"{name} is not installed ({reason})")
+
+
 def load_rgb(path: str | os.PathLike) -> np.ndarray:
     """Decode an image file to an ``(H, W, 3)`` uint8 RGB array, the way the fixtures were made.
 

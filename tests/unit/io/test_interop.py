@@ -8,14 +8,17 @@ with its own loader and get the positions :func:`posejax.to_xarray` gives, and a
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 import posejax
+from tests.helpers.reference_data import require_module
 from tests.helpers.synthetic import random_track
 
-load_poses = pytest.importorskip("movement.io.load_poses", reason="movement is in the test extra")
-datasets = pytest.importorskip("movement.validators.datasets")
+load_poses = require_module("movement.io.load_poses", "movement is in the test extra")
+datasets = importlib.import_module("movement.validators.datasets")
 
 
 @pytest.fixture

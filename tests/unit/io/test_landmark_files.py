@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from posejax import io
-from tests.helpers.reference_data import REPO
+from tests.helpers.reference_data import REPO, require_module
 from tests.helpers.synthetic import WIDTH, assert_tracks_equal, random_track
 
 FIRST_FORMAT = REPO / "tests" / "fixtures" / "landmark_files"
@@ -114,6 +114,8 @@ def test_wide_csv_opens_with_plain_read_csv_as_flat_columns(tmp_path, kind):
         plain["left_knee_world_y"].to_numpy(np.float32),
         track.world_landmarks[..., 25, 1].reshape(-1),
     )
+    with pytest.raises(ValueError, match=r"flat column names .* posejax.read_landmarks"):
+        plain.pose.angle("left_knee")
 
 
 def test_parquet_opens_with_plain_read_parquet(tmp_path):
@@ -132,6 +134,19 @@ def test_parquet_opens_with_plain_read_parquet(tmp_path):
     assert set(plain.dtypes) == {np.dtype(np.float32)}
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_wide_tables_with_a_scorer_level_or_an_unnamed_index_round_trip(tmp_path, suffix):
+    df = TRACKS["single"]().to_dataframe("wide", scorer="me")
+    back = io.read_landmarks(io.write_landmarks(df, tmp_path / f"scorer{suffix}"))
+    pd.testing.assert_frame_equal(back, df)
+    assert back.columns.names == ["scorer", "bodyparts", "coords"]
+    unnamed = TRACKS["single"]().to_dataframe("wide")
+    unnamed.index.name = None
+    back = io.read_landmarks(io.write_landmarks(unnamed, tmp_path / f"unnamed{suffix}"))
+    np.testing.assert_array_equal(back.index, unnamed.index)
+    np.testing.assert_array_equal(back.to_numpy(), unnamed.to_numpy())
+
+
 def test_h5_opens_with_plain_read_hdf(tmp_path):
     track = TRACKS["single"]()
     path = io.write_landmarks(track, tmp_path / "poses.h5")
@@ -139,7 +154,7 @@ def test_h5_opens_with_plain_read_hdf(tmp_path):
 
 
 def test_parquet_reads_in_duckdb(tmp_path):
-    duckdb = pytest.importorskip("duckdb", reason="duckdb is in the test extra")
+    duckdb = require_module("duckdb", "duckdb is in the test extra")
     track = TRACKS["named batch"]()
     long = io.write_landmarks(track, tmp_path / "long.parquet")
     rows = duckdb.sql(
