@@ -386,14 +386,17 @@ class RepetitionCounter:
 
     @property
     def count(self) -> int:
+        """Repetitions so far."""
         return self._cycles.count
 
     @property
     def in_pose(self) -> bool:
+        """Whether the person is at the turning pose now."""
         return self._cycles.state == "turn"
 
     @property
     def cycles(self) -> list[Cycle]:
+        """Frames of each repetition counted."""
         return self._cycles.cycles
 
     def update(self, confidence, angle=None) -> int:

@@ -205,6 +205,7 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
 
 
 def is_pose_frame(data) -> bool:
+    """Whether ``data`` is a posejax DataFrame (long or wide layout)."""
     columns = getattr(data, "columns", None)
     if columns is None or not hasattr(data, "attrs"):
         return False
