@@ -81,8 +81,14 @@ class Repetitions:
 
         Example
         -------
-        >>> result = count_repetitions(track, exercise="squat")  # doctest: +SKIP
-        >>> result.plot()  # doctest: +SKIP
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from classify.counters import Cycle
+        >>> times, angle = np.arange(5) / 10, np.array([170.0, 120, 80, 90, 165])
+        >>> reps = repetition_table([Cycle(0, 3, 4)], times, angle)
+        >>> frames = pd.DataFrame({"time": times, "knee_angle": angle})
+        >>> Repetitions(1, reps, frames, "squat", "knee_angle").plot().get_title()
+        'squat: 1 repetitions'
         """
         import matplotlib.pyplot as plt
 
