@@ -235,7 +235,7 @@ def _read_checked(path, sha256: str, expected: dict[str, tuple[int, ...]]) -> di
     >>> _read_checked("no/such/lite.npz", _manifest_sha256("lite"), {})
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no/such/lite.npz: weight file not found; install the package with its models/ folder or rebuild it with tools/convert_weights.py
+    FileNotFoundError: no/such/lite.npz: weight file not found; install the package ...
     """
     path = Path(path)
     if not path.is_file():
