@@ -26,34 +26,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, append_results, markdown_table  # noqa: E402
 
-CLIPS_CSV = ROOT / "datasets" / "counted_clips.csv"
-FIXTURE = ROOT / "tests" / "fixtures" / "reps" / "counted_clip_tracks.npz"
 DEFAULT_DATA = ROOT / ".." / "shared" / "data"
-
-
-def load_clips() -> pd.DataFrame:
-    return pd.read_csv(CLIPS_CSV, comment="#", dtype=str).fillna("")
-
-
-def tracks_from_fixture(sources) -> dict:
-    from posejax import PoseTrack
-
-    tracks = {}
-    with np.load(FIXTURE) as data:
-        for i, name in enumerate(data["sources"]):
-            present = data[f"{i}/pose_present"]
-            fps = float(data[f"{i}/fps"])
-            tracks[str(name)] = PoseTrack(
-                data[f"{i}/landmarks"], data[f"{i}/world_landmarks"], present,
-                np.zeros((len(present), 5), np.float32), np.arange(len(present)) / fps,
-                data[f"{i}/image_sizes"], fps,
-            )  # fmt: skip
-    return {s: tracks[s] for s in sources if s in tracks}
+sys.path.insert(0, str(ROOT / "tools"))
+from make_rep_fixtures import bottom_ranges, clip_path, frames_of, read_clips, read_tracks  # noqa: E402
 
 
 def tracks_from_video(sources, data: Path) -> dict:
@@ -61,7 +40,7 @@ def tracks_from_video(sources, data: Path) -> dict:
 
     tracks = {}
     for source in sources:
-        path = ROOT / source if source.startswith("datasets/") else data / source
+        path = clip_path(source, data)
         if not path.is_file():
             print(f"skipping {source}: {path} is missing", file=sys.stderr)
             continue
@@ -71,7 +50,7 @@ def tracks_from_video(sources, data: Path) -> dict:
 
 def bottoms_matched(reported, bottoms: str) -> tuple[int, int]:
     """How many true turning points a reported frame matches within a quarter repetition."""
-    ranges = [tuple(map(int, r.split("-"))) for r in bottoms.split()]
+    ranges = bottom_ranges(bottoms)
     if not ranges:
         return 0, 0
     period = np.median(np.diff([a for a, _ in ranges])) if len(ranges) > 1 else np.inf
@@ -94,12 +73,11 @@ def main(argv=None) -> int:
 
     import classify
     from classify.exercises import EXERCISES, fit_exercise_model
-    from posejax import PoseTrack
 
-    clips = load_clips()
+    clips = read_clips()
     start = time.perf_counter()
-    tracks = (tracks_from_fixture if args.fixture else
-              lambda s: tracks_from_video(s, args.data))(list(clips["source"]))  # fmt: skip
+    sources = list(clips["source"])
+    tracks = read_tracks() if args.fixture else tracks_from_video(sources, args.data)
     X, y = classify.load_fitness_poses()
     frame_table = classify.load_fitness_poses(as_frame=True)
     groups = classify.fitness_pose_groups()
@@ -119,25 +97,20 @@ def main(argv=None) -> int:
         accepted = {truth} | ({int(row.also_accepted)} if row.also_accepted else set())
         anything = classify.count_repetitions(track)
         if row.exercise:
-            if np.isin(groups, row.source).any() and not (groups[y == EXERCISES[row.exercise].up]
-                                                          != row.source).any():  # fmt: skip
+            if set(groups[y == EXERCISES[row.exercise].up]) == {row.source}:
                 # the exercise's only clip: each half counted by a model of the other half
                 trained, reported = 0, []
                 half = track.n_frames // 2
                 clip = groups == row.source
                 for first in (True, False):
                     keep = ~clip | ((frame_table["frame"].to_numpy() < half) == first)
-                    part = slice(half, None) if first else slice(0, half)
-                    sub = PoseTrack(track.landmarks[part], track.world_landmarks[part],
-                                    track.pose_present[part], track.rois[part],
-                                    track.timestamps[part], track.image_sizes[part],
-                                    track.fps)  # fmt: skip
+                    begin, stop = (half, track.n_frames) if first else (0, half)
+                    sub = frames_of(track, begin, stop)
                     result = classify.count_repetitions(
                         sub, model_without(row.exercise, None, keep), exercise=row.exercise
                     )
                     trained += result.count
-                    offset = half if first else 0
-                    reported += [f + offset for f in result.reps["bottom_frame"]]
+                    reported += [f + begin for f in result.reps["bottom_frame"]]
                 how = "halves"
             else:
                 model = model_without(row.exercise, [row.source, *row.same_footage.split()])

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import io
 import sys
 from pathlib import Path
@@ -117,41 +116,6 @@ def build(data: Path, labels: Path) -> dict[str, np.ndarray]:
         "image_size": np.stack(columns["size"]).astype(np.int32),
         "model_complexity": np.array(MODEL_COMPLEXITY),
     }
-
-
-# Exercise clips with repetitions counted by eye in the shared media's MANIFEST.md.
-COUNTED_CLIPS = {
-    "videos/mp_docs_pushups_5reps_overlay.mp4": ("pushup", "5"),
-    "videos/mp_docs_squats_5reps_overlay.mp4": ("squat", "5"),
-    "videos/mp_docs_squats_world_landmarks_overlay.mp4": ("squat", "3"),
-    "videos/mp_pose_squats.mp4": ("squat", "2 or 3"),
-    "videos/infai_synthetic_leg_raises_6reps.mp4": ("leg_raise", "6"),
-}
-
-
-# Yaw turns of a left-out clip's world landmarks: synthetic other camera views.
-TURNS = (45, 90, 135)
-# Clips of no exercise: every exercise model should count nothing there.
-NEUTRAL_CLIPS = (
-    "videos/mp_docs_dance_segmentation.mp4",
-    "videos/mp_docs_yoga_flow_overlay.gif",
-    "videos/tfjs_pose_1_synthetic_balance.mp4",
-)
-
-
-def _frames(track, first: int, stop: int):
-    """The frames ``first .. stop - 1`` of a one-video track."""
-    keep = slice(first, stop)
-    return dataclasses.replace(
-        track,
-        landmarks=track.landmarks[keep],
-        world_landmarks=track.world_landmarks[keep],
-        pose_present=track.pose_present[keep],
-        rois=track.rois[keep],
-        timestamps=track.timestamps[keep],
-        image_sizes=track.image_sizes[keep],
-        segmentation_mask=None,
-    )
 
 
 def report(data: Path) -> None:

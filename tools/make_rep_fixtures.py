@@ -15,6 +15,7 @@ checks the fixture against today's tracking on one clip).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -32,6 +33,52 @@ def clip_path(source: str, data: Path) -> Path:
     return REPO / source if source.startswith("datasets/") else data / source
 
 
+def read_clips() -> pd.DataFrame:
+    """The rows of ``datasets/counted_clips.csv``, every column a string ("" when empty)."""
+    return pd.read_csv(CLIPS_CSV, comment="#", dtype=str).fillna("")
+
+
+def bottom_ranges(text: str) -> list[tuple[int, int]]:
+    """The ``bottoms`` column ("9-11 19-20") as inclusive frame ranges."""
+    return [tuple(map(int, item.split("-"))) for item in text.split()]
+
+
+def read_tracks(path: Path = DEFAULT_OUT) -> dict:
+    """The fixture as one :class:`posejax.PoseTrack` per source."""
+    from posejax import PoseTrack
+
+    tracks = {}
+    with np.load(path) as data:
+        for i, name in enumerate(data["sources"]):
+            present = data[f"{i}/pose_present"]
+            fps = float(data[f"{i}/fps"])
+            tracks[str(name)] = PoseTrack(
+                landmarks=data[f"{i}/landmarks"],
+                world_landmarks=data[f"{i}/world_landmarks"],
+                pose_present=present,
+                rois=np.zeros((len(present), 5), np.float32),
+                timestamps=np.arange(len(present)) / fps,
+                image_sizes=data[f"{i}/image_sizes"],
+                fps=fps,
+            )
+    return tracks
+
+
+def frames_of(track, first: int, stop: int):
+    """The frames ``first .. stop - 1`` of a one-video track, as a track."""
+    keep = slice(first, stop)
+    return dataclasses.replace(
+        track,
+        landmarks=track.landmarks[keep],
+        world_landmarks=track.world_landmarks[keep],
+        pose_present=track.pose_present[keep],
+        rois=track.rois[keep],
+        timestamps=track.timestamps[keep],
+        image_sizes=track.image_sizes[keep],
+        segmentation_mask=None,
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared test media")
@@ -39,7 +86,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import posejax
 
-    clips = pd.read_csv(CLIPS_CSV, comment="#")
+    clips = read_clips()
     arrays: dict[str, np.ndarray] = {"sources": clips["source"].to_numpy(dtype=str)}
     for i, source in enumerate(clips["source"]):
         path = clip_path(source, args.data)

@@ -10,7 +10,6 @@ from the same footage), the any-exercise counter with no model; clips without ex
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,12 +19,11 @@ import classify
 from classify.exercises import EXERCISES, fit_exercise_model
 from posejax import PoseTrack
 from tests.helpers.reference_data import require_shared
+from tools.make_rep_fixtures import bottom_ranges, frames_of, read_clips, read_tracks
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-CLIPS = pd.read_csv(REPO / "datasets" / "counted_clips.csv", comment="#", dtype=str).fillna("")
-FIXTURE = REPO / "tests" / "fixtures" / "reps" / "counted_clip_tracks.npz"
+CLIPS = read_clips()
 COUNTED = CLIPS[CLIPS["exercise"] != ""]
 NO_EXERCISE = CLIPS[CLIPS["exercise"] == ""]
 # The only leg-raise clip: without it the leg-raise model has no leg raises to learn from, so its
@@ -37,25 +35,13 @@ def accepted(row) -> set[int]:
     return {int(row.reps)} | ({int(row.also_accepted)} if row.also_accepted else set())
 
 
-_tracks: dict[str, PoseTrack] = {}
+@functools.cache
+def fixture_tracks() -> dict:
+    return read_tracks()
 
 
 def fixture_track(source: str) -> PoseTrack:
-    if not _tracks:
-        with np.load(FIXTURE) as data:
-            for i, name in enumerate(data["sources"]):
-                present = data[f"{i}/pose_present"]
-                fps = float(data[f"{i}/fps"])
-                _tracks[str(name)] = PoseTrack(
-                    landmarks=data[f"{i}/landmarks"],
-                    world_landmarks=data[f"{i}/world_landmarks"],
-                    pose_present=present,
-                    rois=np.zeros((len(present), 5), np.float32),
-                    timestamps=np.arange(len(present)) / fps,
-                    image_sizes=data[f"{i}/image_sizes"],
-                    fps=fps,
-                )
-    return _tracks[source]
+    return fixture_tracks()[source]
 
 
 @functools.cache
@@ -92,11 +78,8 @@ def test_leg_raises_counted_by_a_model_trained_on_the_other_half():
     for train_first in (True, False):
         train = ~clip | ((frame["frame"].to_numpy() < half) == train_first)
         model = fit_exercise_model(X[train], y[train], row.exercise)
-        frames = slice(half, None) if train_first else slice(0, half)
-        part = PoseTrack(track.landmarks[frames], track.world_landmarks[frames],
-                         track.pose_present[frames], track.rois[frames],
-                         track.timestamps[frames], track.image_sizes[frames],
-                         track.fps)  # fmt: skip
+        begin, stop = (half, track.n_frames) if train_first else (0, half)
+        part = frames_of(track, begin, stop)
         total += classify.count_repetitions(part, model, exercise=row.exercise).count
     assert total == int(row.reps)
 
@@ -106,7 +89,7 @@ def test_any_exercise_counter_counts_every_clip(row):
     result = classify.count_repetitions(fixture_track(row.source))
     assert result.count in accepted(row), f"{row.source}: {result.summary()}, by eye {row.reps}"
     # the turning points it reports are the true ones, within a quarter of a repetition
-    bottoms = [tuple(map(int, r.split("-"))) for r in row.bottoms.split()]
+    bottoms = bottom_ranges(row.bottoms)
     period = np.median(np.diff([a for a, _ in bottoms])) if len(bottoms) > 1 else 20
     for frame in result.reps["bottom_frame"]:
         distance = min(max(a - frame, frame - b, 0) for a, b in bottoms)
