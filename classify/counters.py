@@ -217,9 +217,13 @@ class CycleCounter:
         self.max_pause = max_pause
         self.reset()
 
+    @property
+    def count(self) -> int:
+        """Full cycles counted so far."""
+        return len(self.cycles)
+
     def reset(self) -> None:
         """Start from zero, at neither end."""
-        self.count = 0
         self.cycles: list[Cycle] = []
         self.state: str | None = None
         self._frame = -1
@@ -243,7 +247,6 @@ class CycleCounter:
         self._pending.append(cycle)
         self._last_end = cycle.end
         if self._set_size >= self.min_set:
-            self.count += len(self._pending)
             self.cycles += self._pending
             self._pending = []
 

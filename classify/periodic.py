@@ -217,20 +217,18 @@ def _dominant_signal(segments) -> str | None:
     """
     scores: dict[str, float] = {}
     turns: dict[str, np.ndarray] = {}
-    periods: dict[str, float] = {}
     for segment in segments:
         if segment.accepted:
             scores[segment.signal] = scores.get(segment.signal, 0.0) + segment.score
             turns[segment.signal] = np.r_[turns.get(segment.signal, []),
                                           [c.turn for c in segment.cycles]]  # fmt: skip
-            periods[segment.signal] = segment.period
     for name in sorted(scores, key=scores.get, reverse=True):
         mine = turns[name]
         for other in scores:
             if other == name or len(turns[other]) != len(mine):
                 continue
-            # A turning point is confirmed by one of the other signal's within a quarter period
-            # (turns are frame numbers; periods are seconds, so compare in frames via spacing).
+            # A turning point is confirmed by one of the other signal's within a quarter of the
+            # typical spacing of turns (all in frames).
             spacing = np.median(np.diff(mine)) if len(mine) > 1 else np.inf
             near = np.abs(mine[:, None] - turns[other][None, :]).min(axis=1) <= spacing / 4
             if near.mean() >= 0.75:
