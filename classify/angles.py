@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posejax.kinematics import joint_angle
+from posejax.kinematics import fill_gaps, joint_angle
 from posejax.landmarks import JOINT_ANGLES
 
 #: Joints whose angle is a movement signal: joint -> (limb end, joint, limb end), as in
@@ -106,18 +106,8 @@ def clean_signal(
         raise ValueError(f"a signal is one value per frame, got shape {values.shape}")
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"fps must be a positive number, got {fps!r}")
-    filled = values.copy()
-    valid = np.isfinite(values)
-    if valid.sum() >= 2:
-        frames = np.arange(len(values))
-        known = frames[valid]
-        before = np.searchsorted(known, frames, side="right") - 1
-        after = np.searchsorted(known, frames, side="left")
-        inside = (before >= 0) & (after < len(known))
-        gap = np.where(inside, known[np.clip(after, 0, len(known) - 1)]
-                       - known[np.clip(before, 0, len(known) - 1)] - 1, np.inf)  # fmt: skip
-        bridge = ~valid & inside & (gap <= max_gap * fps)
-        filled[bridge] = np.interp(frames[bridge], known, values[valid])
+    longest = int(np.floor(max_gap * fps))  # frames; a gap of n frames is bridged if n <= this
+    filled = fill_gaps(values, max_gap=longest) if longest >= 1 else values.copy()
     window = odd_window(median_seconds, fps)
     if window == 1:
         return filled
