@@ -128,7 +128,7 @@ def track_videos(videos, output_dir, *, client=None, progress: bool = True,
 
 
 def resolve_videos(videos) -> list[Path]:
-    """The video files named by a path, a glob pattern, a folder, or a list of these.
+    """List the video files named by a path, a glob pattern, a folder, or a list of these.
 
     Parameters
     ----------
@@ -198,7 +198,7 @@ def plan_jobs(paths: list[Path], output_dir: Path) -> list[dict]:
 
 
 def _normalized_options(track_options: dict) -> dict:
-    """Every ``track`` option with its value (defaults filled in), checked before any work."""
+    """Fill in every ``track`` option's default and check them all, before any work."""
     parameters = inspect.signature(track).parameters
     allowed = {name: p.default for name, p in parameters.items() if name not in _NOT_OPTIONS}
     unknown = sorted(set(track_options) - set(allowed))
@@ -228,7 +228,7 @@ def _options_key(options: dict) -> str:
 
 
 def _stamp(video: Path) -> dict:
-    """What identifies a video's content cheaply: its name, size and modification time."""
+    """Identify a video's content cheaply: its name, size and modification time."""
     if not video.exists():
         raise FileNotFoundError(f"no such file: {str(video)!r}")
     if not video.is_file():
@@ -238,7 +238,7 @@ def _stamp(video: Path) -> dict:
 
 
 def _finished(output: Path, stamp: dict, key: str) -> dict | None:
-    """The ``batch`` record of an up-to-date result at ``output``, or None (redo it)."""
+    """Return the ``batch`` record of an up-to-date result at ``output``, or None (redo it)."""
     if not output.is_file():
         return None
     try:
@@ -301,7 +301,7 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
 
 
 def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
-    expected = _listed_frames(video)
+    expected, stored = _listed_frames(video)
     config = _config(options)
     with _TRACK_LOCK:
         try:
@@ -310,7 +310,10 @@ def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
             raise VideoDecodeError(_truncated_message(video, error.frames_read, expected, error),
                                    video, error.frames_read) from error
     frames, with_pose = int(result.n_frames), int(np.sum(result.pose_present))
-    if expected is not None and frames < expected:
+    # The file holds data for fewer frames than its index lists: cut short, even where the
+    # decoder stopped quietly. (Fewer decoded than stored frames is no error: decoders drop
+    # frames before an edit list's start.)
+    if expected is not None and stored < expected:
         raise VideoDecodeError(_truncated_message(video, frames, expected, None), video, frames)
     df = result.to_dataframe("long")
     del result
@@ -320,16 +323,22 @@ def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
     return frames, with_pose
 
 
-def _listed_frames(video: Path) -> int | None:
-    """Frames an MP4/MOV file's index lists (exact there, unlike AVI headers), else None."""
+def _listed_frames(video: Path) -> tuple[int | None, int]:
+    """Count the frames an MP4/MOV file's index lists and those it holds data for.
+
+    Only MP4/MOV indexes are exact (AVI headers count empty packets); elsewhere the first
+    count is None. Demuxing reads the packets without decoding them.
+    """
     try:
         with av.open(str(video)) as container:
             if not {"mov", "mp4"} & set(container.format.name.split(",")):
-                return None
-            frames = container.streams.video[0].frames if container.streams.video else 0
+                return None, 0
+            stream = container.streams.video[0]
+            listed = int(stream.frames)
+            stored = sum(1 for packet in container.demux(stream) if packet.size > 0)
     except (av.FFmpegError, OSError, IndexError):
-        return None
-    return int(frames) or None
+        return None, 0
+    return (listed or None), stored
 
 
 def _truncated_message(video: Path, read: int, expected: int | None, error) -> str:
@@ -375,7 +384,7 @@ def _write_index(index: pd.DataFrame, path: Path) -> None:
 
 
 def read_index(output_dir) -> pd.DataFrame:
-    """The index a :func:`track_videos` run wrote in ``output_dir``.
+    """Read the index a :func:`track_videos` run wrote in ``output_dir``.
 
     Parameters
     ----------

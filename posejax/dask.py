@@ -91,7 +91,7 @@ def run_jobs(client, jobs: list[dict], options: dict, rows: list, progress: bool
 
 
 def read_landmarks(output_dir):
-    """Every result of a :func:`posejax.track_videos` run as one ``dask.dataframe``.
+    """Read every result of a :func:`posejax.track_videos` run as one ``dask.dataframe``.
 
     One partition per video (``done`` and ``skipped`` rows of the index), in index order: the
     long layout of :func:`posejax.read_landmarks` with a first column ``video`` (the video's
@@ -138,7 +138,7 @@ def _with_video(df, name, categories):
 
 
 def local_client(n_workers: int, **cluster_options):
-    """A client of a new local cluster: ``n_workers`` processes with one thread each.
+    """Start a local cluster of ``n_workers`` processes with one thread each; its client.
 
     Parameters
     ----------

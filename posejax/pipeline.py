@@ -253,7 +253,7 @@ class Pipeline:
         return self._staging
 
     def video_mesh(self, batch: int) -> jax.sharding.Mesh | None:
-        """The mesh (one axis, ``"videos"``) a batch of ``batch`` videos is sharded over, or None.
+        """Choose the mesh (one axis, ``"videos"``) to shard a batch of videos over, or None.
 
         With several local devices a batch is split along its video axis over as many of them
         as divide ``batch`` evenly (a batch of 6 on 4 devices uses 3), each device tracking its
@@ -292,7 +292,7 @@ class Pipeline:
         return program
 
     def _sharded_chunk_program(self, mesh):
-        """The chunk program under ``shard_map``: every device scans its own videos.
+        """Build the chunk program under ``shard_map``: every device scans its own videos.
 
         Each device runs exactly the program of a smaller batch (nothing is exchanged between
         devices: the per-frame ``any`` over the batch that gates the detector is taken per

@@ -180,8 +180,11 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
 
 
 def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) -> PoseTrack:
-    """:func:`track` for a validated ``config``; ``bar``, if given, is a progress bar (tqdm)
-    that counts the frames instead of one of its own (:mod:`posejax.batch` shares one)."""
+    """Run :func:`track` for a validated ``config``.
+
+    ``bar``, if given, is a progress bar (tqdm) that counts the frames instead of one of its
+    own (:mod:`posejax.batch` shares one over many videos).
+    """
     static_image_mode = config.static_image_mode
     source = _FrameSource(frames, static_image_mode)
     n = source.n_frames
