@@ -23,7 +23,7 @@ import pytest
 
 import posejax
 import posejax.dask
-from posejax import batch
+from posejax import batch, cli
 from tests.helpers.clips import (
     run_posejax,
     subprocess_env,
@@ -128,7 +128,7 @@ def test_a_second_run_skips_what_is_done_and_redoes_what_changed(videos, serial,
 def test_a_killed_run_resumes_and_redoes_nothing_finished(videos, tmp_path):
     long = tmp_path / "long.mp4"
     frames = posejax.read_video(videos["folder"] / "pushups.mp4").read()
-    posejax.write_video(long, np.concatenate([frames, frames[::-1]] * 5), fps=10)   # 570
+    posejax.write_video(long, np.concatenate([frames, frames[::-1]] * 3), fps=10)   # 342
     inputs = [str(videos["folder"] / "pushups.mp4"), str(long)]
     output = tmp_path / "out"
     script = ("import sys, posejax; "
@@ -148,7 +148,7 @@ def test_a_killed_run_resumes_and_redoes_nothing_finished(videos, tmp_path):
     resumed = _by_name(posejax.track_videos(inputs, output, progress=False))
     assert rows_status(resumed) == {"pushups.mp4": "skipped", "long.mp4": "done"}
     assert first.stat().st_mtime_ns == finished
-    assert resumed["long.mp4"]["frames"] == 570
+    assert resumed["long.mp4"]["frames"] == 342
     assert [p.name for p in output.iterdir() if p.name.startswith(".")] == []
 
 
@@ -245,7 +245,7 @@ def test_the_command_line_tracks_folders_with_exit_statuses(videos, serial, tmp_
     assert listed[0] == "posejax track: 3 failed:" and len(listed) == 4
     assert {Path(line.split(": ")[0].strip()).name for line in listed[1:]} == set(BAD)
     good = [str(videos["folder"] / n) for n in GOOD]
-    done = run_posejax("track", *good, "-o", f"{output}/", "--no-progress", "--workers", "2")
+    done = run_posejax("track", *good, "-o", f"{output}/", "--no-progress", "--workers", "1")
     assert done.returncode == 0, done.stderr
     assert "2 videos: 0 done, 2 skipped, 0 failed" in done.stdout
     usage = {
@@ -257,7 +257,9 @@ def test_the_command_line_tracks_folders_with_exit_statuses(videos, serial, tmp_
         "no videos in the folder": ["track", str(tmp_path / "empty") + "/", "-o", f"{output}/"],
     }
     (tmp_path / "empty").mkdir()
-    for name, args in usage.items():
-        result = run_posejax(*args, "--no-progress")
-        assert result.returncode == 2, (name, result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr, name
+    for name, args in usage.items():   # in this process: they stop before any work
+        try:
+            status = cli.main([*args, "--no-progress"])
+        except SystemExit as stop:     # argparse's own usage errors
+            status = stop.code
+        assert status == 2, name
