@@ -1,9 +1,11 @@
 """posejax: MediaPipe Pose (BlazePose) in JAX, batched and jit-compiled, with pandas output.
 
-Two front doors:
+Front doors:
 
 * :func:`posejax.track` — frames (or a video path) in, a :class:`PoseTrack` of arrays out, with
   :meth:`PoseTrack.to_dataframe` for pandas;
+* :func:`posejax.track_videos` — a folder of videos to one Parquet file each, resumable, on one
+  machine or a Dask cluster;
 * :class:`posejax.Pose` — a drop-in for ``mediapipe.solutions.pose.Pose`` (also reachable as
   ``posejax.solutions.pose.Pose``, so ``import posejax as mp`` keeps MediaPipe code running).
 
@@ -14,12 +16,15 @@ checks it): :mod:`~posejax.landmarks`; the JAX core :mod:`~posejax.ops`, :mod:`~
 and :mod:`~posejax.pipeline`; :mod:`~posejax.result` (``PoseTrack``, NumPy only),
 :mod:`~posejax.kinematics` and :mod:`~posejax.io.video`; :mod:`~posejax.track`;
 :mod:`~posejax.tables` (pandas, xarray); :mod:`~posejax.io.landmark_files`;
-:mod:`~posejax.draw` and :mod:`~posejax.accessor`; :mod:`~posejax.solutions`; this module and
-:mod:`~posejax.cli` on top.
+:mod:`~posejax.draw` and :mod:`~posejax.accessor`; :mod:`~posejax.solutions`;
+:mod:`~posejax.batch` (:func:`track_videos`, many videos, resumable) and its Dask glue
+:mod:`~posejax.dask` (optional extra ``posejax[dask]``); this module and :mod:`~posejax.cli` on
+top.
 """
 
 from posejax import accessor as _accessor  # noqa: F401  (registers the df.pose accessor)
 from posejax import solutions
+from posejax.batch import track_videos
 from posejax.io import (
     read_image,
     read_landmarks,
@@ -50,6 +55,7 @@ __all__ = [
     "solutions",
     "to_xarray",
     "track",
+    "track_videos",
     "write_landmarks",
     "write_video",
 ]

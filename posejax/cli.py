@@ -7,11 +7,19 @@ Example
     posejax track squats.mp4 -o squats.csv --annotate squats_pose.mp4
     posejax track photos/*.jpg -o poses.parquet
     posejax track a.mp4 b.mp4 -o out/{stem}.h5 --model-complexity 2
+    posejax track workouts/ -o landmarks/                  # one Parquet per video + index.csv
+    posejax track workouts/ -o landmarks/ --workers 4      # on a local Dask cluster
+    posejax track workouts/ -o landmarks/ --scheduler tcp://host:8786
+
+An output folder (``-o DIR/``, or a folder among the inputs) runs :func:`posejax.track_videos`:
+exit status 0 when every video is done or skipped, 1 when any failed (listed on stderr), 2 for
+a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +27,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
+from posejax.batch import INDEX_NAME, resolve_videos, track_videos
 from posejax.draw import annotate_video, render_skeleton
 from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
 from posejax.track import track
@@ -28,6 +37,10 @@ PROG = "posejax"
 
 class CommandError(Exception):
     """A problem with the user's input, reported as one line and exit status 1."""
+
+
+class UsageError(CommandError):
+    """A command line that cannot run as given, reported as one line and exit status 2."""
 
 
 def _add_track_parser(subparsers) -> None:
@@ -41,10 +54,13 @@ def _add_track_parser(subparsers) -> None:
         epilog=(
             "Several inputs: images go into one table (frame i = i-th image) unless OUTPUT "
             "contains {stem}; videos need {stem} in OUTPUT (and in --annotate), e.g. "
-            "-o out/{stem}.csv."
+            "-o out/{stem}.csv. A folder as OUTPUT (ending in /) or among the inputs tracks "
+            "many videos into OUTPUT/<stem>.parquet and OUTPUT/index.csv, resumably: a second "
+            "run skips what is done; exit status 1 if any video failed."
         ),
     )
-    parser.add_argument("inputs", nargs="+", metavar="VIDEO|IMAGE", help="files to track")
+    parser.add_argument("inputs", nargs="+", metavar="VIDEO|IMAGE|FOLDER",
+                        help="files to track, or folders of videos")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT",
         help="landmark file: .csv, .parquet or .h5 (DeepLabCut-compatible); may contain {stem}",
@@ -89,6 +105,15 @@ def _add_track_parser(subparsers) -> None:
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True,
         help="show progress bars (default: on)",
+    )  # fmt: skip
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="run the videos on a running Dask scheduler (output folder only; posejax[dask])",
+    )  # fmt: skip
+    cluster.add_argument(
+        "--workers", type=int, metavar="N", default=None,
+        help="run the videos on a local Dask cluster of N processes (output folder only)",
     )  # fmt: skip
     parser.set_defaults(run=run_track)
 
@@ -153,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.run(args)
+    except UsageError as error:
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except CommandError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
         return 1
@@ -232,8 +260,67 @@ def _check_annotation(path: Path, image: bool) -> None:
         raise CommandError(f"--annotate for a video needs a video file (.mp4), got {path}")
 
 
+def _is_folder_job(args) -> bool:
+    output = args.output
+    return (output.endswith(("/", os.sep)) or Path(output).is_dir()
+            or any(Path(p).is_dir() for p in args.inputs))
+
+
+def run_videos(args) -> int:
+    """``posejax track ... -o DIR/``: :func:`posejax.track_videos`, locally or on Dask."""
+    for option, value in (("--annotate", args.annotate), ("--segmentation", args.segmentation),
+                          ("--layout", args.layout)):
+        if value is not None:
+            raise UsageError(f"{option} is not available with an output folder")
+    if args.units != "normalized" or args.static or "{stem}" in args.output:
+        raise UsageError("an output folder takes normalized units, video mode and no {stem}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers needs a positive number, got {args.workers}")
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{str(output)!r} is a file, not an output folder")
+    options = dict(
+        model_complexity=args.model_complexity, smooth_landmarks=not args.no_smooth,
+        min_detection_confidence=args.min_detection_confidence,
+        min_tracking_confidence=args.min_tracking_confidence, fps=args.fps,
+    )
+    try:
+        videos = resolve_videos(args.inputs)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    client = None
+    if args.scheduler is not None or args.workers is not None:
+        from posejax import dask as posejax_dask
+
+        if args.scheduler is not None:
+            from distributed import Client
+
+            client = Client(args.scheduler)
+        else:
+            client = posejax_dask.local_client(args.workers)
+    try:
+        index = track_videos(videos, output, client=client, progress=args.progress, **options)
+    finally:
+        if client is not None:
+            posejax_dask.close_client(client)
+    counts = index.status.value_counts()
+    print(f"{len(index)} videos: {counts.get('done', 0)} done, {counts.get('skipped', 0)} "
+          f"skipped, {counts.get('failed', 0)} failed -> {output / INDEX_NAME}")
+    failed = index[index.status == "failed"]
+    if len(failed):
+        print(f"{PROG} track: {len(failed)} failed:", file=sys.stderr)
+        for row in failed.itertuples():
+            print(f"  {row.video}: {row.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run_track(args) -> int:
     """``posejax track``: see ``posejax track --help``."""
+    if _is_folder_job(args):
+        return run_videos(args)
+    if args.scheduler is not None or args.workers is not None:
+        raise UsageError("--scheduler and --workers need an output folder: -o OUTDIR/")
     jobs = _jobs(args)
     segmentation = None
     if args.segmentation is not None:

@@ -7,9 +7,13 @@ detector runs only when at least one video of the batch has lost its track (or o
 static mode), which avoids paying for it under ``vmap``, where a ``lax.cond`` would run both
 branches.
 
-At about 520 lines this module is a little over the house's 500 lines: the config, the state
-pytree and the per-frame step are one contract (every stage reads the config and threads the
-state), and keeping the graph's stages in one file keeps their order readable top to bottom.
+With several local devices a batch of videos is sharded over them along its video axis
+(:meth:`Pipeline.video_mesh`, ``jax.shard_map``), each device tracking its own videos.
+
+At about 590 lines this module is over the house's 500 lines: the config, the state pytree and
+the per-frame step are one contract (every stage reads the config and threads the state), and
+keeping the graph's stages and the program that scans them (sharded or not) in one file keeps
+their order readable top to bottom.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from posejax import _cache, nets
 from posejax.landmarks import NUM_LANDMARKS
@@ -67,6 +73,9 @@ class PipelineConfig:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     mediapipe_graph_values: bool = False
+    #: None: the per-image networks on a CPU, the vectorized (vmap) path on accelerators;
+    #: True or False forces one of the two (True runs the accelerators' path on a CPU).
+    vectorized: bool | None = None
 
     def __post_init__(self):
         complexity = self.model_complexity
@@ -86,6 +95,10 @@ class PipelineConfig:
             if not isinstance(value, (bool, np.bool_)) and value not in (0, 1):
                 raise TypeError(f"{name} must be True or False, got {value!r}")
             object.__setattr__(self, name, bool(value))
+        if self.vectorized is not None:
+            if not isinstance(self.vectorized, (bool, np.bool_)) and self.vectorized not in (0, 1):
+                raise TypeError(f"vectorized must be None, True or False, got {self.vectorized!r}")
+            object.__setattr__(self, "vectorized", bool(self.vectorized))
 
     @property
     def landmark_model(self) -> str:
@@ -135,6 +148,7 @@ class Pipeline:
         self.landmark_net, self.landmark_params = nets.load(
             config.landmark_model, with_segmentation=config.enable_segmentation)
         self._programs = {}
+        self._replicated = {}   # parameters put on every device of a mesh, by mesh
         self._staging: np.ndarray | None = None
         self._jit_detector_input = jax.jit(self._detector_input)
         self._jit_detector = jax.jit(self._apply_detector)
@@ -147,6 +161,9 @@ class Pipeline:
     def _per_image(self) -> bool:
         # On a CPU one image's activations stay in cache: batched calls measured 1.5-2.4x more
         # time per image than one image at a time. Accelerators want the whole batch at once.
+        # ``config.vectorized`` overrides the choice (so that CI runs the accelerators' path).
+        if self.config.vectorized is not None:
+            return not self.config.vectorized
         return jax.default_backend() == "cpu"
 
     def _per_video(self, fn):
@@ -212,8 +229,12 @@ class Pipeline:
         # The filters only ever use differences of consecutive timestamps, so a wrapping int32
         # microsecond clock is exact for any video length (no x64 needed).
         clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
-        args = (self.detector_params, self.landmark_params, state, frames, clock32, valid)
-        state, out = self._chunk_program(args)(*args)
+        mesh = self.video_mesh(batch)
+        det_params, lmk_params = self.detector_params, self.landmark_params
+        if mesh is not None:
+            det_params, lmk_params = self._replicated_params(mesh)
+        args = (det_params, lmk_params, state, frames, clock32, valid)
+        state, out = self._chunk_program(args, mesh)(*args)
         out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
         return state, out
 
@@ -235,13 +256,38 @@ class Pipeline:
         self._staging[:, :frames.shape[1]] = frames
         return self._staging
 
-    def _chunk_program(self, args):
+    def video_mesh(self, batch: int) -> jax.sharding.Mesh | None:
+        """Choose the mesh (one axis, ``"videos"``) to shard a batch of videos over, or None.
+
+        With several local devices a batch is split along its video axis over as many of them
+        as divide ``batch`` evenly (a batch of 6 on 4 devices uses 3), each device tracking its
+        own videos; with one device, or a batch of one, the batch runs on the default device.
+        """
+        devices = jax.local_devices()
+        count = max(d for d in range(1, min(len(devices), batch) + 1) if batch % d == 0)
+        if count == 1:
+            return None
+        return jax.sharding.Mesh(np.array(devices[:count]), ("videos",))
+
+    def _replicated_params(self, mesh):
+        params = self._replicated.get(mesh)
+        if params is None:
+            replicated = NamedSharding(mesh, P())
+            params = jax.device_put((self.detector_params, self.landmark_params), replicated)
+            self._replicated[mesh] = params
+        return params
+
+    def _chunk_program(self, args, mesh=None):
         """The compiled chunk program for these argument shapes.
 
-        Traced at most once per machine (see :mod:`posejax._cache`).
+        Traced at most once per machine (see :mod:`posejax._cache`); with a ``mesh``, sharded
+        over its video axis.
         """
-        key = tuple((np.shape(x), str(x.dtype)) for x in jax.tree.leaves(args))
+        key = (tuple((np.shape(x), str(x.dtype)) for x in jax.tree.leaves(args)), mesh)
         program = self._programs.get(key)
+        if program is None and mesh is not None:
+            program = self._sharded_chunk_program(mesh)
+            self._programs[key] = program
         if program is None:
             batch, _, height, width = args[3].shape[:4]
             # Only the structure matters; eval_shape keeps it free of eager (compiled) ops.
@@ -251,6 +297,24 @@ class Pipeline:
                                               args, out_example)
             self._programs[key] = program
         return program
+
+    def _sharded_chunk_program(self, mesh):
+        """Build the chunk program under ``shard_map``: every device scans its own videos.
+
+        Each device runs exactly the program of a smaller batch (nothing is exchanged between
+        devices: the per-frame ``any`` over the batch that gates the detector is taken per
+        device, which only skips work), so a sharded batch equals the same batch on one device.
+        Parameters are replicated, everything with a leading video axis is split along it.
+        """
+        videos, replicated = P("videos"), P()
+        specs = (replicated, replicated, videos, videos, videos, replicated)
+        # check_vma=False: the step's placeholders (zeros in the untaken branch of a cond) are
+        # the same on every device, which the varying-axis checker would reject as a mismatch.
+        mapped = jax.shard_map(self._scan_chunk, mesh=mesh, in_specs=specs, out_specs=videos,
+                               check_vma=False)
+        shardings = tuple(NamedSharding(mesh, spec) for spec in specs)
+        return jax.jit(mapped, in_shardings=shardings,
+                       out_shardings=NamedSharding(mesh, videos))
 
     def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
         # The scan runs over frame indices and each step gets the whole batch-major chunk: the

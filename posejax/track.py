@@ -7,6 +7,7 @@ arrays it returns into a track. :class:`PoseTrack` is re-exported here for old i
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,8 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
           smooth_landmarks: bool = True, enable_segmentation: bool = False,
           smooth_segmentation: bool = True, min_detection_confidence: float = 0.5,
           min_tracking_confidence: float = 0.5, fps: float | None = None, timestamps=None,
-          progress: bool = False, mediapipe_graph_values: bool = False) -> PoseTrack:
+          progress: bool = False, mediapipe_graph_values: bool = False,
+          vectorized: bool | None = None) -> PoseTrack:
     """Track one person's pose through a video, a batch of videos or a set of still images.
 
     The whole MediaPipe Pose pipeline (detector, ROI tracking, landmark network, smoothing
@@ -144,6 +146,11 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
     mediapipe_graph_values : bool
         Use the values written in MediaPipe's graph files (heatmap refinement kernel 7,
         segmentation smoothing ratio 0.7) instead of what the released package does (9, 0.0).
+    vectorized : bool, optional
+        Run the networks and per-video steps vectorized over the batch (``vmap``, what
+        accelerators run) instead of one image at a time (what CPUs run, faster there). By
+        default each backend gets its own; ``True`` on a CPU checks the accelerators' path.
+        On a host with several devices a batch of videos is sharded across them either way.
 
     Returns
     -------
@@ -166,8 +173,19 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         min_detection_confidence=min_detection_confidence,
         min_tracking_confidence=min_tracking_confidence,
         mediapipe_graph_values=mediapipe_graph_values,
+        vectorized=vectorized,
     )
     _check_fps(fps)
+    return _track(frames, config, fps, timestamps, progress)
+
+
+def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) -> PoseTrack:
+    """Run :func:`track` for a validated ``config``.
+
+    ``bar``, if given, is a progress bar (tqdm) that counts the frames instead of one of its
+    own (:mod:`posejax.batch` shares one over many videos).
+    """
+    static_image_mode = config.static_image_mode
     source = _FrameSource(frames, static_image_mode)
     n = source.n_frames
     clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
@@ -180,8 +198,12 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         chunk = max(1, min(chunk, n))
     results = []
     state = pipeline.init_state(source.batch, source.height, source.width)
-    with tqdm(total=None if n is None else n * source.batch, unit="frame", disable=not progress,
-              desc="posejax.track") as bar:
+    if bar is None:
+        bar = tqdm(total=None if n is None else n * source.batch, unit="frame",
+                   disable=not progress, desc="posejax.track")
+    else:
+        bar = contextlib.nullcontext(bar)
+    with bar as bar:
         for start, block in source.chunks(chunk):
             t = block.shape[1]
             if clock_us is None or start + t > len(clock_us):

@@ -12,6 +12,7 @@ from posejax.io.landmark_files import (
 )
 from posejax.io.video import (
     IMAGE_SUFFIXES,
+    VideoDecodeError,
     VideoReader,
     VideoWriter,
     read_image,
@@ -22,6 +23,7 @@ from posejax.io.video import (
 __all__ = [
     "IMAGE_SUFFIXES",
     "LANDMARK_FORMATS",
+    "VideoDecodeError",
     "VideoReader",
     "VideoWriter",
     "read_image",

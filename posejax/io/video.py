@@ -73,6 +73,29 @@ def read_image(path) -> np.ndarray:
     return _to_rgb(image, path)
 
 
+class VideoDecodeError(ValueError):
+    """A video that stops decoding part-way: truncated, or corrupt after its first frames.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    frames_read : int
+        Frames decoded before the error (decoding stopped at frame ``frames_read``, 0-based).
+
+    Examples
+    --------
+    >>> error = VideoDecodeError("cannot decode 'a.mp4' after 11 frames", "a.mp4", 11)
+    >>> isinstance(error, ValueError), error.frames_read
+    (True, 11)
+    """
+
+    def __init__(self, message: str, path, frames_read: int):
+        super().__init__(message)
+        self.path = Path(path)
+        self.frames_read = int(frames_read)
+
+
 class VideoReader:
     """A video file read lazily as chunks of RGB frames; iterate it as many times as needed.
 
@@ -164,8 +187,9 @@ class VideoReader:
                     yield frame
                     index += 1
         except (av.FFmpegError, OSError) as error:
-            raise ValueError(
-                f"cannot decode {str(self.path)!r} after {index} frames: {error}"
+            raise VideoDecodeError(
+                f"cannot decode {str(self.path)!r} after {index} frames: {error}",
+                path=self.path, frames_read=index,
             ) from error
 
     def __iter__(self) -> Iterator[np.ndarray]:

@@ -31,6 +31,8 @@ FLOORS: list[tuple[str, ...]] = [
     ("posejax.draw",),
     ("posejax.accessor",),
     ("posejax.solutions.*", "posejax.solutions"),
+    ("posejax.batch",),
+    ("posejax.dask",),
     ("posejax",),
     ("classify", "classify.*"),
     ("posejax.cli",),
@@ -38,7 +40,8 @@ FLOORS: list[tuple[str, ...]] = [
 
 #: The JAX core: no pandas, no matplotlib, no classify, even indirectly.
 CORE = ("posejax.ops*", "posejax.nets*", "posejax.pipeline")
-CORE_FORBIDDEN = ("pandas", "matplotlib", "classify", "sklearn", "xarray")
+CORE_FORBIDDEN = ("pandas", "matplotlib", "classify", "sklearn", "xarray", "dask",
+                  "distributed")
 
 #: Third-party imports allowed inside functions (optional or deliberately deferred).
 DEFERRED_THIRD_PARTY = {
@@ -48,12 +51,16 @@ DEFERRED_THIRD_PARTY = {
     "xarray": "optional extra posejax[xarray]",
     "pandas": "classify's reader of pose tables, whose estimators take plain arrays too",
     "sklearn": "classify.knn clones the user's estimator only when asked to",
+    "dask": "optional extra posejax[dask]: track_videos on a cluster",
+    "distributed": "optional extra posejax[dask]: track_videos on a cluster",
 }
 
 #: Imports of our own modules inside functions, each with its reason; nothing else may reach up.
 DEFERRED_OURS = {
     ("posejax.result", "posejax.tables"): "PoseTrack.to_dataframe/from_dataframe conveniences",
     ("posejax.cli", "classify.cli"): "`posejax reps` exists only where classify is installed",
+    ("posejax.batch", "posejax.dask"): "the cluster glue needs the optional extra posejax[dask]",
+    ("posejax.cli", "posejax.dask"): "--scheduler/--workers need the optional extra posejax[dask]",
 }
 
 PACKAGES = ("posejax", "classify")

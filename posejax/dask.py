@@ -1,0 +1,189 @@
+"""Dask glue for :func:`posejax.track_videos`: videos tracked on a cluster, results as one frame.
+
+Needs the optional extra ``pip install 'posejax[dask]'`` (``dask[distributed]``); dask and
+distributed are imported inside the functions only, so ``import posejax`` never needs them.
+
+* :func:`run_jobs` sends one task per video to the workers of a ``distributed.Client``
+  (``posejax.track_videos(..., client=client)`` calls it). A task is
+  :func:`posejax.batch.process_video`, the very function of the serial run, so files, index and
+  skip rules are the same, and on CPU workers so are the results, bit for bit. Each worker
+  process keeps its compiled pipelines between videos (:func:`posejax.pipeline.get_pipeline`
+  is cached per process) and reads and fills posejax's on-disk compilation cache
+  (``$POSEJAX_CACHE_DIR``, shared when the workers see the same folder).
+* :func:`read_landmarks` gives a ``dask.dataframe`` over every result of an output folder.
+* :func:`local_client` starts a local cluster of worker processes (``posejax track --workers``).
+
+A worker that dies while tracking a video (out of memory, killed) is retried by Dask on another
+worker; a video that kills every worker it reaches becomes a ``failed`` row like a corrupt one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from posejax.batch import process_video, read_index
+from posejax.io import read_landmarks as _read_landmarks_file
+
+__all__ = ["close_client", "local_client", "read_landmarks", "run_jobs"]
+
+
+def _require():
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as error:
+        raise ImportError("running on a Dask cluster needs dask and distributed: "
+                          "pip install 'posejax[dask]'") from error
+
+
+def run_jobs(client, jobs: list[dict], options: dict, rows: list, progress: bool = True) -> None:
+    """Run :func:`posejax.batch.process_video` for every job on the workers of ``client``.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of a running cluster.
+    jobs : list of dict
+        From :func:`posejax.batch.plan_jobs`.
+    options : dict
+        Normalized tracking options.
+    rows : list
+        Filled in place, ``rows[i]`` the index row of ``jobs[i]``, as results arrive (so an
+        interrupted run still writes the rows it has).
+    progress : bool
+        Progress bars over videos and frames (frames counted as each video finishes).
+
+    Examples
+    --------
+    >>> from distributed import Client  # doctest: +SKIP
+    >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
+    >>> posejax.track_videos("clips/", "out/", client=client)  # doctest: +SKIP
+    """
+    _require()
+    from distributed import as_completed
+
+    # Keys unique to this run: a second run on the same client must not get the first's results.
+    run = uuid.uuid4().hex[:8]
+    futures = {}
+    for i, job in enumerate(jobs):
+        future = client.submit(process_video, job, options, key=f"posejax-{run}-{i}", pure=False)
+        futures[future] = i
+    with tqdm(total=len(jobs), unit="video", desc="videos", disable=not progress,
+              position=0) as videos, \
+            tqdm(unit="frame", desc="frames", disable=not progress, position=1) as frames:
+        try:
+            for future in as_completed(list(futures)):
+                i = futures[future]
+                try:
+                    rows[i] = future.result()
+                except Exception as error:  # noqa: BLE001  (the task itself died: a killed worker)
+                    rows[i] = {"video": jobs[i]["video"], "status": "failed", "frames": 0,
+                               "frames_with_pose": 0, "seconds": 0.0, "output": "",
+                               "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+                videos.update(1)
+                frames.update(rows[i]["frames"] if rows[i]["status"] == "done" else 0)
+        finally:
+            client.cancel([f for f in futures if not f.done()])
+
+
+def read_landmarks(output_dir):
+    """Read every result of a :func:`posejax.track_videos` run as one ``dask.dataframe``.
+
+    One partition per video (``done`` and ``skipped`` rows of the index), in index order: the
+    long layout of :func:`posejax.read_landmarks` with a first column ``video`` (the video's
+    file name, categorical).
+
+    Parameters
+    ----------
+    output_dir : str or os.PathLike
+        The output folder of the run (its ``index.csv`` lists the results).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+
+    Examples
+    --------
+    >>> import posejax.dask
+    >>> ddf = posejax.dask.read_landmarks("landmarks/")  # doctest: +SKIP
+    >>> ddf.groupby("video").frame.max().compute()  # doctest: +SKIP
+    """
+    _require()
+    import dask.dataframe as dd
+
+    index = read_index(output_dir)
+    ready = index[index.status.isin(["done", "skipped"])]
+    if ready.empty:
+        raise ValueError(f"{str(output_dir)!r} holds no finished results (see its index.csv)")
+    names = [Path(v).name for v in ready.video]
+    outputs = list(ready.output)
+    categories = pd.CategoricalDtype(list(dict.fromkeys(names)))
+    meta = _with_video(_read_landmarks_file(outputs[0]).iloc[:0], names[0], categories)
+    return dd.from_map(_read_one, outputs, names, categories=categories, meta=meta,
+                       divisions=None, enforce_metadata=False)
+
+
+def _read_one(output: str, name: str, categories):
+    return _with_video(_read_landmarks_file(output), name, categories)
+
+
+def _with_video(df, name, categories):
+    df = df.copy()
+    df.insert(0, "video", pd.Categorical([name] * len(df), dtype=categories))
+    return df
+
+
+def local_client(n_workers: int, **cluster_options):
+    """Start a local cluster of ``n_workers`` processes with one thread each; its client.
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes (each compiles its own pipelines, once; all share the on-disk cache).
+    **cluster_options
+        Passed to ``distributed.LocalCluster`` (for example ``env=`` or ``memory_limit=``).
+
+    Returns
+    -------
+    distributed.Client
+        Stop it and its cluster with :func:`close_client`.
+
+    Examples
+    --------
+    >>> client = local_client(2)  # doctest: +SKIP
+    >>> posejax.track_videos("clips/", "out/", client=client)  # doctest: +SKIP
+    >>> close_client(client)  # doctest: +SKIP
+    """
+    _require()
+    from distributed import Client, LocalCluster
+
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")
+    options = {"threads_per_worker": 1, "processes": True, "dashboard_address": None,
+               **cluster_options}
+    cluster = LocalCluster(n_workers=n_workers, **options)
+    client = Client(cluster)
+    client._posejax_cluster = cluster   # closed with the client (see close_client)
+    return client
+
+
+def close_client(client) -> None:
+    """Close ``client``, and the local cluster it was started with by :func:`local_client`.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The client to close.
+
+    Examples
+    --------
+    >>> close_client(local_client(1))  # doctest: +SKIP
+    """
+    cluster = getattr(client, "_posejax_cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
