@@ -24,6 +24,7 @@ import functools
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -115,8 +116,27 @@ def memoized_json(kind: str, parts: tuple, compute: Callable[[], object]):
     return value
 
 
+_announced = False
+
+
+def announce_compilation(seconds: float) -> None:
+    """Say once per process, on stderr, that posejax is compiling for this machine.
+
+    A first call can take many seconds with a progress bar at 0%; one line says why, that it
+    happens once, and roughly how long it takes.
+    """
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    where = cache_dir()
+    kept = f"kept in {where}" if where is not None else "not kept: POSEJAX_CACHE_DIR=off"
+    print(f"posejax: compiling for this machine (once per configuration and frame size, about "
+          f"{seconds:.0f} s; {kept})", file=sys.stderr, flush=True)
+
+
 def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
-                     out_example) -> Callable:
+                     out_example, compile_seconds: float = 5.0) -> Callable:
     """A jitted callable equal to ``jax.jit(fn)`` whose traced program is cached on disk.
 
     Parameters
@@ -135,6 +155,9 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     out_example : pytree
         Any pytree with the structure of ``fn``'s result (leaves are ignored), so that a cached
         program can be used without tracing ``fn``.
+    compile_seconds : float
+        Rough compile time, for the one-line notice printed (once per process) when the program
+        is not in the cache.
 
     Returns
     -------
@@ -173,6 +196,7 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
         if exported is not None and exported.out_tree.num_leaves != out_tree.num_leaves:
             exported = None
     if exported is None:
+        announce_compilation(compile_seconds)
         exported = jax.export.export(jax.jit(flat_fn))(*specs)
         if path is not None:
             try:
