@@ -150,11 +150,6 @@ class Pipeline:
         self._programs = {}
         self._replicated = {}   # parameters put on every device of a mesh, by mesh
         self._staging: np.ndarray | None = None
-        self._jit_detector_input = jax.jit(self._detector_input)
-        self._jit_detector = jax.jit(self._apply_detector)
-        self._jit_crops = jax.jit(self._crops)
-        self._jit_landmark = jax.jit(self._apply_landmark_net)
-        self._jit_finish = jax.jit(self._finish, static_argnums=(3, 4))
 
     # -- networks -------------------------------------------------------------------------------
     @property
@@ -294,7 +289,8 @@ class Pipeline:
             out_example = (args[2], jax.eval_shape(
                 self._empty_output, jax.ShapeDtypeStruct((batch, height, width, 3), np.uint8)))
             program = _cache.exported_program("video_chunk", (self.config,), self._scan_chunk,
-                                              args, out_example)
+                                              args, out_example,
+                                              compile_seconds=20)
             self._programs[key] = program
         return program
 
@@ -453,10 +449,18 @@ class Pipeline:
                 lambda f: self._detect(det_params, f, jnp.any(need_detection), index),
                 lambda f: (jnp.zeros((batch, 5), jnp.float32), jnp.zeros((batch,), bool)),
                 frames)
-        rois = jnp.where(need_detection[:, None], det_rois, state.roi)
-        has_roi = jnp.where(need_detection, found, True)
+        rois, has_roi = _merge_rois(need_detection, det_rois, found, state)
         crops, rois = self._landmark_input(frames, rois, has_roi, index)
         raw = self._apply_landmark_net(lmk_params, crops)
+        return self.update(state, raw, rois, has_roi, t_us, height, width)
+
+    def update(self, state: TrackerState, raw, rois, has_roi, t_us, height: int, width: int):
+        """The step after the landmark network: decode, filter, masks, the next frame's ROI.
+
+        Shared by :meth:`step` and the frame-by-frame programs of :mod:`posejax.stepwise`, so
+        both track with the same arithmetic.
+        """
+        cfg = self.config
         present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)
 
         state, pose, world_xyz, world_vis, next_rois = self._filter(
@@ -475,41 +479,6 @@ class Pipeline:
                     has_mask=state.has_mask | present)
         state = state._replace(roi=next_rois, has_roi=present & ~jnp.bool_(cfg.static_image_mode))
         return state, self._outputs(present, pose, world_xyz, world_vis, rois, masks)
-
-    # -- static images: the networks compiled once, the size-dependent steps per size -------------
-    def run_images(self, frames: np.ndarray) -> dict:
-        """Static mode on ``frames (N, H, W, 3)``: every frame detected and processed alone.
-
-        The networks are compiled once per configuration for a fixed batch of
-        :data:`STATIC_BATCH` frames; only the cheap warps and decoding are compiled per image
-        size, so a folder of photos of many sizes does not recompile the networks for each.
-        """
-        n, height, width = frames.shape[:3]
-        outs = []
-        for start in range(0, n, STATIC_BATCH):
-            count = min(STATIC_BATCH, n - start)
-            # Staged (aligned, so used in place) and put on the device once for both steps that
-            # read it; rows past ``count`` hold stale frames whose results are dropped.
-            block = jax.device_put(
-                self._staged(frames[None, start:start + count], STATIC_BATCH)[0])
-            tensors, padding = self._jit_detector_input(block)
-            raw = self._jit_detector(self.detector_params, tensors)
-            crops, rois, has_roi = self._jit_crops(block, raw, padding)
-            raw = self._jit_landmark(self.landmark_params, crops)
-            out = self._jit_finish(raw, rois, has_roi, height, width)
-            outs.append({k: None if v is None else np.asarray(v)[:count] for k, v in out.items()})
-        return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs])
-                for k in outs[0]}
-
-    def _crops(self, frames, raw, padding):
-        rois, found = self._detector_rois(raw, padding, *frames.shape[1:3])
-        crops, rois = self._landmark_input(frames, rois, found)
-        return crops, rois, found
-
-    def _finish(self, raw, rois, has_roi, height, width):
-        present, pose, _, world = self._decode(raw, rois, has_roi, height, width)
-        masks = self._masks(raw, rois, height, width) if self.config.enable_segmentation else None
-        return self._outputs(present, pose, world, pose[..., 3], rois, masks)
 
     def _filter(self, state, pose, aux, world, present, t_us, height, width):
         """MediaPipe's PoseLandmarkFiltering, per video of the batch.
@@ -551,6 +520,12 @@ class Pipeline:
             return st, pose, world[:, :3], world[:, 3], next_roi
 
         return self._per_video(one_video)(state, pose, aux, world, present, t_us)
+
+
+def _merge_rois(need_detection, det_rois, found, state):
+    """(rois, has_roi): the detector's where it ran, else the tracked ROI."""
+    rois = jnp.where(need_detection[:, None], det_rois, state.roi)
+    return rois, jnp.where(need_detection, found, True)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))

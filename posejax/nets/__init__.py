@@ -172,6 +172,35 @@ def input_shape(name: str) -> tuple[int, int, int, int]:
     return (1, INPUT_SIZE, INPUT_SIZE, 3)
 
 
+def output_shapes(name: str, with_segmentation: bool = True) -> dict[str, tuple[int, ...]]:
+    """Per-image shapes of network ``name``'s outputs, by key.
+
+    Traced once per machine (a second) and then read from posejax's on-disk cache, so that
+    compiled programs around the networks can be described without tracing them.
+
+    Example
+    -------
+    >>> output_shapes("detector")
+    {'boxes': (2254, 12), 'scores': (2254, 1)}
+    >>> sorted(output_shapes("lite", with_segmentation=False))
+    ['heatmap', 'landmarks', 'pose_flag', 'world_landmarks']
+    """
+    options = {} if name == "detector" else {"with_segmentation": bool(with_segmentation)}
+    return _output_shapes(name, **options)
+
+
+@functools.cache
+def _output_shapes(name: str, **options) -> dict[str, tuple[int, ...]]:
+    def compute():
+        module, params = load(name, **options)
+        image = jax.ShapeDtypeStruct(input_shape(name), jnp.float32)
+        return {k: list(v.shape[1:]) for k, v in jax.eval_shape(module.apply, params, image)
+                .items()}
+
+    shapes = _cache.memoized_json("outputs", (name, sorted(options.items())), compute)
+    return {k: tuple(v) for k, v in sorted(shapes.items())}
+
+
 def _param_shapes(module: nn.Module, name: str) -> dict[str, tuple[int, ...]]:
     """The parameter shapes ``module`` declares, by ``/``-joined path.
 

@@ -23,6 +23,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("posejax.ops", "posejax.ops.*", "posejax.nets.*"),
     ("posejax.nets",),
     ("posejax.pipeline",),
+    ("posejax.stepwise",),
     ("posejax.result", "posejax.kinematics", "posejax.io._paths", "posejax.io.video"),
     ("posejax.track",),
     ("posejax.tables.*",),
@@ -39,7 +40,7 @@ FLOORS: list[tuple[str, ...]] = [
 ]
 
 #: The JAX core: no pandas, no matplotlib, no classify, even indirectly.
-CORE = ("posejax.ops*", "posejax.nets*", "posejax.pipeline")
+CORE = ("posejax.ops*", "posejax.nets*", "posejax.pipeline", "posejax.stepwise")
 CORE_FORBIDDEN = ("pandas", "matplotlib", "classify", "sklearn", "xarray", "dask",
                   "distributed")
 

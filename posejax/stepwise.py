@@ -1,0 +1,275 @@
+"""The per-frame step as a few small compiled programs: a first result in a second, not in 20.
+
+:meth:`Pipeline.run_video_chunk <posejax.pipeline.Pipeline.run_video_chunk>` compiles the whole
+step (both networks and ~1,500 small operations) into one scan over a chunk of frames. That is the
+fastest way through a long video, but XLA needs 13-16 s to compile it for each configuration and
+frame size, and a new process ~2 s to load it back from the compilation cache. A user of
+:class:`posejax.Pose`, or of one photo, would wait for all of that before the first result.
+
+Here the same step is cut at the networks:
+
+* each network is compiled once per weights, segmentation head and batch size, and shared by
+  every configuration and frame size (about 1.7 s to compile, 0.2-0.3 s to load);
+* around them, small programs per frame size: the detector's letterbox, the choice of ROI with
+  the crop, and the decoding and filters (:meth:`Pipeline.update
+  <posejax.pipeline.Pipeline.update>`, the code the chunk program runs too).
+
+Every program is a :func:`posejax._cache.exported_program`: traced and compiled once per machine,
+so a new process only loads them.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from posejax import _cache, nets
+from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois
+
+__all__ = ["FrameRunner", "network_program", "run_images"]
+
+
+@functools.cache
+def network_program(name: str, with_segmentation: bool, batch: int, per_image: bool):
+    """The compiled network ``name`` for ``batch`` images: ``run(params, images) -> dict``.
+
+    One program per network, segmentation head, batch size and form, whatever the
+    configuration or frame size that calls it.
+
+    Parameters
+    ----------
+    name : {"detector", "lite", "full", "heavy"}
+    with_segmentation : bool
+        Landmark networks: whether the segmentation head runs (ignored for the detector).
+    batch : int
+        Images per call.
+    per_image : bool
+        Run the batch image by image (:func:`posejax.nets.apply_per_image`, best on a CPU) or as
+        one batched call (accelerators).
+
+    Example
+    -------
+    >>> import posejax.nets as nets
+    >>> run = network_program("detector", False, 1, True)
+    >>> _, params = nets.load("detector")
+    >>> out = run(params, np.zeros((1, 224, 224, 3), np.float32))
+    >>> out["boxes"].shape, out["scores"].shape
+    ((1, 2254, 12), (1, 2254, 1))
+    """
+    with_segmentation = bool(with_segmentation) and name != "detector"
+    options = {} if name == "detector" else {"with_segmentation": with_segmentation}
+    module, params = nets.load(name, **options)
+
+    def apply(params, images):
+        if per_image:
+            return nets.apply_per_image(module, params, images)
+        return module.apply(params, images)
+
+    spec = jax.ShapeDtypeStruct((batch,) + nets.input_shape(name)[1:], jnp.float32)
+    out_example = dict.fromkeys(nets.output_shapes(name, with_segmentation), 0)
+    return _cache.exported_program(f"net-{name}", (with_segmentation, per_image), apply,
+                                   (params, spec), out_example, compile_seconds=10)
+
+
+def _output_structure(with_segmentation: bool) -> dict:
+    """The structure of :meth:`Pipeline._empty_output` without tracing it (start-up time)."""
+    return {"landmarks": 0, "world_landmarks": 0, "present": 0, "rois": 0,
+            "mask": 0 if with_segmentation else None}
+
+
+def _specs(tree):
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(np.shape(x), x.dtype), tree)
+
+
+def _network_specs(name: str, with_segmentation: bool, batch: int) -> dict:
+    shapes = nets.output_shapes(name, with_segmentation)
+    return {k: jax.ShapeDtypeStruct((batch,) + v, jnp.float32) for k, v in shapes.items()}
+
+
+class FrameRunner:
+    """A :class:`~posejax.pipeline.Pipeline`'s step on ``batch`` frames of one size, in pieces.
+
+    The same step as the pipeline's chunk program, frame by frame, from programs that compile
+    in seconds (the networks once per machine for all configurations) and load in a fraction of
+    a second.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+    batch, height, width : int
+        Frames per call (videos side by side, or images in static mode) and their size.
+
+    Example
+    -------
+    >>> from posejax.pipeline import PipelineConfig, get_pipeline
+    >>> pipeline = get_pipeline(PipelineConfig(model_complexity=0))
+    >>> runner = FrameRunner(pipeline, 1, 48, 64)
+    >>> state = pipeline.init_state(1, 48, 64)
+    >>> frames = np.zeros((1, 48, 64, 3), np.uint8)
+    >>> state, out = runner.track(state, frames, np.array([33333]))
+    >>> bool(out["present"][0])                  # a black frame has nobody in it
+    False
+    """
+
+    def __init__(self, pipeline, batch: int, height: int, width: int):
+        self.pipeline = pipeline
+        self.batch, self.height, self.width = batch, height, width
+        config = pipeline.config
+        self._detector = network_program("detector", False, batch, pipeline._per_image)
+        self._landmark_net = network_program(config.landmark_model, config.enable_segmentation,
+                                             batch, pipeline._per_image)
+        self._programs: dict = {}
+
+    def _program(self, kind: str, build):
+        """The program ``kind``; ``build()`` gives ``(parts, fn, example_args, out_example)``."""
+        program = self._programs.get(kind)
+        if program is None:
+            parts, fn, example_args, out_example = build()
+            # The frame size is in every key: some pieces (the update) see no frame-sized
+            # argument yet depend on the size through their closure.
+            parts = (self.batch, self.height, self.width) + tuple(parts)
+            program = _cache.exported_program(f"step-{kind}", parts, fn, example_args,
+                                              out_example, compile_seconds=10)
+            self._programs[kind] = program
+        return program
+
+    # -- the pieces -----------------------------------------------------------------------------
+    def _frames_spec(self):
+        return jax.ShapeDtypeStruct((self.batch, self.height, self.width, 3), np.uint8)
+
+    def _letterbox(self):
+        def build():
+            spec = self._frames_spec()
+            detector_input = self.pipeline._detector_input
+            return (), detector_input, (spec,), (0, 0)
+
+        return self._program("letterbox", build)
+
+    def _detected_crop(self, state):
+        """(state, frames, raw, padding) -> (crops, rois, has_roi), detecting where lost."""
+        pipeline, batch = self.pipeline, self.batch
+        static = pipeline.config.static_image_mode
+        height, width = self.height, self.width
+
+        def fn(state, frames, raw, padding):
+            det_rois, found = pipeline._detector_rois(raw, padding, height, width)
+            need = jnp.ones((batch,), bool) if static else ~state.has_roi
+            rois, has_roi = _merge_rois(need, det_rois, found, state)
+            crops, rois = pipeline._landmark_input(frames, rois, has_roi)
+            return crops, rois, has_roi
+
+        def build():
+            padding = jax.ShapeDtypeStruct((batch, 4), jnp.float32)
+            args = (_specs(state), self._frames_spec(), _network_specs("detector", False, batch),
+                    padding)
+            return (pipeline.config.min_detection_confidence, static), fn, args, (0, 0, 0)
+
+        return self._program("detected-crop", build)
+
+    def _tracked_crop(self, state):
+        """(state, frames) -> (crops, rois, has_roi) where every video keeps its tracked ROI."""
+        pipeline, batch = self.pipeline, self.batch
+
+        def fn(state, frames):
+            has_roi = jnp.ones((batch,), bool)
+            crops, rois = pipeline._landmark_input(frames, state.roi, has_roi)
+            return crops, rois, has_roi
+
+        return self._program("tracked-crop",
+                             lambda: ((), fn, (_specs(state), self._frames_spec()), (0, 0, 0)))
+
+    def _update(self, state):
+        pipeline, batch = self.pipeline, self.batch
+        config = pipeline.config
+        height, width = self.height, self.width
+
+        def fn(state, raw, rois, has_roi, t_us):
+            return pipeline.update(state, raw, rois, has_roi, t_us, height, width)
+
+        def build():
+            args = (_specs(state),
+                    _network_specs(config.landmark_model, config.enable_segmentation, batch),
+                    jax.ShapeDtypeStruct((batch, 5), jnp.float32),
+                    jax.ShapeDtypeStruct((batch,), bool),
+                    jax.ShapeDtypeStruct((batch,), jnp.int32))
+            out_example = (state, _output_structure(config.enable_segmentation))
+            return (config,), fn, args, out_example
+
+        return self._program("update", build)
+
+    # -- running -------------------------------------------------------------------------------
+    def track(self, state, frames: np.ndarray, clock_us: np.ndarray):
+        """One frame of each of the ``batch`` videos (or images, in static mode).
+
+        Parameters
+        ----------
+        state : TrackerState
+            From :meth:`Pipeline.init_state <posejax.pipeline.Pipeline.init_state>` or the
+            previous call.
+        frames : ndarray, uint8, (B, H, W, 3)
+        clock_us : ndarray, int, (B,)
+            The filters' clock in microseconds.
+
+        Returns
+        -------
+        state : TrackerState
+        outputs : dict of ndarray
+            As :meth:`Pipeline.run_video_chunk <posejax.pipeline.Pipeline.run_video_chunk>` for
+            one frame, ``(B, ...)``: ``landmarks``, ``world_landmarks``, ``present``, ``rois``
+            and ``mask`` (None without segmentation).
+        """
+        pipeline = self.pipeline
+        frames = jax.device_put(frames)
+        if pipeline.config.static_image_mode or not np.all(np.asarray(state.has_roi)):
+            tensors, padding = self._letterbox()(frames)
+            detections = self._detector(pipeline.detector_params, tensors)
+            crops, rois, has_roi = self._detected_crop(state)(state, frames, detections, padding)
+        else:
+            crops, rois, has_roi = self._tracked_crop(state)(state, frames)
+        raw = self._landmark_net(pipeline.landmark_params, crops)
+        # As in run_video_chunk: the filters only use differences, so a wrapping int32 is exact.
+        clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
+        state, out = self._update(state)(state, raw, rois, has_roi, clock32)
+        return state, {k: None if v is None else np.asarray(v) for k, v in out.items()}
+
+
+def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
+    """Static mode on ``frames (N, H, W, 3)``: every frame detected and processed alone.
+
+    The networks are the programs every configuration and frame size shares; only the small
+    letterbox, crop and decoding programs are compiled per image size, so a folder of photos of
+    many sizes compiles no network twice. On a CPU the images go one at a time (the networks'
+    activations stay in cache), elsewhere in blocks of :data:`~posejax.pipeline.STATIC_BATCH`.
+
+    Returns
+    -------
+    dict of ndarray
+        ``landmarks (N, 33, 5)``, ``world_landmarks (N, 33, 4)``, ``present (N,)``,
+        ``rois (N, 5)`` and ``mask (N, H, W)`` (None without segmentation).
+
+    Example
+    -------
+    >>> from posejax.pipeline import PipelineConfig, get_pipeline
+    >>> pipeline = get_pipeline(PipelineConfig(model_complexity=0, static_image_mode=True))
+    >>> out = run_images(pipeline, np.zeros((2, 48, 64, 3), np.uint8))
+    >>> out["landmarks"].shape, out["present"].tolist()
+    ((2, 33, 5), [False, False])
+    """
+    n, height, width = frames.shape[:3]
+    block = 1 if pipeline._per_image else STATIC_BATCH
+    runner = FrameRunner(pipeline, block, height, width)
+    state = pipeline.init_state(block, height, width)
+    clock = np.zeros(block, np.int64)
+    outs = []
+    for start in range(0, n, block):
+        count = min(block, n - start)
+        # Staged (aligned, so used in place); rows past ``count`` hold stale frames whose
+        # results are dropped.
+        staged = pipeline._staged(frames[None, start:start + count], block)[0]
+        _, out = runner.track(state, staged, clock)
+        outs.append({k: None if v is None else v[:count] for k, v in out.items()})
+    return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs])
+            for k in outs[0]}
