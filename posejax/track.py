@@ -17,6 +17,7 @@ from posejax.io.video import read_video
 from posejax.landmarks import NUM_LANDMARKS
 from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US, PipelineConfig, get_pipeline
 from posejax.result import PoseTrack
+from posejax.stepwise import run_images
 
 __all__ = ["MEDIAPIPE_FRAME_STEP_US", "PoseTrack", "track"]
 
@@ -210,7 +211,7 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
                 clock_us, times = _extend_default_clock(start + t, fps, source.video_fps)
             block_us = np.broadcast_to(clock_us[start:start + t], (source.batch, t))
             if static_image_mode:
-                flat = pipeline.run_images(block.reshape((-1,) + block.shape[2:]))
+                flat = run_images(pipeline, block.reshape((-1,) + block.shape[2:]))
                 out = {k: None if v is None else v.reshape(block.shape[:2] + v.shape[1:])
                        for k, v in flat.items()}
             else:
@@ -292,7 +293,7 @@ def _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress) -> P
     masks = [None] * n
     with tqdm(total=n, unit="image", disable=not progress, desc="posejax.track") as bar:
         for index in groups.values():
-            out = pipeline.run_images(np.stack([arrays[i] for i in index]))
+            out = run_images(pipeline, np.stack([arrays[i] for i in index]))
             landmarks[index] = out["landmarks"]
             world[index] = out["world_landmarks"]
             present[index] = out["present"]

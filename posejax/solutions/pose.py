@@ -17,6 +17,7 @@ import numpy as np
 
 from posejax.landmarks import POSE_CONNECTIONS, PoseLandmark
 from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US, PipelineConfig, get_pipeline
+from posejax.stepwise import FrameRunner
 
 __all__ = ["POSE_CONNECTIONS", "Pose", "PoseLandmark", "PoseResult"]
 
@@ -127,7 +128,7 @@ class Pose:
         )
         self._pipeline = get_pipeline(self._config)
         self._state = None
-        self._size = None
+        self._runner = None
         self._timestamp_us = 0
         self._closed = False
 
@@ -160,16 +161,22 @@ class Pose:
         # reset(), so the filters see 33333 microseconds between frames.
         self._timestamp_us += MEDIAPIPE_FRAME_STEP_US
         height, width = image.shape[:2]
-        if self._state is None or self._size != (height, width):
+        runner = self._runner
+        if runner is None or (runner.height, runner.width) != (height, width):
+            # Frame by frame through small programs (the networks shared by every option and
+            # frame size) rather than the video chunk program: a first result in about a
+            # second from the caches, instead of loading (or compiling) the whole scan.
+            self._runner = runner = FrameRunner(self._pipeline, 1, height, width)
             self._state = self._pipeline.init_state(1, height, width, previous=self._state)
-            self._size = (height, width)
-        self._state, out = self._pipeline.run_video_chunk(
-            self._state, image[None, None], np.array([[self._timestamp_us]], np.int64), 1)
-        if not out["present"][0, 0]:
+        elif self._state is None:
+            self._state = self._pipeline.init_state(1, height, width)
+        self._state, out = runner.track(self._state, image[None],
+                                        np.array([self._timestamp_us], np.int64))
+        if not out["present"][0]:
             return PoseResult(None, None, None, None, None)
-        landmarks = out["landmarks"][0, 0]
-        world = out["world_landmarks"][0, 0]
-        mask = out["mask"][0, 0] if out.get("mask") is not None else None
+        landmarks = out["landmarks"][0]
+        world = out["world_landmarks"][0]
+        mask = out["mask"][0] if out.get("mask") is not None else None
         return PoseResult(_landmark_list(landmarks), _landmark_list(world), mask, landmarks, world)
 
     def reset(self) -> None:
