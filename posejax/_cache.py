@@ -10,28 +10,36 @@ modules. Each is cached under one folder:
   that a new process skips tracing; keyed by the program's input shapes, its configuration, the
   JAX version and a digest of posejax's own source files, so an edited posejax never reuses a
   stale program;
+* ``executables/``: the compiled programs themselves, so that a new process neither traces,
+  lowers nor compiles; keyed as ``programs/`` plus the machine (devices, CPU features);
 * ``shapes/``: the parameter shapes each network module declares (checked against the weight
   files at load), keyed the same way.
 
 The folder is ``$POSEJAX_CACHE_DIR``, else ``$XDG_CACHE_HOME/posejax``, else
-``~/.cache/posejax``. ``POSEJAX_CACHE_DIR=off`` disables all three. Deleting the folder is always
+``~/.cache/posejax``. ``POSEJAX_CACHE_DIR=off`` disables them all. Deleting the folder is always
 safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
+import pickle
+import platform
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import flax
 import jax
 import jaxlib
+from jax._src import config as jax_config
+from jax.experimental import serialize_executable
 
 _OFF = {"off", "0", "none", "false"}
 
@@ -72,7 +80,9 @@ def source_digest() -> str:
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
-    digest.update(f"jax {jax.__version__} jaxlib {jaxlib.__version__} flax {flax.__version__}"
+    # Flax's version from its metadata: importing flax costs a new process 0.2 s.
+    flax_version = importlib.metadata.version("flax")
+    digest.update(f"jax {jax.__version__} jaxlib {jaxlib.__version__} flax {flax_version}"
                   .encode())
     return digest.hexdigest()
 
@@ -117,6 +127,7 @@ def memoized_json(kind: str, parts: tuple, compute: Callable[[], object]):
 
 
 _announced = False
+_announce_lock = threading.Lock()
 
 
 def announce_compilation(seconds: float) -> None:
@@ -126,9 +137,10 @@ def announce_compilation(seconds: float) -> None:
     happens once, and roughly how long it takes.
     """
     global _announced
-    if _announced:
-        return
-    _announced = True
+    with _announce_lock:  # programs compile in several threads at once
+        if _announced:
+            return
+        _announced = True
     where = cache_dir()
     kept = f"kept in {where}" if where is not None else "not kept: POSEJAX_CACHE_DIR=off"
     print(f"posejax: compiling for this machine (once per configuration and frame size, about "
@@ -136,7 +148,8 @@ def announce_compilation(seconds: float) -> None:
 
 
 def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
-                     out_example, compile_seconds: float = 5.0) -> Callable:
+                     out_example, compile_seconds: float = 5.0,
+                     load_only: bool = False) -> Callable | None:
     """A jitted callable equal to ``jax.jit(fn)`` whose traced program is cached on disk.
 
     Parameters
@@ -158,11 +171,14 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     compile_seconds : float
         Rough compile time, for the one-line notice printed (once per process) when the program
         is not in the cache.
+    load_only : bool
+        Only load the compiled program from the cache: None when it is not there.
 
     Returns
     -------
-    callable
-        Called with arguments of the same structure, shapes and dtypes as ``example_args``.
+    callable or None
+        Called with arguments of the same structure, shapes and dtypes as ``example_args``;
+        None only with ``load_only`` when the program is not cached.
 
     Example
     -------
@@ -175,6 +191,30 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     leaves, in_tree = jax.tree.flatten(example_args)
     specs = [jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)) for x in leaves]
     out_tree = jax.tree.structure(out_example)
+    folder = cache_dir()
+    signature = (name, parts, str(in_tree), tuple((s.shape, str(s.dtype)) for s in specs),
+                 jax.default_backend())
+    executable_path = (None if folder is None else
+                       folder / "executables" / f"{_key(*signature)}-{machine()}.xla")
+    call = None if executable_path is None else _load_executable(executable_path)
+    if call is None and load_only:
+        return None
+    if call is None:
+        fresh = _fresh_compilation() if executable_path is not None else None
+        with fresh if fresh is not None else contextlib.nullcontext():
+            call = _compiled_program(name, signature, fn, in_tree, specs, out_tree,
+                                     compile_seconds)
+        if fresh is not None:
+            _save_executable(executable_path, call)
+
+    def run(*args):
+        return jax.tree.unflatten(out_tree, call(*jax.tree.leaves(args)))
+
+    return run
+
+
+def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_seconds):
+    """Trace (or read the traced program from ``programs/``) and compile for ``specs``."""
 
     def flat_fn(*flat):
         out_leaves, traced_tree = jax.tree.flatten(fn(*jax.tree.unflatten(in_tree, flat)))
@@ -183,8 +223,6 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
         return out_leaves
 
     folder = cache_dir()
-    signature = (name, parts, str(in_tree), tuple((s.shape, str(s.dtype)) for s in specs),
-                 jax.default_backend())
     path = None if folder is None else folder / "programs" / f"{_key(*signature)}.jaxexport"
     exported = None
     data = None if path is None else _read(path)
@@ -205,9 +243,60 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
                 pass
     # Compiled ahead for the exact specs: a jitted callable would compile again when an argument
     # comes back from a previous call committed to its device (another sharding in the key).
-    call = jax.jit(exported.call).lower(*specs).compile()
+    return jax.jit(exported.call).lower(*specs).compile()
 
-    def run(*args):
-        return jax.tree.unflatten(out_tree, call(*jax.tree.leaves(args)))
 
-    return run
+@functools.cache
+def machine() -> str:
+    """What a compiled executable is specific to: devices, their software, and the CPU's features.
+
+    Part of the ``executables/`` key, so that a cache folder shared between machines (a home
+    directory on a cluster) never hands one machine code compiled for another.
+
+    Example
+    -------
+    >>> len(machine()) > 0
+    True
+    """
+    device = jax.devices()[0]
+    parts = [device.platform, device.device_kind, device.client.platform_version,
+             str(jax.device_count()), platform.machine()]
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            parts += sorted({line for line in cpuinfo
+                             if line.startswith(("flags", "model name", "Features"))})
+    except OSError:
+        parts.append(platform.processor())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _fresh_compilation():
+    """A context in which XLA compiles afresh, or None where JAX offers none.
+
+    An executable that JAX's persistent compilation cache loaded serializes without some of its
+    kernels on the CPU (``Function copy_bitcast_fusion.2 not found`` when the copy runs; jaxlib
+    0.10), so the executables kept here are compiled with that cache switched off, in this
+    thread only.
+    """
+    state = getattr(jax_config, "enable_compilation_cache", None)
+    return None if state is None else state(False)
+
+
+def _load_executable(path: Path):
+    """The compiled executable stored at ``path``, or None (missing, damaged, other jaxlib)."""
+    data = _read(path)
+    if data is None:
+        return None
+    try:
+        serialized, in_tree, out_tree = pickle.loads(data)
+        return serialize_executable.deserialize_and_load(serialized, in_tree, out_tree)
+    except Exception:  # noqa: BLE001  (a damaged or foreign entry is compiled again)
+        return None
+
+
+def _save_executable(path: Path, compiled) -> None:
+    try:
+        data = pickle.dumps(serialize_executable.serialize(compiled))
+    except Exception:  # noqa: BLE001  (a backend that cannot serialize just runs uncached)
+        return
+    _write_atomic(path, data)

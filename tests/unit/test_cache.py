@@ -55,9 +55,67 @@ def test_a_damaged_program_file_is_rebuilt(cache_folder):
     _cache.exported_program("step", (), _step, args, example)
     (path,) = (cache_folder / "programs").iterdir()
     path.write_bytes(b"not a program")
+    for executable in (cache_folder / "executables").iterdir():
+        executable.unlink()  # else the compiled program is loaded and the file never read
     out = _cache.exported_program("step", (), _step, args, example)(*args)
     np.testing.assert_array_equal(out["rows"], [[1, 1], [2, 2]])
     assert path.read_bytes() != b"not a program"
+
+
+def test_a_new_process_loads_the_compiled_executable(cache_folder):
+    args = (jnp.float32(2), jnp.arange(6.0).reshape(3, 2))
+    example = {"state": 0, "rows": 0, "nothing": None}
+    expected = jax.jit(_step)(*args)
+    _cache.exported_program("step", ("exe",), _step, args, example)
+    (executable,) = (cache_folder / "executables").iterdir()
+    assert executable.suffix == ".xla" and _cache.machine() in executable.name
+    # Without the traced program the executable alone must serve the call.
+    for program in (cache_folder / "programs").iterdir():
+        program.unlink()
+
+    def must_not_trace(*_):
+        raise AssertionError("traced although the executable is cached")
+
+    out = _cache.exported_program("step", ("exe",), must_not_trace, args, example)(*args)
+    np.testing.assert_array_equal(out["rows"], expected["rows"])
+    assert float(out["state"]) == float(expected["state"])
+
+
+def test_a_damaged_executable_is_compiled_again(cache_folder):
+    args = (jnp.float32(0), jnp.ones((2, 2)))
+    example = {"state": 0, "rows": 0, "nothing": None}
+    _cache.exported_program("step", ("bad-exe",), _step, args, example)
+    (executable,) = (cache_folder / "executables").iterdir()
+    executable.write_bytes(b"garbage")
+    out = _cache.exported_program("step", ("bad-exe",), _step, args, example)(*args)
+    np.testing.assert_array_equal(out["rows"], [[1, 1], [2, 2]])
+    assert executable.read_bytes() != b"garbage"
+
+
+def test_load_only_gives_none_until_compiled(cache_folder):
+    args = (jnp.float32(0), jnp.ones((2, 2)))
+    example = {"state": 0, "rows": 0, "nothing": None}
+    assert _cache.exported_program("step", ("lazy",), _step, args, example,
+                                   load_only=True) is None
+    assert not (cache_folder / "executables").exists()
+    _cache.exported_program("step", ("lazy",), _step, args, example)
+    run = _cache.exported_program("step", ("lazy",), _step, args, example, load_only=True)
+    np.testing.assert_array_equal(run(*args)["rows"], [[1, 1], [2, 2]])
+
+
+def test_compiling_is_announced_once_per_process(cache_folder, monkeypatch, capsys):
+    monkeypatch.setattr(_cache, "_announced", False)
+    example = {"state": 0, "rows": 0, "nothing": None}
+    for rows in (2, 3):
+        args = (jnp.float32(0), jnp.ones((rows, 2)))
+        _cache.exported_program("step", ("notice",), _step, args, example, compile_seconds=7)
+    err = capsys.readouterr().err
+    assert err.count("posejax: compiling for this machine") == 1
+    assert "about 7 s" in err and str(cache_folder) in err
+    # From the cache: nothing to say.
+    monkeypatch.setattr(_cache, "_announced", False)
+    _cache.exported_program("step", ("notice",), _step, args, example)
+    assert capsys.readouterr().err == ""
 
 
 def test_a_wrong_result_structure_is_an_error(cache_folder):
