@@ -20,7 +20,9 @@ so a new process only loads them.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -32,8 +34,8 @@ from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois
 __all__ = ["FrameRunner", "network_program", "run_images"]
 
 
-@functools.cache
-def network_program(name: str, with_segmentation: bool, batch: int, per_image: bool):
+def network_program(name: str, with_segmentation: bool, batch: int, per_image: bool,
+                    load_only: bool = False):
     """The compiled network ``name`` for ``batch`` images: ``run(params, images) -> dict``.
 
     One program per network, segmentation head, batch size and form, whatever the
@@ -49,6 +51,8 @@ def network_program(name: str, with_segmentation: bool, batch: int, per_image: b
     per_image : bool
         Run the batch image by image (:func:`posejax.nets.apply_per_image`, best on a CPU) or as
         one batched call (accelerators).
+    load_only : bool
+        Only load it from posejax's cache: None when it is not there.
 
     Example
     -------
@@ -60,6 +64,18 @@ def network_program(name: str, with_segmentation: bool, batch: int, per_image: b
     ((1, 2254, 12), (1, 2254, 1))
     """
     with_segmentation = bool(with_segmentation) and name != "detector"
+    program = _network_programs.get((name, with_segmentation, batch, per_image))
+    if program is None:
+        program = _network_program(name, with_segmentation, batch, per_image, load_only)
+        if program is not None:
+            _network_programs[name, with_segmentation, batch, per_image] = program
+    return program
+
+
+_network_programs: dict = {}
+
+
+def _network_program(name, with_segmentation, batch, per_image, load_only):
     options = {} if name == "detector" else {"with_segmentation": with_segmentation}
     module, params = nets.load(name, **options)
 
@@ -71,7 +87,8 @@ def network_program(name: str, with_segmentation: bool, batch: int, per_image: b
     spec = jax.ShapeDtypeStruct((batch,) + nets.input_shape(name)[1:], jnp.float32)
     out_example = dict.fromkeys(nets.output_shapes(name, with_segmentation), 0)
     return _cache.exported_program(f"net-{name}", (with_segmentation, per_image), apply,
-                                   (params, spec), out_example, compile_seconds=10)
+                                   (params, spec), out_example, compile_seconds=10,
+                                   load_only=load_only)
 
 
 def _output_structure(with_segmentation: bool) -> dict:
@@ -117,38 +134,61 @@ class FrameRunner:
     def __init__(self, pipeline, batch: int, height: int, width: int):
         self.pipeline = pipeline
         self.batch, self.height, self.width = batch, height, width
-        config = pipeline.config
-        self._detector = network_program("detector", False, batch, pipeline._per_image)
-        self._landmark_net = network_program(config.landmark_model, config.enable_segmentation,
-                                             batch, pipeline._per_image)
+        self._state_example = pipeline.init_state(batch, height, width)
         self._programs: dict = {}
 
-    def _program(self, kind: str, build):
-        """The program ``kind``; ``build()`` gives ``(parts, fn, example_args, out_example)``."""
-        program = self._programs.get(kind)
-        if program is None:
-            parts, fn, example_args, out_example = build()
-            # The frame size is in every key: some pieces (the update) see no frame-sized
-            # argument yet depend on the size through their closure.
-            parts = (self.batch, self.height, self.width) + tuple(parts)
-            program = _cache.exported_program(f"step-{kind}", parts, fn, example_args,
-                                              out_example, compile_seconds=10)
-            self._programs[kind] = program
-        return program
+    def prepare(self) -> FrameRunner:
+        """Load (or compile) every program this runner needs, several at once.
 
-    # -- the pieces -----------------------------------------------------------------------------
+        Loading a compiled program from the cache does not hold Python's lock, so the cached
+        ones load side by side on the machine's cores; the others are then compiled one after
+        another (XLA already spreads one compilation over the cores). :meth:`track` calls
+        this; call it ahead to move the wait elsewhere.
+
+        Returns
+        -------
+        FrameRunner
+            ``self``.
+        """
+        static = self.pipeline.config.static_image_mode
+        kinds = ["detector", "landmarks", "letterbox", "detected-crop", "update"]
+        if not static:
+            kinds.append("tracked-crop")
+        missing = [kind for kind in kinds if kind not in self._programs]
+        workers = min(len(missing), os.cpu_count() or 1)
+        if workers > 1:
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                loaded = list(pool.map(functools.partial(self._build, load_only=True), missing))
+            self._programs.update((k, p) for k, p in zip(missing, loaded, strict=True)
+                                  if p is not None)
+        for kind in missing:
+            if kind not in self._programs:
+                self._programs[kind] = self._build(kind)
+        return self
+
+    def _build(self, kind: str, load_only: bool = False):
+        pipeline, config = self.pipeline, self.pipeline.config
+        if kind == "detector":
+            return network_program("detector", False, self.batch, pipeline._per_image,
+                                   load_only)
+        if kind == "landmarks":
+            return network_program(config.landmark_model, config.enable_segmentation,
+                                   self.batch, pipeline._per_image, load_only)
+        parts, fn, example_args, out_example = self._pieces[kind](self)
+        # The frame size is in every key: some pieces (the update) see no frame-sized
+        # argument yet depend on the size through their closure.
+        parts = (self.batch, self.height, self.width) + tuple(parts)
+        return _cache.exported_program(f"step-{kind}", parts, fn, example_args, out_example,
+                                       compile_seconds=10, load_only=load_only)
+
+    # -- the pieces: each gives (parts, fn, example_args, out_example) ------------------------
     def _frames_spec(self):
         return jax.ShapeDtypeStruct((self.batch, self.height, self.width, 3), np.uint8)
 
     def _letterbox(self):
-        def build():
-            spec = self._frames_spec()
-            detector_input = self.pipeline._detector_input
-            return (), detector_input, (spec,), (0, 0)
+        return (), self.pipeline._detector_input, (self._frames_spec(),), (0, 0)
 
-        return self._program("letterbox", build)
-
-    def _detected_crop(self, state):
+    def _detected_crop(self):
         """(state, frames, raw, padding) -> (crops, rois, has_roi), detecting where lost."""
         pipeline, batch = self.pipeline, self.batch
         static = pipeline.config.static_image_mode
@@ -161,15 +201,12 @@ class FrameRunner:
             crops, rois = pipeline._landmark_input(frames, rois, has_roi)
             return crops, rois, has_roi
 
-        def build():
-            padding = jax.ShapeDtypeStruct((batch, 4), jnp.float32)
-            args = (_specs(state), self._frames_spec(), _network_specs("detector", False, batch),
-                    padding)
-            return (pipeline.config.min_detection_confidence, static), fn, args, (0, 0, 0)
+        args = (_specs(self._state_example), self._frames_spec(),
+                _network_specs("detector", False, batch),
+                jax.ShapeDtypeStruct((batch, 4), jnp.float32))
+        return (pipeline.config.min_detection_confidence, static), fn, args, (0, 0, 0)
 
-        return self._program("detected-crop", build)
-
-    def _tracked_crop(self, state):
+    def _tracked_crop(self):
         """(state, frames) -> (crops, rois, has_roi) where every video keeps its tracked ROI."""
         pipeline, batch = self.pipeline, self.batch
 
@@ -178,10 +215,9 @@ class FrameRunner:
             crops, rois = pipeline._landmark_input(frames, state.roi, has_roi)
             return crops, rois, has_roi
 
-        return self._program("tracked-crop",
-                             lambda: ((), fn, (_specs(state), self._frames_spec()), (0, 0, 0)))
+        return (), fn, (_specs(self._state_example), self._frames_spec()), (0, 0, 0)
 
-    def _update(self, state):
+    def _update(self):
         pipeline, batch = self.pipeline, self.batch
         config = pipeline.config
         height, width = self.height, self.width
@@ -189,16 +225,16 @@ class FrameRunner:
         def fn(state, raw, rois, has_roi, t_us):
             return pipeline.update(state, raw, rois, has_roi, t_us, height, width)
 
-        def build():
-            args = (_specs(state),
-                    _network_specs(config.landmark_model, config.enable_segmentation, batch),
-                    jax.ShapeDtypeStruct((batch, 5), jnp.float32),
-                    jax.ShapeDtypeStruct((batch,), bool),
-                    jax.ShapeDtypeStruct((batch,), jnp.int32))
-            out_example = (state, _output_structure(config.enable_segmentation))
-            return (config,), fn, args, out_example
+        state = self._state_example
+        args = (_specs(state),
+                _network_specs(config.landmark_model, config.enable_segmentation, batch),
+                jax.ShapeDtypeStruct((batch, 5), jnp.float32),
+                jax.ShapeDtypeStruct((batch,), bool),
+                jax.ShapeDtypeStruct((batch,), jnp.int32))
+        return (config,), fn, args, (state, _output_structure(config.enable_segmentation))
 
-        return self._program("update", build)
+    _pieces = {"letterbox": _letterbox, "detected-crop": _detected_crop,
+               "tracked-crop": _tracked_crop, "update": _update}
 
     # -- running -------------------------------------------------------------------------------
     def track(self, state, frames: np.ndarray, clock_us: np.ndarray):
@@ -221,18 +257,20 @@ class FrameRunner:
             one frame, ``(B, ...)``: ``landmarks``, ``world_landmarks``, ``present``, ``rois``
             and ``mask`` (None without segmentation).
         """
-        pipeline = self.pipeline
+        pipeline, programs = self.pipeline, self._programs
+        if "update" not in programs:
+            self.prepare()
         frames = jax.device_put(frames)
         if pipeline.config.static_image_mode or not np.all(np.asarray(state.has_roi)):
-            tensors, padding = self._letterbox()(frames)
-            detections = self._detector(pipeline.detector_params, tensors)
-            crops, rois, has_roi = self._detected_crop(state)(state, frames, detections, padding)
+            tensors, padding = programs["letterbox"](frames)
+            detections = programs["detector"](pipeline.detector_params, tensors)
+            crops, rois, has_roi = programs["detected-crop"](state, frames, detections, padding)
         else:
-            crops, rois, has_roi = self._tracked_crop(state)(state, frames)
-        raw = self._landmark_net(pipeline.landmark_params, crops)
+            crops, rois, has_roi = programs["tracked-crop"](state, frames)
+        raw = programs["landmarks"](pipeline.landmark_params, crops)
         # As in run_video_chunk: the filters only use differences, so a wrapping int32 is exact.
         clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
-        state, out = self._update(state)(state, raw, rois, has_roi, clock32)
+        state, out = programs["update"](state, raw, rois, has_roi, clock32)
         return state, {k: None if v is None else np.asarray(v) for k, v in out.items()}
 
 
