@@ -1,11 +1,11 @@
-"""On-disk caches that make a new process start in a few seconds instead of half a minute.
+"""On-disk caches that make a new process start in about a second instead of half a minute.
 
 A first ``posejax.track`` call spends its time in three places: Python tracing of the per-frame
 graph (thousands of small ops), XLA compilation, and checking the weight files against the
 modules. Each is cached under one folder:
 
-* ``jax/``: JAX's persistent compilation cache (XLA executables), switched on here unless the
-  user already configured one;
+* ``jax/``: JAX's persistent compilation cache, switched on (unless the user already configured
+  one) only for the programs sharded over several devices, which :mod:`jax.export` cannot hold;
 * ``programs/``: the traced pipeline programs, serialized with :mod:`jax.export` (StableHLO), so
   that a new process skips tracing; keyed by the program's input shapes, its configuration, the
   JAX version and a digest of posejax's own source files, so an edited posejax never reuses a
@@ -38,7 +38,6 @@ from pathlib import Path
 
 import jax
 import jaxlib
-from jax._src import config as jax_config
 from jax.experimental import serialize_executable
 
 _OFF = {"off", "0", "none", "false"}
@@ -200,11 +199,13 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     if call is None and load_only:
         return None
     if call is None:
-        fresh = _fresh_compilation() if executable_path is not None else None
-        with fresh if fresh is not None else contextlib.nullcontext():
+        with _watching_jax_cache() as served_by_jax_cache:
             call = _compiled_program(name, signature, fn, in_tree, specs, out_tree,
                                      compile_seconds)
-        if fresh is not None:
+        # An executable that JAX's persistent compilation cache loaded re-serializes without
+        # some of its kernels on the CPU ("Function copy_bitcast_fusion.2 not found" when the
+        # copy runs; jaxlib 0.10), so only freshly compiled ones are kept.
+        if executable_path is not None and not served_by_jax_cache():
             _save_executable(executable_path, call)
 
     def run(*args):
@@ -270,16 +271,36 @@ def machine() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _fresh_compilation():
-    """A context in which XLA compiles afresh, or None where JAX offers none.
+_jax_cache_hits = threading.local()
 
-    An executable that JAX's persistent compilation cache loaded serializes without some of its
-    kernels on the CPU (``Function copy_bitcast_fusion.2 not found`` when the copy runs; jaxlib
-    0.10), so the executables kept here are compiled with that cache switched off, in this
-    thread only.
+
+def _count_jax_cache_hit(event: str, **_) -> None:
+    counter = getattr(_jax_cache_hits, "counter", None)
+    if event == "/jax/compilation_cache/cache_hits" and counter is not None:
+        counter.append(event)
+
+
+@contextlib.contextmanager
+def _watching_jax_cache():
+    """Yields a function telling whether JAX's compilation cache served a compile in this block.
+
+    Counted per thread: a compile in another thread says nothing about this one.
     """
-    state = getattr(jax_config, "enable_compilation_cache", None)
-    return None if state is None else state(False)
+    global _listening
+    with _listener_lock:
+        if not _listening:
+            jax.monitoring.register_event_listener(_count_jax_cache_hit)
+            _listening = True
+    hits: list = []
+    _jax_cache_hits.counter = hits
+    try:
+        yield lambda: bool(hits)
+    finally:
+        _jax_cache_hits.counter = None
+
+
+_listener_lock = threading.Lock()
+_listening = False
 
 
 def _load_executable(path: Path):

@@ -302,6 +302,8 @@ class Pipeline:
         device, which only skips work), so a sharded batch equals the same batch on one device.
         Parameters are replicated, everything with a leading video axis is split along it.
         """
+        # Compiled by JAX (jax.export cannot hold shard_map's mesh), so kept by its cache.
+        _cache.enable_compilation_cache()
         videos, replicated = P("videos"), P()
         specs = (replicated, replicated, videos, videos, videos, replicated)
         # check_vma=False: the step's placeholders (zeros in the untaken branch of a cond) are
@@ -579,5 +581,4 @@ def _aligned_empty(shape) -> np.ndarray:
 @functools.lru_cache(maxsize=8)
 def get_pipeline(config: PipelineConfig) -> Pipeline:
     """The (cached) compiled pipeline for ``config``; weights are loaded once per config."""
-    _cache.enable_compilation_cache()
     return Pipeline(config)
