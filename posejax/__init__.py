@@ -9,7 +9,10 @@ Front doors:
 * :class:`posejax.Pose` — a drop-in for ``mediapipe.solutions.pose.Pose`` (also reachable as
   ``posejax.solutions.pose.Pose``, so ``import posejax as mp`` keeps MediaPipe code running).
 
-Importing posejax registers the ``df.pose`` pandas accessor (:mod:`posejax.accessor`).
+Importing posejax registers the ``df.pose`` pandas accessor (:mod:`posejax.accessor`), when
+pandas is imported (before or after posejax). Everything but :func:`track` and the landmark
+names loads on first use, so that a script using :class:`Pose` starts without pandas,
+matplotlib or the file formats.
 
 The package is built in floors, every import pointing down (``tests/unit/test_layers.py``
 checks it): :mod:`~posejax.landmarks`; the JAX core :mod:`~posejax.ops`, :mod:`~posejax.nets`
@@ -22,21 +25,16 @@ and :mod:`~posejax.pipeline`; :mod:`~posejax.result` (``PoseTrack``, NumPy only)
 top.
 """
 
-from posejax import accessor as _accessor  # noqa: F401  (registers the df.pose accessor)
-from posejax import solutions
-from posejax.batch import track_videos
-from posejax.io import (
-    read_image,
-    read_landmarks,
-    read_track,
-    read_video,
-    write_landmarks,
-    write_video,
-)
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import warnings
+
 from posejax.landmarks import LANDMARK_NAMES, POSE_CONNECTIONS, PoseLandmark
-from posejax.result import PoseTrack
-from posejax.solutions.pose import Pose, PoseResult
-from posejax.tables import to_xarray
+
+# ``posejax.track`` the function, not the submodule of the same name: imported here, so that the
+# submodule attribute Python sets on import is replaced once and for all.
 from posejax.track import track
 
 __version__ = "0.1.0"
@@ -59,3 +57,70 @@ __all__ = [
     "write_landmarks",
     "write_video",
 ]
+
+#: Public names and the module each is loaded from on first use.
+_LAZY = {
+    "Pose": "posejax.solutions.pose",
+    "PoseResult": "posejax.solutions.pose",
+    "PoseTrack": "posejax.result",
+    "read_image": "posejax.io",
+    "read_landmarks": "posejax.io",
+    "read_track": "posejax.io",
+    "read_video": "posejax.io",
+    "write_landmarks": "posejax.io",
+    "write_video": "posejax.io",
+    "to_xarray": "posejax.tables",
+    "track_videos": "posejax.batch",
+}
+
+
+def __getattr__(name):
+    if name == "solutions":
+        return importlib.import_module("posejax.solutions")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'posejax' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+def _register_accessor():
+    try:
+        importlib.import_module("posejax.accessor")
+    except Exception as error:  # noqa: BLE001  (never break the user's `import pandas`)
+        warnings.warn(f"posejax could not register the df.pose accessor: {error}", stacklevel=2)
+
+
+class _AccessorWhenPandasLoads(importlib.abc.MetaPathFinder):
+    """Registers ``df.pose`` right after pandas is imported, without importing pandas itself.
+
+    pandas costs a new process ~0.4 s, which a user of :class:`Pose` alone should not pay, yet
+    ``import posejax`` has always made ``df.pose`` available.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "pandas":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("pandas")
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_register(module):
+            exec_module(module)
+            _register_accessor()
+
+        spec.loader.exec_module = exec_and_register
+        return spec
+
+
+if "pandas" in sys.modules:
+    _register_accessor()
+elif not any(isinstance(f, _AccessorWhenPandasLoads) for f in sys.meta_path):
+    sys.meta_path.insert(0, _AccessorWhenPandasLoads())

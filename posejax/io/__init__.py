@@ -4,12 +4,8 @@
 - :mod:`posejax.io.landmark_files`: landmark tables as CSV, Parquet and DeepLabCut HDF5.
 """
 
-from posejax.io.landmark_files import (
-    LANDMARK_FORMATS,
-    read_landmarks,
-    read_track,
-    write_landmarks,
-)
+import importlib
+
 from posejax.io.video import (
     IMAGE_SUFFIXES,
     VideoDecodeError,
@@ -33,3 +29,18 @@ __all__ = [
     "write_landmarks",
     "write_video",
 ]
+
+#: Loaded on first use: they need pandas, which ``posejax.Pose`` and ``posejax.track`` do not.
+_LANDMARK_FILE_NAMES = ("LANDMARK_FORMATS", "read_landmarks", "read_track", "write_landmarks")
+
+
+def __getattr__(name):
+    if name in _LANDMARK_FILE_NAMES:
+        value = getattr(importlib.import_module("posejax.io.landmark_files"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'posejax.io' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,51 @@
+"""``import posejax``: light (names load on first use) yet complete (every public name, df.pose)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import posejax
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_import_posejax_leaves_pandas_and_matplotlib_unloaded():
+    out = _run("import sys, posejax; "
+               "print(sorted(m for m in ('pandas', 'matplotlib', 'sklearn') if m in sys.modules))")
+    assert out == "[]"
+
+
+@pytest.mark.parametrize("order", ["posejax first", "pandas first"])
+def test_the_pose_accessor_is_registered_whichever_comes_first(order):
+    imports = "import posejax; import pandas as pd" if order == "posejax first" else \
+        "import pandas as pd; import posejax"
+    out = _run(f"{imports}; print(hasattr(pd.DataFrame, 'pose'), "
+               "type(pd.DataFrame().pose).__module__)")
+    assert out == "True posejax.accessor"
+
+
+def test_every_public_name_resolves():
+    for name in posejax.__all__:
+        assert getattr(posejax, name) is not None, name
+        assert name in dir(posejax)
+    assert posejax.Pose is posejax.solutions.pose.Pose
+    assert posejax.read_landmarks is posejax.io.read_landmarks
+    # The function, although a submodule of the same name exists (and is imported by others).
+    importlib.import_module("posejax.batch")
+    assert callable(posejax.track) and posejax.track.__module__ == "posejax.track"
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'Posee'"):
+        posejax.Posee  # noqa: B018
+    with pytest.raises(AttributeError, match="posejax.io"):
+        posejax.io.read_landmark  # noqa: B018
