@@ -27,8 +27,6 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from posejax.batch import INDEX_NAME, resolve_videos, track_videos
-from posejax.draw import annotate_video, render_skeleton
 from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
 from posejax.track import track
 
@@ -284,6 +282,8 @@ def run_videos(args) -> int:
         min_detection_confidence=args.min_detection_confidence,
         min_tracking_confidence=args.min_tracking_confidence, fps=args.fps,
     )
+    from posejax.batch import INDEX_NAME, resolve_videos, track_videos
+
     try:
         videos = resolve_videos(args.inputs)
     except ValueError as error:
@@ -385,6 +385,8 @@ def _write_masks(result, job: dict, folder: Path) -> None:
 
 
 def _annotate(result, job: dict, progress: bool) -> None:
+    from posejax.draw import annotate_video, render_skeleton
+
     if not job["images"]:
         annotate_video(job["inputs"][0], result, job["annotate"][0], progress=progress)
         return

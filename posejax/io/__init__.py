@@ -6,6 +6,7 @@
 
 import importlib
 
+from posejax.io._paths import LANDMARK_FORMATS
 from posejax.io.video import (
     IMAGE_SUFFIXES,
     VideoDecodeError,
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 #: Loaded on first use: they need pandas, which ``posejax.Pose`` and ``posejax.track`` do not.
-_LANDMARK_FILE_NAMES = ("LANDMARK_FORMATS", "read_landmarks", "read_track", "write_landmarks")
+_LANDMARK_FILE_NAMES = ("read_landmarks", "read_track", "write_landmarks")
 
 
 def __getattr__(name):

@@ -18,3 +18,14 @@ def existing_file(path) -> Path:
     if path.stat().st_size == 0:
         raise ValueError(f"{str(path)!r} is empty (0 bytes)")
     return path
+
+
+#: Landmark file suffixes and the table layouts each holds (here, free of pandas, so that the
+#: command line can check an output name before it imports anything heavy).
+LANDMARK_FORMATS = {
+    ".csv": ("long", "wide", "dlc"),
+    ".parquet": ("long", "wide"),
+    ".pq": ("long", "wide"),
+    ".h5": ("dlc",),
+    ".hdf5": ("dlc",),
+}

@@ -31,7 +31,7 @@ import pandas as pd
 
 from posejax.io import csv_files
 from posejax.io._metadata import dumps, loads, restore_attrs
-from posejax.io._paths import existing_file
+from posejax.io._paths import LANDMARK_FORMATS, existing_file  # noqa: F401  (re-exported)
 from posejax.result import PoseTrack
 from posejax.tables import (
     convert_layout,
@@ -42,14 +42,6 @@ from posejax.tables import (
     track_to_dataframe,
 )
 
-#: Suffixes :func:`write_landmarks` understands, and the layouts each can hold.
-LANDMARK_FORMATS = {
-    ".csv": ("long", "wide", "dlc"),
-    ".parquet": ("long", "wide"),
-    ".pq": ("long", "wide"),
-    ".h5": ("dlc",),
-    ".hdf5": ("dlc",),
-}
 _H5_KEY = "df_with_missing"  # the key DeepLabCut writes and its readers look for
 _H5_GROUP = "posejax"
 _TRACK_ARRAYS = (
