@@ -27,7 +27,9 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
+from posejax import _cache, stepwise
 from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
+from posejax.pipeline import STATIC_BATCH, PipelineConfig, get_pipeline
 from posejax.track import track
 
 PROG = "posejax"
@@ -116,6 +118,78 @@ def _add_track_parser(subparsers) -> None:
     parser.set_defaults(run=run_track)
 
 
+def _frame_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` -> ``(720, 1280)``, (height, width)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}") from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"a frame size needs positive sides, got {text!r}")
+    return height, width
+
+
+def _add_warmup_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "warmup",
+        help="compile posejax's programs for this machine ahead of their first use",
+        description=(
+            "Compile the networks of the given model complexities (shared by every frame size) "
+            "and, for each --size, the small per-frame-size programs that Pose.process and "
+            "static images use, into posejax's cache folder; later processes then load them "
+            "and give a first result in about a second. Safe to run again: what is cached is "
+            "only loaded."
+        ),
+        epilog="Example: posejax warmup --model-complexity 0 1 --size 1280x720 1920x1080",
+    )
+    parser.add_argument(
+        "--model-complexity", type=int, nargs="+", choices=(0, 1, 2), default=[1],
+        metavar="N", help="0 lite, 1 full, 2 heavy (default: 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--size", type=_frame_size, nargs="+", default=[], metavar="WxH",
+        help="frame sizes to prepare Pose.process and static images for, e.g. 1280x720",
+    )  # fmt: skip
+    parser.add_argument("--segmentation", action="store_true",
+                        help="prepare enable_segmentation=True instead of False")
+    parser.set_defaults(run=run_warmup)
+
+
+def run_warmup(args) -> int:
+    """``posejax warmup``: see ``posejax warmup --help``."""
+    total = time.perf_counter()
+    for complexity in args.model_complexity:
+        for static in (False, True):
+            pipeline = get_pipeline(PipelineConfig(
+                model_complexity=complexity, static_image_mode=static,
+                enable_segmentation=args.segmentation))
+            mode = "static images" if static else "Pose.process (video mode)"
+            if not args.size:
+                start = time.perf_counter()
+                config = pipeline.config
+                stepwise.network_program("detector", False, 1, pipeline._per_image)
+                stepwise.network_program(config.landmark_model, config.enable_segmentation, 1,
+                                         pipeline._per_image)
+                print(f"complexity {complexity}: networks ready "
+                      f"({time.perf_counter() - start:.1f} s)", flush=True)
+                break  # the networks are the same for both modes
+            batch = 1 if pipeline._per_image or not static else STATIC_BATCH
+            for height, width in args.size:
+                start = time.perf_counter()
+                stepwise.FrameRunner(pipeline, batch, height, width).prepare()
+                print(f"complexity {complexity}, {width}x{height}, {mode}: ready "
+                      f"({time.perf_counter() - start:.1f} s)", flush=True)
+    print(f"posejax warmup: done in {time.perf_counter() - total:.1f} s; kept in "
+          f"{_cache_folder()}")
+    return 0
+
+
+def _cache_folder() -> str:
+    folder = _cache.cache_dir()
+    return "nowhere (POSEJAX_CACHE_DIR=off)" if folder is None else str(folder)
+
+
 def _reps_module():
     """``classify.cli`` if the classify package provides it, else None."""
     # classify sits above posejax (and pulls in scikit-learn), so it is imported only here, for
@@ -151,6 +225,7 @@ def build_parser(with_reps: bool = True) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     _add_track_parser(subparsers)
+    _add_warmup_parser(subparsers)
     reps = _reps_module() if with_reps else None
     if reps is not None:
         before = set(subparsers.choices)
@@ -170,9 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     0
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `posejax track` should not pay for importing scikit-learn through classify.
+    # `posejax track` and `warmup` should not pay for importing scikit-learn through classify.
     command = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(with_reps=command != "track")
+    parser = build_parser(with_reps=command not in ("track", "warmup"))
     args = parser.parse_args(argv)
     try:
         status = args.run(args)

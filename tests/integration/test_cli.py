@@ -142,3 +142,22 @@ def test_track_images_to_one_table(tmp_path, clip):
     masks = sorted((tmp_path / "masks").glob("*.png"))
     assert [m.name for m in masks] == ["still0.png", "still3.png"]
     assert iio.imread(masks[1]).shape == (200, 442)
+
+
+def test_warmup_prepares_a_size_once_and_then_only_loads():
+    args = ("warmup", "--model-complexity", "0", "--size", "64x48")
+    first = posejax(*args)
+    assert first.returncode == 0, first.stderr
+    assert "complexity 0, 64x48, Pose.process (video mode): ready" in first.stdout
+    assert "complexity 0, 64x48, static images: ready" in first.stdout
+    again = posejax(*args)
+    assert again.returncode == 0, again.stderr
+    assert "compiling for this machine" not in again.stderr  # nothing traced a second time
+    assert "posejax warmup: done" in again.stdout
+
+
+@pytest.mark.parametrize("size", ["640", "0x480", "wide"])
+def test_warmup_rejects_a_bad_size(size):
+    done = posejax("warmup", "--size", size)
+    assert done.returncode == 2
+    assert "WIDTHxHEIGHT" in done.stderr or "positive sides" in done.stderr
