@@ -7,19 +7,27 @@ sides process identical RGB arrays. Each configuration runs in its own process:
 * mediapipe (its own venv, ``tools/reference_env.py`` creates it when missing): video mode at
   complexities 0, 1, 2 and static mode at complexity 1, one ``Pose`` per repeat, graph set-up
   excluded;
+* the mediapipe pool: what a user with many videos runs, one mediapipe process per core
+  (``os.cpu_count()`` processes started together on the same frames); its frames/s is the sum
+  over the processes;
 * posejax: one video, a batch of 8 videos (the clip 8 times, one vmapped computation) and static
   mode, each first in a process with an empty cache folder (cold: tracing and XLA compilation),
   then in a second process that finds the cache filled (warm start).
 
-Reported: frames/s (median of the repeats after the first call), the ratio to mediapipe at the same
-complexity and mode, the first-call overhead (first call minus a steady call: load, trace,
-compile), and the peak RSS of the process. A table is printed and appended to
-``benchmarks/RESULTS.md``.
+Reported: frames/s (median of the repeats after the first call), the ratios to one mediapipe
+process and to the pool at the same complexity and mode, the first-call overhead (first call
+minus a steady call: load, trace, compile), and the peak RSS of the process. A second table
+gives the start-up: the wall time of a new process from its start to the first result (imports
+included) on a frame of the clip as a PNG, for mediapipe's
+``Pose().process(image)``, posejax's, ``posejax.track(image, static_image_mode=True)`` and the
+``posejax track image.jpg -o x.csv`` command, with warm caches and with an empty cache folder.
+Both tables are printed and appended to ``benchmarks/RESULTS.md``.
 
 Usage::
 
     python benchmarks/bench_pipeline.py            # 300 frames, complexities 0-2, 3 repeats
     python benchmarks/bench_pipeline.py --quick    # 60 frames, complexity 1, in ~2 minutes
+    python benchmarks/bench_pipeline.py --frames 150 --repeats 2   # the issue-10 run
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,6 +78,78 @@ def posejax_worker(frames_path: str, kind: str, complexity: int, repeats: int) -
             "present": int(present.sum()), "peak_rss_mb": _common.peak_rss_mb()}
 
 
+def mediapipe_runs(python: str, frames_path: str, repeats: int, specs: list[str],
+                   processes: int) -> list[dict]:
+    """``processes`` mediapipe workers started together on the same frames; their JSON results."""
+    worker = str(Path(__file__).parent / "_mediapipe_worker.py")
+    procs = [subprocess.Popen([python, worker, frames_path, str(repeats), *specs],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(processes)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"mediapipe worker failed:\n{err[-3000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+#: New-process programs timed from start to first result; {image} and {out} are filled in.
+STARTUP_CODE = {
+    "Pose().process(image)": (
+        "import {module} as mp, imageio.v3 as iio; image = iio.imread({image!r})[..., :3]; "
+        "r = mp.solutions.pose.Pose().process(image); assert r.pose_landmarks is not None"),
+    "track(image, static_image_mode=True)": (
+        "import posejax; image = posejax.read_image({image!r}); "
+        "t = posejax.track(image[None], static_image_mode=True, progress=False); "
+        "assert t.pose_present.all()"),
+}
+
+
+def time_process(command: list[str], env: dict | None = None) -> float:
+    """Wall time of a new process running ``command``, from start to exit."""
+    start = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{command} failed:\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def startup_rows(reference: str | None, tmp: Path, repeats: int) -> list[list]:
+    """First result in a new process: mediapipe, then posejax warm and cold."""
+    import imageio.v3 as iio
+
+    image = tmp / "startup.png"
+    # Frame 12: the athlete is whole in it (in the first frames both libraries find nobody).
+    iio.imwrite(image, _common.demo_frames(13)[12])
+    rows = []
+    if reference is not None:
+        code = STARTUP_CODE["Pose().process(image)"].format(module="mediapipe", image=str(image))
+        time_process([reference, "-c", code])  # the OS file cache, as for posejax's warm runs
+        times = [time_process([reference, "-c", code]) for _ in range(repeats)]
+        rows.append(["mediapipe 0.10.21", "Pose().process(image)", f"{_common.median(times):.2f}",
+                     "(nothing to compile)", "1.00"])
+    mediapipe_s = _common.median(times) if reference is not None else None
+    commands = {
+        name: [sys.executable, "-c", code.format(module="posejax", image=str(image))]
+        for name, code in STARTUP_CODE.items()
+    }
+    cli = str(Path(sys.executable).with_name("posejax"))
+    commands["posejax track image.png -o x.csv"] = [cli, "track", str(image), "-o",
+                                                    str(tmp / "startup.csv"), "--no-progress"]
+    for name, command in commands.items():
+        print(f"start-up: {name} ...", flush=True)
+        cache = tmp / f"startup-cache-{len(rows)}"
+        env = {"POSEJAX_CACHE_DIR": str(cache)}
+        cold = time_process(command, env)
+        warm = _common.median([time_process(command, env) for _ in range(repeats)])
+        ratio = f"{warm / mediapipe_s:.2f}" if mediapipe_s else "n/a"
+        rows.append(["posejax", name, f"{warm:.2f}", f"{cold:.1f}", ratio])
+    return rows
+
+
 def reference_python() -> str:
     sys.path.insert(0, str(ROOT / "tools"))
     import reference_env
@@ -105,18 +186,21 @@ def main(argv=None) -> int:
         del frames
         print(f"{n} frames of {width} x {height} from {_common.DEMO_VIDEO.name}", flush=True)
 
-        reference = {}
+        reference, pool = {}, {}
+        processes = os.cpu_count() or 1
+        python = None
         if not args.no_reference:
+            python = reference_python()
             specs = [f"video:{c}" for c in complexities]
             if "static" in kinds:
                 specs.append("static:1")
-            print("mediapipe 0.10.21 ...", flush=True)
-            proc = subprocess.run([reference_python(), str(Path(__file__).parent /
-                                   "_mediapipe_worker.py"), frames_path, str(args.repeats),
-                                   *specs], capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(f"mediapipe worker failed:\n{proc.stderr[-3000:]}")
-            reference = json.loads(proc.stdout.strip().splitlines()[-1])
+            print("mediapipe 0.10.21, one process ...", flush=True)
+            reference = mediapipe_runs(python, frames_path, args.repeats, specs, 1)[0]
+            print(f"mediapipe 0.10.21, {processes} processes at once ...", flush=True)
+            for spec in specs:  # one configuration at a time, so the processes overlap fully
+                runs = mediapipe_runs(python, frames_path, args.repeats, [spec], processes)
+                pool[spec] = {"fps": sum(n / _common.median(r[spec]["times"]) for r in runs),
+                              "present": runs[0][spec]["present"]}
 
         rows = []
         for spec in [f"video:{c}" for c in complexities] + (["static:1"] if "static" in kinds
@@ -124,9 +208,13 @@ def main(argv=None) -> int:
             if spec in reference:
                 r = reference[spec]
                 fps = n / _common.median(r["times"])
+                pool_fps = pool[spec]["fps"]
                 rows.append([f"mediapipe {spec.replace(':', ' c')}", 1, f"{fps:.1f}", "1.00",
-                             f"{r['setup_s']:.2f} (graph set-up)", "",
+                             f"{fps / pool_fps:.2f}", f"{r['setup_s']:.2f} (graph set-up)", "",
                              f"{reference['peak_rss_mb']:.0f} (all configs)", r["present"]])
+                rows.append([f"mediapipe pool {spec.replace(':', ' c')}",
+                             f"{processes} (1 per process)", f"{pool_fps:.1f}",
+                             f"{pool_fps / fps:.2f}", "1.00", "", "", "", pool[spec]["present"]])
         for complexity in complexities:
             for kind in kinds:
                 if kind == "static" and complexity != 1:
@@ -147,22 +235,35 @@ def main(argv=None) -> int:
                 mode = "static" if kind == "static" else "video"
                 ref = reference.get(f"{mode}:{complexity}")
                 ratio = (f"{fps / (n / _common.median(ref['times'])):.2f}" if ref else "n/a")
+                ref_pool = pool.get(f"{mode}:{complexity}")
+                pool_ratio = f"{fps / ref_pool['fps']:.2f}" if ref_pool else "n/a"
                 first = cold["first_s"] - steady
                 warm_text = "" if warm is None else f"{warm['first_s'] - steady:.1f}"
-                rows.append([label, cold["frames"] // n, f"{fps:.1f}", ratio,
+                rows.append([label, cold["frames"] // n, f"{fps:.1f}", ratio, pool_ratio,
                              f"{first:.1f}" + (" (cache as found)" if args.quick else ""),
                              warm_text, f"{cold['peak_rss_mb']:.0f}",
                              cold["present"] // (cold["frames"] // n)])
-    header = ["configuration", "videos", "frames/s", "x mediapipe", "first call - steady (s)",
+        start_rows = startup_rows(python, Path(tmp), args.repeats)
+    header = ["configuration", "videos", "frames/s", "x mediapipe (1 process)",
+              f"x mediapipe pool ({processes} processes)", "first call - steady (s)",
               "warm start - steady (s)", "peak RSS (MiB)", "frames with pose (per video)"]
     table = _common.markdown_table(header, rows)
+    start_table = _common.markdown_table(
+        ["library", "first result of", "new process, warm caches (s)",
+         "new process, empty cache (s)", "warm / mediapipe"], start_rows)
     print()
     print(table)
+    print()
+    print(start_table)
     if not args.no_results:
         _common.append_results(
             f"Pipeline: {n} frames of {width} x {height}" + (" (quick)" if args.quick else ""),
             table + "\n\nframes/s counts every frame of every video; ratios are against "
-                    "mediapipe at the same complexity and mode, measured in the same run.")
+                    "mediapipe at the same complexity and mode, measured in the same run: one "
+                    f"process, and the pool of {processes} processes (one per core) that a user "
+                    "with many videos would run.\n\nStart-up: wall time of a new process until "
+                    "its first result, imports included (median of "
+                    f"{args.repeats}; the empty-cache run once).\n\n" + start_table)
     return 0
 
 
