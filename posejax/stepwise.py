@@ -279,8 +279,12 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
 
     The networks are the programs every configuration and frame size shares; only the small
     letterbox, crop and decoding programs are compiled per image size, so a folder of photos of
-    many sizes compiles no network twice. On a CPU the images go one at a time (the networks'
-    activations stay in cache), elsewhere in blocks of :data:`~posejax.pipeline.STATIC_BATCH`.
+    many sizes compiles no network twice. Fewer than :data:`~posejax.pipeline.STATIC_BATCH`
+    frames go one at a time (a single photo needs only the batch-1 programs that
+    :class:`posejax.Pose` uses too); more go in blocks of ``STATIC_BATCH`` (on a CPU the networks
+    still take the block's images one by one, their activations staying in cache). Each block is
+    fetched before the next is staged: the staging buffer is reused, and on a CPU the programs
+    read it in place.
 
     Returns
     -------
@@ -297,7 +301,7 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
     ((2, 33, 5), [False, False])
     """
     n, height, width = frames.shape[:3]
-    block = 1 if pipeline._per_image else STATIC_BATCH
+    block = 1 if n < STATIC_BATCH else STATIC_BATCH
     runner = FrameRunner(pipeline, block, height, width)
     state = pipeline.init_state(block, height, width)
     clock = np.zeros(block, np.int64)

@@ -5,6 +5,8 @@ All of these fail before any network is loaded or compiled, so they are fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,25 @@ def test_pose_process_rejects_bad_images():
         pose.process([[0, 0, 0]])
     with pytest.raises(ValueError, match="empty"):
         pose.process(np.zeros((0, 8, 3), np.uint8))
+
+
+def test_static_frames_in_blocks_equal_each_frame_alone():
+    # Nine frames: a block of STATIC_BATCH (8) and a remainder of one; every image must get
+    # exactly the numbers it gets alone (batch 1, the programs Pose and single photos use).
+    from posejax import io
+    from posejax.pipeline import STATIC_BATCH
+
+    frames = []
+    demo = Path(__file__).resolve().parents[2] / "datasets" / "sports2d_demo.mp4"
+    for frame in io.read_video(demo, chunk_size=32).frames():
+        frames.append(frame[::4, ::4])
+        if len(frames) == STATIC_BATCH + 1:
+            break
+    frames = np.stack(frames)
+    assert len(frames) == 9
+    together = posejax.track(frames, static_image_mode=True, model_complexity=0)
+    assert together.pose_present.sum() >= 3  # the test means something only with poses
+    for index in (0, 5, 8):
+        alone = posejax.track(frames[index][None], static_image_mode=True, model_complexity=0)
+        np.testing.assert_array_equal(alone.landmarks[0], together.landmarks[index])
+        np.testing.assert_array_equal(alone.world_landmarks[0], together.world_landmarks[index])
