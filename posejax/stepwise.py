@@ -31,7 +31,7 @@ import numpy as np
 from posejax import _cache, nets
 from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois
 
-__all__ = ["FrameRunner", "network_program", "run_images"]
+__all__ = ["FrameRunner", "network_program", "run_images", "shared_runner"]
 
 
 def network_program(name: str, with_segmentation: bool, batch: int, per_image: bool,
@@ -274,6 +274,16 @@ class FrameRunner:
         return state, {k: None if v is None else np.asarray(v) for k, v in out.items()}
 
 
+@functools.lru_cache(maxsize=32)
+def shared_runner(pipeline: Pipeline, batch: int, height: int, width: int) -> FrameRunner:
+    """One :class:`FrameRunner` per pipeline, batch and frame size for the whole process.
+
+    ``posejax.track`` calls :func:`run_images` once per chunk of a video; a runner of its own
+    each time would load its programs from disk again (0.5-1 s a chunk).
+    """
+    return FrameRunner(pipeline, batch, height, width)
+
+
 def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
     """Static mode on ``frames (N, H, W, 3)``: every frame detected and processed alone.
 
@@ -302,7 +312,7 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
     """
     n, height, width = frames.shape[:3]
     block = 1 if n < STATIC_BATCH else STATIC_BATCH
-    runner = FrameRunner(pipeline, block, height, width)
+    runner = shared_runner(pipeline, block, height, width)
     state = pipeline.init_state(block, height, width)
     clock = np.zeros(block, np.int64)
     outs = []

@@ -17,7 +17,7 @@ import numpy as np
 
 from posejax.landmarks import POSE_CONNECTIONS, PoseLandmark
 from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US, PipelineConfig, get_pipeline
-from posejax.stepwise import FrameRunner
+from posejax.stepwise import shared_runner
 
 __all__ = ["POSE_CONNECTIONS", "Pose", "PoseLandmark", "PoseResult"]
 
@@ -166,7 +166,9 @@ class Pose:
             # Frame by frame through small programs (the networks shared by every option and
             # frame size) rather than the video chunk program: a first result in about a
             # second from the caches, instead of loading (or compiling) the whole scan.
-            self._runner = runner = FrameRunner(self._pipeline, 1, height, width)
+            # Shared by every Pose of the process (it holds no tracking state), so a new Pose
+            # does not load the programs again.
+            self._runner = runner = shared_runner(self._pipeline, 1, height, width)
             self._state = self._pipeline.init_state(1, height, width, previous=self._state)
         elif self._state is None:
             self._state = self._pipeline.init_state(1, height, width)
