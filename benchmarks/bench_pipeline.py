@@ -164,6 +164,9 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=None, help="frames per video (300)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--complexities", type=int, nargs="+", default=None)
+    parser.add_argument("--kinds", nargs="+", choices=("video", "batch8", "static"),
+                        default=None, help="posejax configurations to run (default: all)")
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up rows")
     parser.add_argument("--no-reference", action="store_true", help="skip mediapipe")
     parser.add_argument("--no-results", action="store_true", help="do not append RESULTS.md")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
@@ -175,7 +178,7 @@ def main(argv=None) -> int:
 
     n = args.frames or (60 if args.quick else 300)
     complexities = args.complexities or ([1] if args.quick else [0, 1, 2])
-    kinds = ["video", "batch8"] if args.quick else ["video", "batch8", "static"]
+    kinds = args.kinds or (["video", "batch8"] if args.quick else ["video", "batch8", "static"])
     with tempfile.TemporaryDirectory(prefix="posejax-bench-") as tmp:
         import numpy as np
 
@@ -191,7 +194,7 @@ def main(argv=None) -> int:
         python = None
         if not args.no_reference:
             python = reference_python()
-            specs = [f"video:{c}" for c in complexities]
+            specs = [f"video:{c}" for c in complexities if kinds != ["static"]]
             if "static" in kinds:
                 specs.append("static:1")
             print("mediapipe 0.10.21, one process ...", flush=True)
@@ -243,7 +246,7 @@ def main(argv=None) -> int:
                              f"{first:.1f}" + (" (cache as found)" if args.quick else ""),
                              warm_text, f"{cold['peak_rss_mb']:.0f}",
                              cold["present"] // (cold["frames"] // n)])
-        start_rows = startup_rows(python, Path(tmp), args.repeats)
+        start_rows = [] if args.no_startup else startup_rows(python, Path(tmp), args.repeats)
     header = ["configuration", "videos", "frames/s", "x mediapipe (1 process)",
               f"x mediapipe pool ({processes} processes)", "first call - steady (s)",
               "warm start - steady (s)", "peak RSS (MiB)", "frames with pose (per video)"]
@@ -261,9 +264,11 @@ def main(argv=None) -> int:
             table + "\n\nframes/s counts every frame of every video; ratios are against "
                     "mediapipe at the same complexity and mode, measured in the same run: one "
                     f"process, and the pool of {processes} processes (one per core) that a user "
-                    "with many videos would run.\n\nStart-up: wall time of a new process until "
-                    "its first result, imports included (median of "
-                    f"{args.repeats}; the empty-cache run once).\n\n" + start_table)
+                    "with many videos would run."
+            + ("" if not start_rows else
+               "\n\nStart-up: wall time of a new process until its first result, imports "
+               f"included (median of {args.repeats}; the empty-cache run once).\n\n"
+               + start_table))
     return 0
 
 
