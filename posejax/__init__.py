@@ -90,10 +90,24 @@ def __dir__():
 
 
 def _register_accessor():
-    try:
-        importlib.import_module("posejax.accessor")
-    except Exception as error:  # noqa: BLE001  (never break the user's `import pandas`)
-        warnings.warn(f"posejax could not register the df.pose accessor: {error}", stacklevel=2)
+    """Register ``df.pose`` as a stand-in that loads :mod:`posejax.accessor` on first use.
+
+    Called while pandas finishes importing, possibly from inside a posejax module that is itself
+    half imported (``posejax.tables`` importing pandas), so nothing of posejax is imported here.
+    """
+    import pandas as pd
+
+    if hasattr(pd.DataFrame, "pose"):  # posejax.accessor already registered the real one
+        return
+
+    @pd.api.extensions.register_dataframe_accessor("pose")
+    class PoseAccessorOnFirstUse:
+        """``df.pose``: :class:`posejax.accessor.PoseAccessor`, imported on first use."""
+
+        def __new__(cls, frame):
+            from posejax.accessor import PoseAccessor
+
+            return PoseAccessor(frame)
 
 
 class _AccessorWhenPandasLoads(importlib.abc.MetaPathFinder):
@@ -114,7 +128,11 @@ class _AccessorWhenPandasLoads(importlib.abc.MetaPathFinder):
 
         def exec_and_register(module):
             exec_module(module)
-            _register_accessor()
+            try:
+                _register_accessor()
+            except Exception as error:  # noqa: BLE001  (never break the user's `import pandas`)
+                warnings.warn(f"posejax could not register the df.pose accessor: {error}",
+                              stacklevel=2)
 
         spec.loader.exec_module = exec_and_register
         return spec

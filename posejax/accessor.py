@@ -392,7 +392,8 @@ def _name(landmark: str | int) -> str:
 def _register_accessor() -> None:
     """Register ``df.pose``; importing or reloading this module again replaces it quietly."""
     existing = getattr(pd.DataFrame, "pose", None)
-    ours = getattr(existing, "__module__", None) == __name__
+    # Ours: this module's class, or the stand-in ``import posejax`` registers.
+    ours = getattr(existing, "__module__", None) in (__name__, "posejax")
     with warnings.catch_warnings():
         if ours:
             warnings.simplefilter("ignore", UserWarning)

@@ -24,10 +24,17 @@ def test_import_posejax_leaves_pandas_and_matplotlib_unloaded():
     assert out == "[]"
 
 
-@pytest.mark.parametrize("order", ["posejax first", "pandas first"])
+IMPORT_ORDERS = {
+    "posejax first": "import posejax; import pandas as pd",
+    "pandas first": "import pandas as pd; import posejax",
+    # pandas first imported by a posejax module that is itself half imported at that moment
+    "pandas through posejax.tables": "import posejax, posejax.tables; import pandas as pd",
+}
+
+
+@pytest.mark.parametrize("order", list(IMPORT_ORDERS))
 def test_the_pose_accessor_is_registered_whichever_comes_first(order):
-    imports = "import posejax; import pandas as pd" if order == "posejax first" else \
-        "import pandas as pd; import posejax"
+    imports = IMPORT_ORDERS[order]
     out = _run(f"{imports}; print(hasattr(pd.DataFrame, 'pose'), "
                "type(pd.DataFrame().pose).__module__)")
     assert out == "True posejax.accessor"
