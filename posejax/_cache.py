@@ -193,7 +193,9 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     folder = cache_dir()
     signature = (name, parts, str(in_tree), tuple((s.shape, str(s.dtype)) for s in specs),
                  jax.default_backend())
-    executable_path = (None if folder is None else
+    # One device only: a deserialized executable is loaded onto every local device, so on a
+    # host with several it would expect one shard per device.
+    executable_path = (None if folder is None or jax.local_device_count() != 1 else
                        folder / "executables" / f"{_key(*signature)}-{machine()}.xla")
     call = None if executable_path is None else _load_executable(executable_path)
     if call is None and load_only:

@@ -62,6 +62,7 @@ DEFERRED_OURS = {
     ("posejax.cli", "classify.cli"): "`posejax reps` exists only where classify is installed",
     ("posejax.batch", "posejax.dask"): "the cluster glue needs the optional extra posejax[dask]",
     ("posejax.cli", "posejax.dask"): "--scheduler/--workers need the optional extra posejax[dask]",
+    ("posejax", "posejax.accessor"): "df.pose loads the accessor on first use, not at import",
     ("posejax.cli", "posejax.batch"): "`posejax track` on one file should not import pandas first",
     ("posejax.cli", "posejax.draw"): "--annotate only; drawing videos is not needed to track",
 }
