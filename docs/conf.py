@@ -22,6 +22,7 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # document this checkout, also without an install
 
 import posejax  # noqa: E402
+import posejax.accessor  # noqa: E402, F401  (df.pose documented from the real class)
 
 project = "posejax"
 author = "the posejax authors"

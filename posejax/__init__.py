@@ -100,14 +100,26 @@ def _register_accessor():
     if hasattr(pd.DataFrame, "pose"):  # posejax.accessor already registered the real one
         return
 
+    def real_accessor():
+        from posejax.accessor import PoseAccessor
+
+        return PoseAccessor
+
+    class ForwardsToTheRealAccessor(type):
+        # ``pd.DataFrame.pose`` is the class itself: ``help(pd.DataFrame.pose.angle)``, IPython's
+        # ``?`` and Sphinx look attributes up on it, so they are looked up on the real one.
+        def __getattr__(cls, name):
+            return getattr(real_accessor(), name)
+
+        def __dir__(cls):
+            return dir(real_accessor())
+
     @pd.api.extensions.register_dataframe_accessor("pose")
-    class PoseAccessorOnFirstUse:
+    class PoseAccessorOnFirstUse(metaclass=ForwardsToTheRealAccessor):
         """``df.pose``: :class:`posejax.accessor.PoseAccessor`, imported on first use."""
 
         def __new__(cls, frame):
-            from posejax.accessor import PoseAccessor
-
-            return PoseAccessor(frame)
+            return real_accessor()(frame)
 
 
 class _AccessorWhenPandasLoads(importlib.abc.MetaPathFinder):

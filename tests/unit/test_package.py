@@ -40,6 +40,15 @@ def test_the_pose_accessor_is_registered_whichever_comes_first(order):
     assert out == "True posejax.accessor"
 
 
+def test_the_accessor_class_shows_the_real_methods_before_first_use():
+    # help(pd.DataFrame.pose.angle), IPython's `?` and Sphinx read them off the class.
+    out = _run("import posejax, pandas as pd; a = pd.DataFrame.pose; "
+               "from posejax.accessor import PoseAccessor; "
+               "print(a.angle is PoseAccessor.angle, 'interpolate' in dir(a), "
+               "type(PoseAccessor.layout).__name__ == type(a.layout).__name__)")
+    assert out == "True True True"
+
+
 def test_every_public_name_resolves():
     for name in posejax.__all__:
         assert getattr(posejax, name) is not None, name
