@@ -26,6 +26,7 @@ that a killed one left.
 
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import hashlib
 import inspect
@@ -43,7 +44,7 @@ from tqdm.auto import tqdm
 
 from posejax.io import VideoDecodeError, write_landmarks
 from posejax.io._metadata import atomic_write, loads
-from posejax.pipeline import PipelineConfig
+from posejax.pipeline import PipelineConfig, side_by_side
 from posejax.track import _check_fps, _track, track
 
 __all__ = ["INDEX_COLUMNS", "VIDEO_SUFFIXES", "track_videos"]
@@ -59,9 +60,10 @@ _PARTIAL = ".partial.parquet"
 _RECORD_VERSION = 1
 #: ``track`` options that make no sense per file of a batch.
 _NOT_OPTIONS = {"frames", "progress", "timestamps"}
-# Several threads of one process (a Dask worker with threads_per_worker > 1) share one compiled
-# pipeline and its staging buffer; one video at a time per process (JAX uses every core anyway).
-_TRACK_LOCK = threading.Lock()
+#: Videos tracked side by side in one process, at most: one video keeps about 1.6 of 2 cores
+#: busy, two keep both (see ``Pipeline.streams``); each holds one chunk of decoded frames
+#: (``posejax.track``'s budget), so two stay within twice that budget whatever the frame size.
+MAX_VIDEOS_AT_ONCE = 2
 
 
 def track_videos(videos, output_dir, *, client=None, progress: bool = True,
@@ -303,12 +305,11 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
 def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
     expected, stored = _listed_frames(video)
     config = _config(options)
-    with _TRACK_LOCK:
-        try:
-            result = _track(str(video), config, options["fps"], None, False, bar=bar)
-        except VideoDecodeError as error:
-            raise VideoDecodeError(_truncated_message(video, error.frames_read, expected, error),
-                                   video, error.frames_read) from error
+    try:
+        result = _track(str(video), config, options["fps"], None, False, bar=bar)
+    except VideoDecodeError as error:
+        raise VideoDecodeError(_truncated_message(video, error.frames_read, expected, error),
+                               video, error.frames_read) from error
     frames, with_pose = int(result.n_frames), int(np.sum(result.pose_present))
     # The file holds data for fewer frames than its index lists: cut short, even where the
     # decoder stopped quietly. (Fewer decoded than stored frames is no error: decoders drop
@@ -360,16 +361,38 @@ def _write_parquet_atomic(df: pd.DataFrame, output: Path) -> None:
         raise
 
 
+class _SharedBar:
+    """A progress bar that several threads count on."""
+
+    def __init__(self, bar):
+        self._bar, self._lock = bar, threading.Lock()
+
+    def update(self, n: int = 1) -> None:
+        with self._lock:
+            self._bar.update(n)
+
+
 def _run_serial(jobs: list[dict], options: dict, rows: list, progress: bool) -> None:
+    """Every job in this process, up to :data:`MAX_VIDEOS_AT_ONCE` side by side in threads."""
+    at_once = min(MAX_VIDEOS_AT_ONCE, side_by_side(_config(options), len(jobs)))
     with tqdm(total=len(jobs), unit="video", desc="videos", disable=not progress,
               position=0) as videos, \
-            tqdm(unit="frame", desc="frames", disable=not progress, position=1) as frames:
-        for i, job in enumerate(jobs):
-            rows[i] = process_video(job, options, bar=frames)
-            videos.update(1)
-            failed = sum(r is not None and r["status"] == "failed" for r in rows)
-            if failed:
-                videos.set_postfix(failed=failed)
+            tqdm(unit="frame", desc="frames", disable=not progress, position=1) as frames, \
+            concurrent.futures.ThreadPoolExecutor(at_once, thread_name_prefix="posejax") as pool:
+        shared = _SharedBar(frames)
+        futures = {pool.submit(process_video, job, options, shared): i
+                   for i, job in enumerate(jobs)}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                rows[futures[future]] = future.result()
+                videos.update(1)
+                failed = sum(r is not None and r["status"] == "failed" for r in rows)
+                if failed:
+                    videos.set_postfix(failed=failed)
+        except BaseException:
+            # Interrupted: the videos under way finish (their files are whole); no new one starts.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _index(rows: list[dict]) -> pd.DataFrame:

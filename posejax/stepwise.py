@@ -23,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -136,6 +137,8 @@ class FrameRunner:
         self.batch, self.height, self.width = batch, height, width
         self._state_example = pipeline.init_state(batch, height, width)
         self._programs: dict = {}
+        self._preparing = threading.Lock()   # threads may share one runner (run_images)
+        self._ready = False
 
     def prepare(self) -> FrameRunner:
         """Load (or compile) every program this runner needs, several at once.
@@ -150,6 +153,10 @@ class FrameRunner:
         FrameRunner
             ``self``.
         """
+        with self._preparing:
+            return self._prepare()
+
+    def _prepare(self) -> FrameRunner:
         static = self.pipeline.config.static_image_mode
         kinds = ["detector", "landmarks", "letterbox", "detected-crop", "update"]
         if not static:
@@ -164,6 +171,7 @@ class FrameRunner:
         for kind in missing:
             if kind not in self._programs:
                 self._programs[kind] = self._build(kind)
+        self._ready = True
         return self
 
     def _build(self, kind: str, load_only: bool = False):
@@ -258,7 +266,7 @@ class FrameRunner:
             and ``mask`` (None without segmentation).
         """
         pipeline, programs = self.pipeline, self._programs
-        if "update" not in programs:
+        if not self._ready:
             self.prepare()
         frames = jax.device_put(frames)
         if pipeline.config.static_image_mode or not np.all(np.asarray(state.has_roi)):
@@ -312,16 +320,25 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
     """
     n, height, width = frames.shape[:3]
     block = 1 if n < STATIC_BATCH else STATIC_BATCH
-    runner = shared_runner(pipeline, block, height, width)
+    runner = shared_runner(pipeline, block, height, width).prepare()
     state = pipeline.init_state(block, height, width)
     clock = np.zeros(block, np.int64)
-    outs = []
-    for start in range(0, n, block):
+
+    def one_block(start: int) -> dict:
         count = min(block, n - start)
-        # Staged (aligned, so used in place); rows past ``count`` hold stale frames whose
-        # results are dropped.
+        # Staged (aligned, so used in place; each thread has a buffer of its own); rows past
+        # ``count`` hold stale frames whose results are dropped.
         staged = pipeline._staged(frames[None, start:start + count], block)[0]
         _, out = runner.track(state, staged, clock)
-        outs.append({k: None if v is None else v[:count] for k, v in out.items()})
+        return {k: None if v is None else v[:count] for k, v in out.items()}
+
+    starts = range(0, n, block)
+    # Images are independent: blocks run side by side, one thread per core (Pipeline.streams).
+    streams = pipeline.streams(len(starts))
+    if streams > 1:
+        with concurrent.futures.ThreadPoolExecutor(streams, thread_name_prefix="posejax") as pool:
+            outs = list(pool.map(one_block, starts))
+    else:
+        outs = [one_block(start) for start in starts]
     return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs])
             for k in outs[0]}

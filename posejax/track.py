@@ -7,7 +7,9 @@ arrays it returns into a track. :class:`PoseTrack` is re-exported here for old i
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -194,7 +196,12 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
     if source.mixed_sizes is not None:
         return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
 
-    chunk = _chunk_length(source.batch, source.height, source.width)
+    streams = 1 if static_image_mode or source.reader is not None else pipeline.streams(
+        source.batch)
+    # Videos side by side each take chunks as long as one video's (the same compiled programs),
+    # as many at once as fit twice the chunk budget.
+    chunk = _chunk_length(1 if streams > 1 else source.batch, source.height, source.width)
+    streams = max(1, min(streams, 2 * _CHUNK_BYTES // (chunk * _frame_bytes(source))))
     if n is not None:
         chunk = max(1, min(chunk, n))
     results = []
@@ -205,6 +212,9 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
     else:
         bar = contextlib.nullcontext(bar)
     with bar as bar:
+        if streams > 1:
+            merged = _videos_side_by_side(pipeline, source.array, clock_us, chunk, streams, bar)
+            return _assemble(merged, times, out_fps, source, config, squeeze=False)
         for start, block in source.chunks(chunk):
             t = block.shape[1]
             if clock_us is None or start + t > len(clock_us):
@@ -227,6 +237,41 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
               else None for k in results[0]}
     return _assemble(merged, times[:total], out_fps, source, config,
                      squeeze=not source.is_batch)
+
+
+def _videos_side_by_side(pipeline, videos: np.ndarray, clock_us: np.ndarray, chunk: int,
+                         streams: int, bar) -> dict:
+    """Track each video of ``videos (B, T, H, W, 3)`` alone, ``streams`` of them at a time.
+
+    Each video is a batch of one (the programs one video uses); the results are those of the
+    batch, as every video of a batch is computed alone anyway (see ``Pipeline._per_video``).
+    """
+    batch, n, height, width = videos.shape[:4]
+    count_lock = threading.Lock()
+
+    def one_video(b: int) -> dict:
+        state = pipeline.init_state(1, height, width)
+        outs = []
+        for start in range(0, n, chunk):
+            block = videos[b:b + 1, start:start + chunk]
+            t = block.shape[1]
+            state, out = pipeline.run_video_chunk(state, block, clock_us[None, start:start + t],
+                                                  chunk)
+            outs.append(out)
+            with count_lock:
+                bar.update(t)
+        return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs], axis=1)
+                for k in outs[0]}
+
+    # A thread that needs the chunk program while another builds it waits for that one.
+    with concurrent.futures.ThreadPoolExecutor(streams, thread_name_prefix="posejax") as pool:
+        per_video = list(pool.map(one_video, range(batch)))
+    return {k: None if per_video[0][k] is None
+            else np.concatenate([v[k] for v in per_video], axis=0) for k in per_video[0]}
+
+
+def _frame_bytes(source: _FrameSource) -> int:
+    return source.height * source.width * 3
 
 
 def _chunk_length(batch: int, height: int, width: int) -> int:

@@ -6,10 +6,12 @@ Static images must agree to sub-pixel level; video tracking is chaotic (spec sec
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
 import posejax
+from posejax import pipeline as pipeline_module
 from tests.helpers.reference_data import (
     STATIC_IMAGES,
     load_rgb,
@@ -173,14 +175,25 @@ def _video_size(ref):
     return frame.shape[:2]
 
 
-def test_batch_equals_each_clip_alone():
+@pytest.fixture(scope="module")
+def four_clips_alone():
     ref = load_video_reference("infai_synthetic_leg_raises_6reps")
     frames = load_video_frames(reference_media_path(ref["meta"]), stop=120)
     clips = np.stack([frames[0:24], frames[30:54], frames[60:84], frames[96:120]])
+    return clips, [posejax.track(clip, model_complexity=0) for clip in clips]
+
+
+@pytest.mark.parametrize("cores", [1, 2], ids=["one program", "videos side by side"])
+def test_batch_equals_each_clip_alone(four_clips_alone, cores, monkeypatch):
+    # On a CPU a batch runs as one program on one core, and as videos side by side in threads
+    # on several (pipeline.side_by_side); both must give each video exactly what it gets alone.
+    monkeypatch.setattr(pipeline_module, "_cpu_cores", lambda: cores)
+    clips, alone_tracks = four_clips_alone
+    if jax.default_backend() == "cpu" and jax.local_device_count() == 1:
+        assert pipeline_module.side_by_side(pipeline_module.PipelineConfig(), 4) == cores
     batch = posejax.track(clips, model_complexity=0)
     assert batch.landmarks.shape == (4, 24, 33, 5)
-    for i, clip in enumerate(clips):
-        alone = posejax.track(clip, model_complexity=0)
+    for i, alone in enumerate(alone_tracks):
         np.testing.assert_array_equal(batch.pose_present[i], alone.pose_present)
         np.testing.assert_allclose(batch.landmarks[i], alone.landmarks, atol=1e-4, rtol=0)
         np.testing.assert_allclose(batch.world_landmarks[i], alone.world_landmarks, atol=1e-4,

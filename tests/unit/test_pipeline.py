@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import jax
 import numpy as np
 import pytest
@@ -12,7 +14,9 @@ from posejax import pipeline
 class _Stager:
     """The staging logic alone, without loading any network."""
 
-    _staging = None
+    def __init__(self):
+        self._local = threading.local()
+
     _staged = pipeline.Pipeline._staged
 
 
@@ -39,6 +43,21 @@ def test_a_short_or_strided_chunk_is_copied_into_one_reused_aligned_buffer():
     third = stager._staged(broadcast, 4)      # another shape: a new buffer
     assert third.shape == (3, 4, 6, 7, 3)
     np.testing.assert_array_equal(third, broadcast)
+
+
+def test_threads_stage_into_buffers_of_their_own():
+    # Streams run side by side in threads (Pipeline.streams): one shared buffer would let one
+    # thread overwrite the frames another is still processing.
+    stager = _Stager()
+    video = np.arange(2 * 3 * 4 * 5 * 3, dtype=np.uint8).reshape(2, 3, 4, 5, 3)
+    mine = stager._staged(video[:, :2], 3)
+    theirs = {}
+    thread = threading.Thread(target=lambda: theirs.update(buffer=stager._staged(video[:, 1:], 3)))
+    thread.start()
+    thread.join()
+    assert theirs["buffer"] is not mine
+    np.testing.assert_array_equal(mine[:, :2], video[:, :2])
+    assert stager._staged(video[:, :2], 3) is mine   # this thread's buffer, reused
 
 
 def test_an_aligned_full_chunk_goes_to_the_device_without_a_copy():
@@ -89,3 +108,19 @@ def test_config_normalizes_numpy_and_integer_values():
         min_detection_confidence=1.0, min_tracking_confidence=0.25,
     )  # fmt: skip
     assert hash(config) == hash(pipeline.PipelineConfig(**vars(config)))
+
+
+# -- independent streams side by side -----------------------------------------------------------
+
+
+def test_streams_run_side_by_side_one_per_core_on_a_cpu_only(monkeypatch):
+    monkeypatch.setattr(pipeline, "_cpu_cores", lambda: 2)
+    config = pipeline.PipelineConfig()
+    assert pipeline.side_by_side(config, 1) == 1
+    # The accelerators' path runs a batch as one vectorized program.
+    assert pipeline.side_by_side(pipeline.PipelineConfig(vectorized=True), 8) == 1
+    if jax.default_backend() == "cpu" and jax.local_device_count() == 1:
+        assert pipeline.side_by_side(config, 8) == 2
+        assert pipeline.side_by_side(pipeline.PipelineConfig(vectorized=False), 3) == 2
+        monkeypatch.setattr(pipeline, "_cpu_cores", lambda: 16)
+        assert pipeline.side_by_side(config, 3) == 3
