@@ -17,7 +17,12 @@ from tqdm.auto import tqdm
 
 from posejax.io.video import read_video
 from posejax.landmarks import NUM_LANDMARKS
-from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US, PipelineConfig, get_pipeline
+from posejax.pipeline import (
+    MEDIAPIPE_FRAME_STEP_US,
+    PipelineConfig,
+    _aligned_empty,
+    get_pipeline,
+)
 from posejax.result import PoseTrack
 from posejax.stepwise import run_images
 
@@ -98,12 +103,35 @@ class _FrameSource:
         """Yield ``(start, frames (B, t, H, W, 3))``."""
         if self.reader is not None:
             start = 0
-            for block in self.reader.iter_chunks(chunk):
+            # Decoded into two aligned buffers in turn: one is tracked (in place, uncopied)
+            # while the next chunk is decoded into the other.
+            buffers = [_aligned_empty((chunk, self.height, self.width, 3)) for _ in range(2)]
+            for block in _decoded_ahead(self.reader.iter_chunks(chunk, buffers)):
                 yield start, block[None]
                 start += len(block)
             return
         for start in range(0, self.n_frames, chunk):
             yield start, self.array[:, start:start + chunk]
+
+
+_END = object()
+
+
+def _decoded_ahead(chunks):
+    """The items of ``chunks``, the next one decoded in a thread while this one is tracked.
+
+    FFmpeg decodes without holding Python's lock, so decoding overlaps the compiled programs
+    instead of adding to them. Holds one chunk more in memory; a decoding error is raised where
+    its chunk would have been yielded.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="posejax-decode") as pool:
+        pending = pool.submit(next, chunks, _END)
+        while True:
+            chunk = pending.result()
+            if chunk is _END:
+                return
+            pending = pool.submit(next, chunks, _END)
+            yield chunk
 
 
 def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,

@@ -196,8 +196,17 @@ class VideoReader:
         """Yield ``uint8`` chunks ``(n, H, W, 3)`` with ``n <= chunk_size``."""
         return self.iter_chunks(self.chunk_size)
 
-    def iter_chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+    def iter_chunks(self, chunk_size: int, buffers=None) -> Iterator[np.ndarray]:
         """Yield ``uint8`` chunks ``(n, H, W, 3)`` of ``chunk_size`` frames (the last may be fewer).
+
+        Parameters
+        ----------
+        chunk_size : int
+            Frames per chunk.
+        buffers : sequence of ndarray, optional
+            Arrays ``(chunk_size, H, W, 3)`` uint8 to decode into, taken in turn, instead of a
+            new array per chunk: the chunks yielded are (views of) these buffers, so each is
+            overwritten ``len(buffers)`` chunks later. Saves a copy of every frame.
 
         Example
         -------
@@ -208,7 +217,16 @@ class VideoReader:
             raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-        chunk = np.empty((chunk_size, self.height, self.width, 3), np.uint8)
+        shape = (chunk_size, self.height, self.width, 3)
+        if buffers is not None:
+            if len(buffers) == 0 or any(b.shape != shape or b.dtype != np.uint8
+                                        for b in buffers):
+                raise ValueError(f"buffers must be uint8 arrays of shape {shape}")
+            fresh = False
+        else:
+            buffers, fresh = [np.empty(shape, np.uint8)], True
+        turn = 0
+        chunk = buffers[0]
         count = 0
         total = 0
         for frame in self._frames():
@@ -221,10 +239,12 @@ class VideoReader:
             count += 1
             total += 1
             if count == chunk_size:
-                yield chunk.copy()
+                yield chunk.copy() if fresh else chunk
+                turn = (turn + 1) % len(buffers)
+                chunk = buffers[turn]
                 count = 0
         if count:
-            yield chunk[:count].copy()
+            yield chunk[:count].copy() if fresh else chunk[:count]
         self.n_frames = total
 
     def frames(self) -> Iterator[np.ndarray]:

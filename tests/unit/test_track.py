@@ -115,3 +115,23 @@ def test_static_frames_in_blocks_equal_each_frame_alone():
         alone = posejax.track(frames[index][None], static_image_mode=True, model_complexity=0)
         np.testing.assert_array_equal(alone.landmarks[0], together.landmarks[index])
         np.testing.assert_array_equal(alone.world_landmarks[0], together.world_landmarks[index])
+
+
+def test_a_video_file_gives_what_its_decoded_frames_give(tmp_path, monkeypatch):
+    # The file is decoded a chunk ahead into two reused buffers while the other is tracked;
+    # with several chunks, a buffer overwritten too early would change the results.
+    import importlib
+
+    from posejax import io
+
+    track_module = importlib.import_module("posejax.track")  # (posejax.track is the function)
+    demo = Path(__file__).resolve().parents[2] / "datasets" / "sports2d_demo.mp4"
+    frames = io.read_video(demo).read()[40:76, ::4, ::4]
+    path = io.write_video(tmp_path / "clip.mp4", frames, fps=30)
+    decoded = io.read_video(path).read()
+    monkeypatch.setattr(track_module, "_chunk_length", lambda *args: 8)  # several chunks
+    from_file = posejax.track(path, model_complexity=0)
+    from_frames = posejax.track(decoded, model_complexity=0)
+    assert from_file.n_frames == len(decoded) == 36
+    assert from_file.pose_present.sum() >= 10
+    np.testing.assert_array_equal(from_file.landmarks, from_frames.landmarks)

@@ -42,6 +42,20 @@ def test_write_then_read_video_in_chunks(tmp_path):
     np.testing.assert_array_equal(video.read(), decoded)
 
 
+def test_chunks_decoded_into_given_buffers_in_turn(tmp_path):
+    video = vio.read_video(vio.write_video(tmp_path / "clip.mp4", gradient_frames(11), fps=10))
+    fresh = list(video.iter_chunks(4))
+    buffers = [np.zeros((4, 48, 64, 3), np.uint8) for _ in range(2)]
+    seen = []
+    for i, chunk in enumerate(video.iter_chunks(4, buffers)):
+        assert np.shares_memory(chunk, buffers[i % 2])
+        np.testing.assert_array_equal(chunk, fresh[i])   # before the buffer is reused
+        seen.append(len(chunk))
+    assert seen == [4, 4, 3]
+    with pytest.raises(ValueError, match=r"buffers must be uint8 arrays of shape \(4, 48, 64"):
+        next(video.iter_chunks(4, [np.zeros((3, 48, 64, 3), np.uint8)]))
+
+
 def test_odd_sizes_are_padded_to_even_for_h264(tmp_path):
     frames = gradient_frames(3, height=33, width=45)
     video = vio.read_video(vio.write_video(tmp_path / "odd.mp4", frames, fps=10))
