@@ -642,7 +642,18 @@ def _aligned_empty(shape) -> np.ndarray:
     return raw[offset:offset + size].reshape(shape)
 
 
-@functools.lru_cache(maxsize=8)
+_GETTING = threading.Lock()
+
+
 def get_pipeline(config: PipelineConfig) -> Pipeline:
-    """The (cached) compiled pipeline for ``config``; weights are loaded once per config."""
+    """The (cached) compiled pipeline for ``config``; weights are loaded once per config.
+
+    Threads asking at once get one pipeline (two would each compile their programs).
+    """
+    with _GETTING:
+        return _cached_pipeline(config)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_pipeline(config: PipelineConfig) -> Pipeline:
     return Pipeline(config)

@@ -282,13 +282,22 @@ class FrameRunner:
         return state, {k: None if v is None else np.asarray(v) for k, v in out.items()}
 
 
-@functools.lru_cache(maxsize=32)
+_SHARING = threading.Lock()
+
+
 def shared_runner(pipeline: Pipeline, batch: int, height: int, width: int) -> FrameRunner:
     """One :class:`FrameRunner` per pipeline, batch and frame size for the whole process.
 
     ``posejax.track`` calls :func:`run_images` once per chunk of a video; a runner of its own
-    each time would load its programs from disk again (0.5-1 s a chunk).
+    each time would load its programs from disk again (0.5-1 s a chunk). Threads asking at once
+    (videos tracked side by side) get the same one.
     """
+    with _SHARING:
+        return _cached_runner(pipeline, batch, height, width)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_runner(pipeline: Pipeline, batch: int, height: int, width: int) -> FrameRunner:
     return FrameRunner(pipeline, batch, height, width)
 
 
