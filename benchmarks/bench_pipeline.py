@@ -10,9 +10,11 @@ sides process identical RGB arrays. Each configuration runs in its own process:
 * the mediapipe pool: what a user with many videos runs, one mediapipe process per core
   (``os.cpu_count()`` processes started together on the same frames); its frames/s is the sum
   over the processes;
-* posejax: one video, a batch of 8 videos (the clip 8 times, one vmapped computation) and static
-  mode, each first in a process with an empty cache folder (cold: tracing and XLA compilation),
-  then in a second process that finds the cache filled (warm start).
+* posejax: ``track`` on one video, on a batch of 8 videos (the clip 8 times; on a CPU the videos
+  run side by side in threads, one per core) and in static mode, and the drop-in
+  ``Pose().process`` called frame by frame (``pose``, ``pose-static``), each first in a process
+  with an empty cache folder (cold: tracing and XLA compilation), then in a second process that
+  finds the cache filled (warm start).
 
 Reported: frames/s (median of the repeats after the first call), the ratios to one mediapipe
 process and to the pool at the same complexity and mode, the first-call overhead (first call
@@ -65,15 +67,19 @@ def posejax_worker(frames_path: str, kind: str, complexity: int, repeats: int) -
     frames = np.load(frames_path)
     batch = 8 if kind == "batch8" else 1
     data = np.broadcast_to(frames, (batch,) + frames.shape) if batch > 1 else frames
-    static = kind == "static"
+    static = kind in ("static", "pose-static")
 
     def call():
-        return posejax.track(data, model_complexity=complexity, static_image_mode=static)
+        if kind.startswith("pose"):   # the drop-in, one frame at a time as its users call it
+            with posejax.Pose(model_complexity=complexity, static_image_mode=static) as pose:
+                return np.array([pose.process(frame).pose_landmarks is not None
+                                 for frame in frames])
+        return posejax.track(data, model_complexity=complexity,
+                             static_image_mode=static).pose_present
 
     first = _common.timed(call, 1)[0]
     times = _common.timed(call, repeats)
-    result = call()
-    present = np.asarray(result.pose_present).reshape(-1)
+    present = np.asarray(call()).reshape(-1)
     return {"first_s": first, "times": times, "frames": int(batch * len(frames)),
             "present": int(present.sum()), "peak_rss_mb": _common.peak_rss_mb()}
 
@@ -164,7 +170,8 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=None, help="frames per video (300)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--complexities", type=int, nargs="+", default=None)
-    parser.add_argument("--kinds", nargs="+", choices=("video", "batch8", "static"),
+    parser.add_argument("--kinds", nargs="+",
+                        choices=("video", "batch8", "static", "pose", "pose-static"),
                         default=None, help="posejax configurations to run (default: all)")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up rows")
     parser.add_argument("--no-reference", action="store_true", help="skip mediapipe")
@@ -178,7 +185,9 @@ def main(argv=None) -> int:
 
     n = args.frames or (60 if args.quick else 300)
     complexities = args.complexities or ([1] if args.quick else [0, 1, 2])
-    kinds = args.kinds or (["video", "batch8"] if args.quick else ["video", "batch8", "static"])
+    kinds = args.kinds or (["video", "batch8"] if args.quick
+                           else ["video", "batch8", "static", "pose", "pose-static"])
+    static_kinds = {"static", "pose-static"}
     with tempfile.TemporaryDirectory(prefix="posejax-bench-") as tmp:
         import numpy as np
 
@@ -194,8 +203,8 @@ def main(argv=None) -> int:
         python = None
         if not args.no_reference:
             python = reference_python()
-            specs = [f"video:{c}" for c in complexities if kinds != ["static"]]
-            if "static" in kinds:
+            specs = [f"video:{c}" for c in complexities if not set(kinds) <= static_kinds]
+            if static_kinds & set(kinds):
                 specs.append("static:1")
             print("mediapipe 0.10.21, one process ...", flush=True)
             reference = mediapipe_runs(python, frames_path, args.repeats, specs, 1)[0]
@@ -206,8 +215,8 @@ def main(argv=None) -> int:
                               "present": runs[0][spec]["present"]}
 
         rows = []
-        for spec in [f"video:{c}" for c in complexities] + (["static:1"] if "static" in kinds
-                                                           else []):
+        for spec in [f"video:{c}" for c in complexities] + (["static:1"] if static_kinds &
+                                                           set(kinds) else []):
             if spec in reference:
                 r = reference[spec]
                 fps = n / _common.median(r["times"])
@@ -220,7 +229,7 @@ def main(argv=None) -> int:
                              f"{pool_fps / fps:.2f}", "1.00", "", "", "", pool[spec]["present"]])
         for complexity in complexities:
             for kind in kinds:
-                if kind == "static" and complexity != 1:
+                if kind in static_kinds and complexity != 1:
                     continue
                 label = f"posejax {kind} c{complexity}"
                 print(f"{label} ...", flush=True)
@@ -235,7 +244,7 @@ def main(argv=None) -> int:
                     warm = run_worker([frames_path, kind, str(complexity), "1"], env)
                 steady = _common.median(cold["times"])
                 fps = cold["frames"] / steady
-                mode = "static" if kind == "static" else "video"
+                mode = "static" if kind in static_kinds else "video"
                 ref = reference.get(f"{mode}:{complexity}")
                 ratio = (f"{fps / (n / _common.median(ref['times'])):.2f}" if ref else "n/a")
                 ref_pool = pool.get(f"{mode}:{complexity}")
