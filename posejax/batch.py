@@ -361,15 +361,29 @@ def _write_parquet_atomic(df: pd.DataFrame, output: Path) -> None:
         raise
 
 
+class _Stopped(BaseException):
+    """Ends a video tracked in a thread when the run is interrupted (not a failed video)."""
+
+
 class _SharedBar:
-    """A progress bar that several threads count on."""
+    """A progress bar that several threads count on, and the way to stop them.
+
+    ``posejax.track`` counts on it after every chunk; once :meth:`stop` is called, that count
+    ends the video under way instead (nothing of it is written).
+    """
 
     def __init__(self, bar):
         self._bar, self._lock = bar, threading.Lock()
+        self._stopped = threading.Event()
 
     def update(self, n: int = 1) -> None:
+        if self._stopped.is_set():
+            raise _Stopped
         with self._lock:
             self._bar.update(n)
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def _run_serial(jobs: list[dict], options: dict, rows: list, progress: bool) -> None:
@@ -390,7 +404,9 @@ def _run_serial(jobs: list[dict], options: dict, rows: list, progress: bool) -> 
                 if failed:
                     videos.set_postfix(failed=failed)
         except BaseException:
-            # Interrupted: the videos under way finish (their files are whole); no new one starts.
+            # Interrupted: the videos under way end at their next chunk, unwritten; no new one
+            # starts. Finished files stay, so a second run resumes.
+            shared.stop()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
 

@@ -276,11 +276,14 @@ def _videos_side_by_side(pipeline, videos: np.ndarray, clock_us: np.ndarray, chu
     """
     batch, n, height, width = videos.shape[:4]
     count_lock = threading.Lock()
+    stop = threading.Event()   # set when the caller is interrupted: the threads end at a chunk
 
-    def one_video(b: int) -> dict:
+    def one_video(b: int) -> dict | None:
         state = pipeline.init_state(1, height, width)
         outs = []
         for start in range(0, n, chunk):
+            if stop.is_set():
+                return None
             block = videos[b:b + 1, start:start + chunk]
             t = block.shape[1]
             state, out = pipeline.run_video_chunk(state, block, clock_us[None, start:start + t],
@@ -293,7 +296,18 @@ def _videos_side_by_side(pipeline, videos: np.ndarray, clock_us: np.ndarray, chu
 
     # A thread that needs the chunk program while another builds it waits for that one.
     with concurrent.futures.ThreadPoolExecutor(streams, thread_name_prefix="posejax") as pool:
-        per_video = list(pool.map(one_video, range(batch)))
+        futures = [pool.submit(one_video, b) for b in range(batch)]
+        try:
+            done, _ = concurrent.futures.wait(futures,
+                                              return_when=concurrent.futures.FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    raise future.exception()
+            per_video = [future.result() for future in futures]
+        except BaseException:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return {k: None if per_video[0][k] is None
             else np.concatenate([v[k] for v in per_video], axis=0) for k in per_video[0]}
 

@@ -9,6 +9,7 @@ workers and subprocesses.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -150,6 +151,30 @@ def test_a_killed_run_resumes_and_redoes_nothing_finished(videos, tmp_path):
     assert first.stat().st_mtime_ns == finished
     assert resumed["long.mp4"]["frames"] == 342
     assert [p.name for p in output.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_interrupted_run_ends_the_videos_under_way_and_keeps_what_finished(
+        videos, tmp_path, monkeypatch):
+    # Ctrl-C while two videos are tracked side by side: the KeyboardInterrupt in the main thread
+    # ends the other video at its next chunk (nothing of it written, no failed row), and the
+    # index lists the video that finished.
+    long = tmp_path / "long.mp4"
+    frames = posejax.read_video(videos["folder"] / "pushups.mp4").read()
+    posejax.write_video(long, np.concatenate([frames, frames[::-1]] * 3), fps=10)
+    real_as_completed = concurrent.futures.as_completed
+
+    def interrupted_after_the_first(futures):
+        for future in real_as_completed(futures):
+            yield future
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(concurrent.futures, "as_completed", interrupted_after_the_first)
+    output = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        posejax.track_videos([videos["folder"] / "pushups.mp4", long], output, progress=False)
+    index = batch.read_index(output)
+    assert list(index.status) == ["done"] and Path(index.video[0]).name == "pushups.mp4"
+    assert sorted(p.name for p in output.iterdir()) == ["index.csv", "pushups.parquet"]
 
 
 def rows_status(rows: dict) -> dict:

@@ -135,3 +135,33 @@ def test_a_video_file_gives_what_its_decoded_frames_give(tmp_path, monkeypatch):
     assert from_file.n_frames == len(decoded) == 36
     assert from_file.pose_present.sum() >= 10
     np.testing.assert_array_equal(from_file.landmarks, from_frames.landmarks)
+
+
+def test_a_failing_video_of_a_batch_stops_the_others_side_by_side(monkeypatch):
+    # Videos of a batch run in threads; when one fails (or the caller is interrupted) the error
+    # reaches the caller and the other threads end at their next chunk instead of finishing.
+    import importlib
+    import threading
+
+    from posejax import pipeline as pipeline_module
+
+    track_module = importlib.import_module("posejax.track")
+    monkeypatch.setattr(pipeline_module, "_cpu_cores", lambda: 2)
+    monkeypatch.setattr(track_module, "_chunk_length", lambda *args: 2)
+    real = pipeline_module.Pipeline.run_video_chunk
+    calls = []
+    lock = threading.Lock()
+
+    def failing(self, state, frames, clock_us, length):
+        with lock:
+            calls.append(threading.current_thread().name)
+            if len(calls) == 3:
+                raise RuntimeError("decoder fell over")
+        return real(self, state, frames, clock_us, length)
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "run_video_chunk", failing)
+    videos = np.zeros((4, 20, 32, 32, 3), np.uint8)   # 4 videos of 10 chunks each
+    with pytest.raises(RuntimeError, match="decoder fell over"):
+        posejax.track(videos, model_complexity=0)
+    if pipeline_module.side_by_side(pipeline_module.PipelineConfig(), 4) == 2:
+        assert len(calls) <= 5   # 40 chunks had it all run; at most one more per thread
