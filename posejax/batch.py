@@ -32,7 +32,6 @@ import hashlib
 import inspect
 import json
 import os
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,7 +44,7 @@ from tqdm.auto import tqdm
 from posejax.io import VideoDecodeError, write_landmarks
 from posejax.io._metadata import atomic_write, loads
 from posejax.pipeline import PipelineConfig, side_by_side
-from posejax.track import _check_fps, _track, track
+from posejax.track import _check_fps, _SharedBar, _track, track
 
 __all__ = ["INDEX_COLUMNS", "VIDEO_SUFFIXES", "track_videos"]
 
@@ -359,31 +358,6 @@ def _write_parquet_atomic(df: pd.DataFrame, output: Path) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-
-
-class _Stopped(BaseException):
-    """Ends a video tracked in a thread when the run is interrupted (not a failed video)."""
-
-
-class _SharedBar:
-    """A progress bar that several threads count on, and the way to stop them.
-
-    ``posejax.track`` counts on it after every chunk; once :meth:`stop` is called, that count
-    ends the video under way instead (nothing of it is written).
-    """
-
-    def __init__(self, bar):
-        self._bar, self._lock = bar, threading.Lock()
-        self._stopped = threading.Event()
-
-    def update(self, n: int = 1) -> None:
-        if self._stopped.is_set():
-            raise _Stopped
-        with self._lock:
-            self._bar.update(n)
-
-    def stop(self) -> None:
-        self._stopped.set()
 
 
 def _run_serial(jobs: list[dict], options: dict, rows: list, progress: bool) -> None:

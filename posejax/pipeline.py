@@ -588,6 +588,19 @@ def _cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+def concatenate_outputs(outs: list[dict], axis: int = 0) -> dict:
+    """Join the output dicts of several chunks (or videos) along ``axis``; None stays None.
+
+    Example
+    -------
+    >>> out = concatenate_outputs([{"present": np.zeros((1, 2)), "mask": None}] * 3, axis=1)
+    >>> out["present"].shape, out["mask"]
+    ((1, 6), None)
+    """
+    return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs], axis=axis)
+            for k in outs[0]}
+
+
 def _merge_rois(need_detection, det_rois, found, state):
     """(rois, has_roi): the detector's where it ran, else the tracked ROI."""
     rois = jnp.where(need_detection[:, None], det_rois, state.roi)

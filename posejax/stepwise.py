@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from posejax import _cache, nets
-from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois
+from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois, concatenate_outputs
 
 __all__ = ["FrameRunner", "network_program", "run_images", "shared_runner"]
 
@@ -349,5 +349,4 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
             outs = list(pool.map(one_block, starts))
     else:
         outs = [one_block(start) for start in starts]
-    return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs])
-            for k in outs[0]}
+    return concatenate_outputs(outs)

@@ -21,6 +21,7 @@ from posejax.pipeline import (
     MEDIAPIPE_FRAME_STEP_US,
     PipelineConfig,
     _aligned_empty,
+    concatenate_outputs,
     get_pipeline,
 )
 from posejax.result import PoseTrack
@@ -224,12 +225,13 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
     if source.mixed_sizes is not None:
         return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
 
-    streams = 1 if static_image_mode or source.reader is not None else pipeline.streams(
-        source.batch)
+    # (Static mode runs its images side by side in run_images.)
+    streams = 1 if static_image_mode else pipeline.streams(source.batch)
     # Videos side by side each take chunks as long as one video's (the same compiled programs),
     # as many at once as fit twice the chunk budget.
     chunk = _chunk_length(1 if streams > 1 else source.batch, source.height, source.width)
-    streams = max(1, min(streams, 2 * _CHUNK_BYTES // (chunk * _frame_bytes(source))))
+    frame_bytes = source.height * source.width * 3
+    streams = max(1, min(streams, 2 * _CHUNK_BYTES // (chunk * frame_bytes)))
     if n is not None:
         chunk = max(1, min(chunk, n))
     results = []
@@ -261,8 +263,7 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
     total = sum(r["present"].shape[1] for r in results)
     if timestamps is not None and total != len(times):
         raise ValueError(f"timestamps has {len(times)} entries but the video has {total} frames")
-    merged = {k: np.concatenate([r[k] for r in results], axis=1) if results[0][k] is not None
-              else None for k in results[0]}
+    merged = concatenate_outputs(results, axis=1)
     return _assemble(merged, times[:total], out_fps, source, config,
                      squeeze=not source.is_batch)
 
@@ -275,24 +276,19 @@ def _videos_side_by_side(pipeline, videos: np.ndarray, clock_us: np.ndarray, chu
     batch, as every video of a batch is computed alone anyway (see ``Pipeline._per_video``).
     """
     batch, n, height, width = videos.shape[:4]
-    count_lock = threading.Lock()
-    stop = threading.Event()   # set when the caller is interrupted: the threads end at a chunk
+    shared = _SharedBar(bar)
 
-    def one_video(b: int) -> dict | None:
+    def one_video(b: int) -> dict:
         state = pipeline.init_state(1, height, width)
         outs = []
         for start in range(0, n, chunk):
-            if stop.is_set():
-                return None
             block = videos[b:b + 1, start:start + chunk]
             t = block.shape[1]
             state, out = pipeline.run_video_chunk(state, block, clock_us[None, start:start + t],
                                                   chunk)
             outs.append(out)
-            with count_lock:
-                bar.update(t)
-        return {k: None if outs[0][k] is None else np.concatenate([o[k] for o in outs], axis=1)
-                for k in outs[0]}
+            shared.update(t)
+        return concatenate_outputs(outs, axis=1)
 
     # A thread that needs the chunk program while another builds it waits for that one.
     with concurrent.futures.ThreadPoolExecutor(streams, thread_name_prefix="posejax") as pool:
@@ -305,15 +301,39 @@ def _videos_side_by_side(pipeline, videos: np.ndarray, clock_us: np.ndarray, chu
                     raise future.exception()
             per_video = [future.result() for future in futures]
         except BaseException:
-            stop.set()
+            # Interrupted, or one video failed: the others end at their next chunk.
+            shared.stop()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return {k: None if per_video[0][k] is None
-            else np.concatenate([v[k] for v in per_video], axis=0) for k in per_video[0]}
+    return concatenate_outputs(per_video, axis=0)
 
 
-def _frame_bytes(source: _FrameSource) -> int:
-    return source.height * source.width * 3
+class _Stopped(BaseException):
+    """Ends work under way in a thread once its :class:`_SharedBar` is stopped.
+
+    Not an ``Exception``: code that records a failed video must not record this as one.
+    """
+
+
+class _SharedBar:
+    """A progress bar that several threads count on, and the way to stop them.
+
+    Work counts on it after every chunk; once :meth:`stop` is called, that count raises
+    :class:`_Stopped` instead, ending the work under way at a chunk boundary.
+    """
+
+    def __init__(self, bar):
+        self._bar, self._lock = bar, threading.Lock()
+        self._stopped = threading.Event()
+
+    def update(self, n: int = 1) -> None:
+        if self._stopped.is_set():
+            raise _Stopped
+        with self._lock:
+            self._bar.update(n)
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def _chunk_length(batch: int, height: int, width: int) -> int:

@@ -218,15 +218,17 @@ class VideoReader:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
         shape = (chunk_size, self.height, self.width, 3)
-        if buffers is not None:
-            if len(buffers) == 0 or any(b.shape != shape or b.dtype != np.uint8
-                                        for b in buffers):
-                raise ValueError(f"buffers must be uint8 arrays of shape {shape}")
-            fresh = False
-        else:
-            buffers, fresh = [np.empty(shape, np.uint8)], True
-        turn = 0
-        chunk = buffers[0]
+        if buffers is not None and (len(buffers) == 0 or any(
+                b.shape != shape or b.dtype != np.uint8 for b in buffers)):
+            raise ValueError(f"buffers must be uint8 arrays of shape {shape}")
+
+        def buffer(index: int) -> np.ndarray:
+            if buffers is None:
+                return np.empty(shape, np.uint8)   # each chunk an array of its own
+            return buffers[index % len(buffers)]
+
+        chunks = 0
+        chunk = buffer(chunks)
         count = 0
         total = 0
         for frame in self._frames():
@@ -239,12 +241,13 @@ class VideoReader:
             count += 1
             total += 1
             if count == chunk_size:
-                yield chunk.copy() if fresh else chunk
-                turn = (turn + 1) % len(buffers)
-                chunk = buffers[turn]
+                yield chunk
+                chunks += 1
+                chunk = buffer(chunks)
                 count = 0
         if count:
-            yield chunk[:count].copy() if fresh else chunk[:count]
+            # A copy of its own holds only the frames there are.
+            yield chunk[:count] if buffers is not None else chunk[:count].copy()
         self.n_frames = total
 
     def frames(self) -> Iterator[np.ndarray]:
