@@ -47,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
 ROOT = _common.ROOT
+#: The posejax configurations compared with mediapipe's static mode.
+STATIC_KINDS = {"static", "pose-static"}
 
 
 def run_worker(args: list[str], env: dict | None = None) -> dict:
@@ -67,7 +69,7 @@ def posejax_worker(frames_path: str, kind: str, complexity: int, repeats: int) -
     frames = np.load(frames_path)
     batch = 8 if kind == "batch8" else 1
     data = np.broadcast_to(frames, (batch,) + frames.shape) if batch > 1 else frames
-    static = kind in ("static", "pose-static")
+    static = kind in STATIC_KINDS
 
     def call():
         if kind.startswith("pose"):   # the drop-in, one frame at a time as its users call it
@@ -187,7 +189,6 @@ def main(argv=None) -> int:
     complexities = args.complexities or ([1] if args.quick else [0, 1, 2])
     kinds = args.kinds or (["video", "batch8"] if args.quick
                            else ["video", "batch8", "static", "pose", "pose-static"])
-    static_kinds = {"static", "pose-static"}
     with tempfile.TemporaryDirectory(prefix="posejax-bench-") as tmp:
         import numpy as np
 
@@ -203,8 +204,8 @@ def main(argv=None) -> int:
         python = None
         if not args.no_reference:
             python = reference_python()
-            specs = [f"video:{c}" for c in complexities if not set(kinds) <= static_kinds]
-            if static_kinds & set(kinds):
+            specs = [f"video:{c}" for c in complexities if not set(kinds) <= STATIC_KINDS]
+            if STATIC_KINDS & set(kinds):
                 specs.append("static:1")
             print("mediapipe 0.10.21, one process ...", flush=True)
             reference = mediapipe_runs(python, frames_path, args.repeats, specs, 1)[0]
@@ -215,7 +216,7 @@ def main(argv=None) -> int:
                               "present": runs[0][spec]["present"]}
 
         rows = []
-        for spec in [f"video:{c}" for c in complexities] + (["static:1"] if static_kinds &
+        for spec in [f"video:{c}" for c in complexities] + (["static:1"] if STATIC_KINDS &
                                                            set(kinds) else []):
             if spec in reference:
                 r = reference[spec]
@@ -229,7 +230,7 @@ def main(argv=None) -> int:
                              f"{pool_fps / fps:.2f}", "1.00", "", "", "", pool[spec]["present"]])
         for complexity in complexities:
             for kind in kinds:
-                if kind in static_kinds and complexity != 1:
+                if kind in STATIC_KINDS and complexity != 1:
                     continue
                 label = f"posejax {kind} c{complexity}"
                 print(f"{label} ...", flush=True)
@@ -244,7 +245,7 @@ def main(argv=None) -> int:
                     warm = run_worker([frames_path, kind, str(complexity), "1"], env)
                 steady = _common.median(cold["times"])
                 fps = cold["frames"] / steady
-                mode = "static" if kind in static_kinds else "video"
+                mode = "static" if kind in STATIC_KINDS else "video"
                 ref = reference.get(f"{mode}:{complexity}")
                 ratio = (f"{fps / (n / _common.median(ref['times'])):.2f}" if ref else "n/a")
                 ref_pool = pool.get(f"{mode}:{complexity}")

@@ -1,6 +1,6 @@
-"""Bad input to track() and Pose is rejected with an error that names the problem.
-
-All of these fail before any network is loaded or compiled, so they are fast.
+"""Bad input to track() and Pose is rejected with an error that names the problem (before any
+network is loaded or compiled, so those tests are fast); and track's ways of splitting work (static
+blocks, a file decoded ahead, a batch's videos in threads) give what the work gives undivided.
 """
 
 from __future__ import annotations
