@@ -8,11 +8,10 @@ NumPy arrays (the ROIs, per-frame sizes and times) are stored as ``{"__ndarray__
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from posejax.io._atomic import atomic_write  # noqa: F401  (its old home)
 
 
 def _json_default(value):
@@ -50,19 +49,3 @@ def restore_attrs(attrs: dict) -> dict:
     if isinstance(attrs.get("image_size"), list):
         attrs["image_size"] = tuple(attrs["image_size"])
     return attrs
-
-
-def atomic_write(path: Path, write, mode: str = "w") -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
-
-    A reader never sees a half-written file, and an error leaves any previous ``path`` as it was.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        kwargs = {"newline": ""} if "b" not in mode else {}
-        with os.fdopen(handle, mode, **kwargs) as file:
-            write(file)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
