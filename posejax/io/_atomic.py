@@ -140,9 +140,9 @@ def atomic_write(path, write: Callable, mode: str = "w") -> None:
     --------
     >>> import tempfile
     >>> target = Path(tempfile.mkdtemp()) / "b.csv"
-    >>> atomic_write(target, lambda file: file.write("x\\n1\\n"))
+    >>> atomic_write(target, lambda file: file.write("x,y"))
     >>> target.read_text()
-    'x\\n1\\n'
+    'x,y'
     """
     with atomic_path(path) as temporary:
         kwargs = {"newline": ""} if "b" not in mode else {}

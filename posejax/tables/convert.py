@@ -137,8 +137,20 @@ def track_from_dataframe(
     Returns
     -------
     PoseTrack
+        Frame ``k`` of the track is the table's frame ``k``: frame numbers and times come from
+        the table, never from the order of its rows. Frames the table lacks (rows removed with
+        ``dropna`` or a filter, a range cut out) are frames without a pose; the track is as long
+        as the video its ``attrs`` describe, else up to the highest frame number. Their times
+        come from ``attrs["timestamps"]`` where recorded, else from the neighbouring frames.
+        Landmarks whose rows were removed from a long table are NaN in their frame.
         ``pose_present`` is true on frames with any finite ``x``. Segmentation masks are not
         stored in tables, so ``segmentation_mask`` is None.
+
+    Raises
+    ------
+    ValueError
+        When the table lacks ``x`` or ``y``, has a landmark twice in one frame (several videos
+        without a ``video`` column), negative frame numbers, or no frame rate.
 
     Example
     -------
@@ -158,56 +170,110 @@ def track_from_dataframe(
         )
     if "fps" not in table.attrs:
         raise ValueError("the frame rate is unknown: pass fps= or set df.attrs['fps']")
-    groups = list(table.groups())
-    lengths = {len(rows) for rows in groups}
-    if len(lengths) != 1:
-        raise ValueError(f"the videos of the table have different frame counts {sorted(lengths)}")
-    order = np.concatenate(groups)
-    n_videos, n_frames = len(groups), lengths.pop()
-    ordered = table.replace(
-        values={c: v[order] for c, v in table.values.items()},
-        frames=table.frames[order],
-        videos=None if table.videos is None else table.videos[order],
-        times=None if table.times is None else table.times[order],
+    if "x" not in table.values or "y" not in table.values:
+        missing = [c for c in ("x", "y") if c not in table.values]
+        raise ValueError(
+            f"the table has no {' or '.join(repr(c) for c in missing)} coordinates, which a "
+            "pose track needs (was the column dropped?); its coordinate columns are "
+            f"{list(table.values)}"
+        )
+    if len(table.frames) and table.frames.min() < 0:
+        raise ValueError(f"frame numbers start at 0; the table has frame {table.frames.min()}")
+    # Every row goes to its own frame number: rows a user removed (frames without a pose dropped,
+    # a range cut out) come back as frames without a pose, never as renumbered neighbours. The
+    # track is as long as the highest frame, or as the video if the attrs say how long it was.
+    if table.videos is None:
+        codes = np.zeros(1, np.int64)
+        position = np.zeros(table.n_frames, np.int64)
+    else:
+        codes, position = np.unique(table.videos, return_inverse=True)
+    n_videos = len(codes)
+    n_frames = max(int(table.frames.max()) + 1, _recorded_length(table.attrs))
+    slots = position * n_frames + table.frames
+    full = table.replace(
+        frames=np.tile(np.arange(n_frames, dtype=np.int64), n_videos),
+        videos=None if table.videos is None else np.repeat(codes, n_frames),
+        times=None,
+        values={},
     )
-    sizes = ordered.image_sizes() if _knows_size(ordered) else None
-    values = np.full((ordered.n_frames, NUM_LANDMARKS, len(COORDS)), np.nan, np.float64)
+    sizes = full.image_sizes() if _knows_size(full) else None
+    values = np.full((n_videos * n_frames, NUM_LANDMARKS, len(COORDS)), np.nan, np.float64)
     for i, coord in enumerate(COORDS):
-        if coord in ordered.values:
-            values[..., i] = ordered.values[coord]
-    if ordered.units == "px":
+        if coord in table.values:
+            values[slots, :, i] = table.values[coord]
+    if table.units == "px":
         if sizes is None:
             raise ValueError("pixel coordinates need the image size: pass image_size=(h, w)")
         for coord in WIDTH_SCALED:
             values[..., COORDS.index(coord)] /= sizes[:, 1:2]
         values[..., COORDS.index("y")] /= sizes[:, 0:1]
     if sizes is None:
-        sizes = np.zeros((ordered.n_frames, 2))
+        sizes = np.zeros((n_videos * n_frames, 2))
     present = np.isfinite(values[..., 0]).any(axis=-1)
-    if "rois" in ordered.attrs:
-        rois = ordered._per_frame(np.asarray(ordered.attrs["rois"], np.float32), np.nan)
+    if "rois" in full.attrs:
+        rois = full._per_frame(np.asarray(full.attrs["rois"], np.float32), np.nan)
     else:
-        rois = np.full((ordered.n_frames, 5), np.nan, np.float32)
+        rois = np.full((n_videos * n_frames, 5), np.nan, np.float32)
+    times = _slot_times(table, full, slots, n_videos, n_frames)
     if table.videos is None:
         lead = (n_frames,)
-        names = ordered.attrs.get("video_names")
+        names = table.attrs.get("video_names")
     else:
         lead = (n_videos, n_frames)
-        codes = ordered.videos[::n_frames]
-        names = [ordered.video_labels[c] for c in codes]
-        if ordered.attrs.get("video_names") is None and names == [str(c) for c in codes]:
+        names = [table.video_labels[c] for c in codes]
+        if table.attrs.get("video_names") is None and names == [str(c) for c in codes]:
             names = None  # placeholders of an unnamed batch
     return PoseTrack(
         landmarks=values[..., :5].astype(np.float32).reshape(lead + (NUM_LANDMARKS, 5)),
         world_landmarks=values[..., 5:].astype(np.float32).reshape(lead + (NUM_LANDMARKS, 4)),
         pose_present=present.reshape(lead),
         rois=rois.reshape(lead + (5,)),
-        timestamps=ordered.frame_times().astype(np.float64).reshape(lead),
+        timestamps=times.reshape(lead),
         image_sizes=np.asarray(sizes).astype(np.int64).reshape(lead + (2,)),
-        fps=float(ordered.attrs["fps"]),
-        model_complexity=int(ordered.attrs.get("model_complexity", 1)),
+        fps=float(table.attrs["fps"]),
+        model_complexity=int(table.attrs.get("model_complexity", 1)),
         video_names=None if names is None else tuple(str(n) for n in names),
     )
+
+
+def _recorded_length(attrs: dict) -> int:
+    """Frames per video that a posejax table's attrs record (0 when they record none)."""
+    for key, trailing in (("rois", 2), ("timestamps", 1), ("image_sizes", 2)):
+        if key in attrs:
+            shape = np.shape(attrs[key])
+            if len(shape) > trailing - 1:
+                return int(shape[-trailing]) if trailing > 1 else int(shape[-1])
+    return 0
+
+
+def _slot_times(table: PoseTable, full: PoseTable, slots, n_videos: int, n_frames: int):
+    """Seconds of every frame of the track: the table's own times where it has the frame.
+
+    A frame the table lacks takes its time from ``attrs["timestamps"]`` where posejax recorded
+    it, else between its neighbours (linear), else a frame period (1 / fps) from the nearest
+    frame the table has.
+    """
+    times = np.full(n_videos * n_frames, np.nan)
+    if "timestamps" in full.attrs:
+        times = full._per_frame(np.asarray(full.attrs["timestamps"], np.float64), np.nan)
+    times[slots] = table.frame_times()
+    missing = np.isnan(times)
+    if not missing.any():
+        return times
+    period = 1.0 / float(table.attrs["fps"])
+    grid = times.reshape(n_videos, n_frames)
+    frames = np.arange(n_frames)
+    for row in grid:
+        known = ~np.isnan(row)
+        if not known.any():
+            row[:] = frames * period
+            continue
+        k = frames[known]
+        filled = np.interp(frames, k, row[known])
+        filled = np.where(frames < k[0], row[k[0]] - (k[0] - frames) * period, filled)
+        filled = np.where(frames > k[-1], row[k[-1]] + (frames - k[-1]) * period, filled)
+        row[~known] = filled[~known]
+    return grid.reshape(-1)
 
 
 def _knows_size(table: PoseTable) -> bool:

@@ -232,10 +232,11 @@ class PoseTable:
         out = df.copy()
         if self.layout == "long":
             rows = self.positions.reshape(-1)
+            kept = rows >= 0  # landmarks without a row in the table have nowhere to go
             for coord, array in values.items():
                 column = out[coord].to_numpy(dtype=np.result_type(out[coord].dtype, array.dtype))
                 column = column.copy()
-                column[rows] = array.reshape(-1)
+                column[rows[kept]] = array.reshape(-1)[kept]
                 out[coord] = column
         else:
             for coord, array in values.items():
@@ -334,11 +335,20 @@ def _video_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int64), [str(label) for label in labels]
 
 
+def _take_rows(column: np.ndarray, rows: np.ndarray, lacking: np.ndarray) -> np.ndarray:
+    """``column[rows]`` with NaN where a landmark has no row."""
+    values = column[np.where(lacking, 0, rows)]
+    if lacking.any():
+        values = values.astype(np.result_type(values.dtype, np.float32), copy=True)
+        values[lacking] = np.nan
+    return values
+
+
 def _parse_long(df: pd.DataFrame) -> PoseTable:
     if "frame" not in df.columns:
         raise ValueError("a long pose table needs a 'frame' column")
-    if len(df) == 0 or len(df) % NUM_LANDMARKS:
-        raise ValueError(f"a long pose table has 33 rows per frame; this one has {len(df)} rows")
+    if len(df) == 0:
+        raise ValueError("the pose table has no rows")
     codes = _landmark_codes(df["landmark"])
     frames = df["frame"].to_numpy()
     if not np.issubdtype(frames.dtype, np.integer):
@@ -348,27 +358,43 @@ def _parse_long(df: pd.DataFrame) -> PoseTable:
     videos, labels = (None, None)
     if "video" in df.columns:
         videos, labels = _video_codes(df["video"])
-    keys = (codes, frames) if videos is None else (codes, frames, videos)
-    order = np.lexsort(keys)
-    grid = codes[order].reshape(-1, NUM_LANDMARKS)
-    if not (grid == np.arange(NUM_LANDMARKS)).all():
-        raise ValueError("every frame of a long pose table needs each of the 33 landmarks once")
-    first = order.reshape(-1, NUM_LANDMARKS)
-    frame_rows = frames[first]
-    if not (frame_rows == frame_rows[:, :1]).all():
-        raise ValueError("every frame of a long pose table needs each of the 33 landmarks once")
-    if videos is not None and not (videos[first] == videos[first[:, :1]]).all():
-        raise ValueError("every frame of a long pose table needs each of the 33 landmarks once")
-    values = {c: df[c].to_numpy()[first] for c in COORDS if c in df.columns}
+    if (codes < 0).any():
+        raise ValueError("the landmark column has values that are not landmark names")
+    # One row per (video, frame) key; landmarks whose rows were removed (a filter on
+    # visibility, say) are NaN in their frame, never taken from another frame.
+    keys = frames if videos is None else np.stack([videos, frames], axis=1)
+    unique, frame_of_row = np.unique(keys, axis=0, return_inverse=True)
+    frame_of_row = frame_of_row.reshape(-1)
+    cell = frame_of_row * NUM_LANDMARKS + codes
+    counts = np.bincount(cell, minlength=len(unique) * NUM_LANDMARKS)
+    if (counts > 1).any():
+        twice = int(np.flatnonzero(counts > 1)[0])
+        where = unique[twice // NUM_LANDMARKS]
+        frame = where if videos is None else where[1]
+        video = "" if videos is None else f" of video {labels[int(where[0])]!r}"
+        raise ValueError(
+            f"frame {int(frame)}{video} has landmark {LANDMARK_NAMES[twice % NUM_LANDMARKS]!r} "
+            "more than once: every frame of a long pose table needs each of the 33 landmarks "
+            "once (a table of several videos needs a 'video' column that tells them apart)"
+        )
+    first = np.full((len(unique), NUM_LANDMARKS), -1, np.int64)
+    first[frame_of_row, codes] = np.arange(len(df))
+    lacking = first < 0
+    values = {}
+    for c in COORDS:
+        if c in df.columns:
+            values[c] = _take_rows(df[c].to_numpy(), first, lacking)
     if "likelihood" in df.columns and "visibility" not in values:
-        values["visibility"] = df["likelihood"].to_numpy()[first]
+        values["visibility"] = _take_rows(df["likelihood"].to_numpy(), first, lacking)
+    any_row = first.max(axis=1)
+    frame_rows = frames[any_row][:, None]
     times = None
     if "time" in df.columns:
-        times = df["time"].to_numpy(np.float64)[first[:, 0]]
+        times = df["time"].to_numpy(np.float64)[any_row]
     return PoseTable(
         values=values,
         frames=frame_rows[:, 0].astype(np.int64),
-        videos=None if videos is None else videos[first[:, 0]],
+        videos=None if videos is None else videos[any_row],
         video_labels=labels,
         times=times,
         attrs=dict(df.attrs),

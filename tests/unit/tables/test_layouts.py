@@ -106,10 +106,14 @@ def test_round_trip_survives_shuffled_rows_and_selected_frames():
     track = random_track(n_frames=8)
     df = track.to_dataframe().sample(frac=1.0, random_state=0)
     assert_tracks_equal(track, PoseTrack.from_dataframe(df))
+    # Selected frames keep their numbers and times: the others come back without a pose.
     part = PoseTrack.from_dataframe(track.to_dataframe("wide").iloc[3:6])
-    np.testing.assert_array_equal(part.landmarks, track.landmarks[3:6])
-    np.testing.assert_array_equal(part.rois, track.rois[3:6])
-    np.testing.assert_array_equal(part.timestamps, track.timestamps[3:6])
+    assert part.n_frames == track.n_frames
+    np.testing.assert_array_equal(part.landmarks[3:6], track.landmarks[3:6])
+    np.testing.assert_array_equal(part.rois, track.rois)
+    np.testing.assert_array_equal(part.timestamps, track.timestamps)
+    assert not part.pose_present[[0, 1, 2, 6, 7]].any()
+    assert np.isnan(part.landmarks[[0, 1, 2, 6, 7]]).all()
 
 
 def test_dlc_table_becomes_a_track_without_depth():
@@ -122,8 +126,11 @@ def test_dlc_table_becomes_a_track_without_depth():
 
 def test_bad_tables_raise_clear_errors():
     df = random_track().to_dataframe()
-    with pytest.raises(ValueError, match="33 landmarks"):
-        tables.track_from_dataframe(df.drop(index=[5, 40]).reset_index(drop=True).iloc[:-31])
+    with pytest.raises(ValueError, match="frame 0 has landmark 'nose' more than once.*33 "
+                       "landmarks once.*'video' column"):
+        tables.track_from_dataframe(df.iloc[[*range(len(df)), 0]])
+    with pytest.raises(ValueError, match="no 'x' coordinates.*dropped"):
+        tables.track_from_dataframe(df.drop(columns="x"))
     with pytest.raises(ValueError, match="unknown landmark"):
         bad = df.assign(landmark=df.landmark.astype(str).replace("nose", "snout"))
         tables.track_from_dataframe(bad)
