@@ -17,6 +17,8 @@ import argparse
 from pathlib import Path
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".json")
+#: Formats matplotlib writes without extra packages.
+PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
 def add_reps_parser(subparsers) -> argparse.ArgumentParser:
@@ -135,6 +137,19 @@ def run_reps(args) -> int:
                 f"cannot write {Path(value).name}: tables are written as "
                 f"{', '.join(TABLE_SUFFIXES)}"
             )
+    if args.plot and Path(args.plot).suffix.lower() not in PLOT_SUFFIXES:
+        raise ValueError(
+            f"cannot save the plot as {Path(args.plot).name}: use one of "
+            f"{', '.join(PLOT_SUFFIXES)}"
+        )
+    # Every output is checked, and its folder made, before minutes of tracking.
+    from posejax.io._paths import refuse_input_as_output
+
+    for option, value in (("-o", args.output), ("--frames-output", args.frames_output),
+                          ("--plot", args.plot)):
+        if value is not None:
+            refuse_input_as_output(value, [video], option)
+            Path(value).parent.mkdir(parents=True, exist_ok=True)
     from posejax.track import track
 
     poses = track(
@@ -164,20 +179,28 @@ def run_reps(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
+        from posejax.io._atomic import atomic_path
+
         ax = result.plot()
-        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        plot = Path(args.plot)
+        with atomic_path(plot) as temporary:
+            ax.figure.savefig(temporary, dpi=120, bbox_inches="tight",
+                              format=plot.suffix.lstrip(".").lower())
         print(f"plot -> {args.plot}")
     print(result.summary())
     return 0
 
 
 def _write_table(table, path: Path) -> Path:
+    from posejax.io._atomic import atomic_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table.to_csv(path, index=False)
-    elif suffix == ".parquet":
-        table.to_parquet(path, index=False)
-    else:
-        table.to_json(path, orient="records", indent=1)
+    with atomic_path(path) as temporary:
+        if suffix == ".csv":
+            table.to_csv(temporary, index=False)
+        elif suffix == ".parquet":
+            table.to_parquet(temporary, index=False)
+        else:
+            table.to_json(temporary, orient="records", indent=1)
     return path

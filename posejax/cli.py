@@ -29,6 +29,8 @@ import numpy as np
 
 from posejax import _cache, stepwise
 from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
+from posejax.io._atomic import atomic_path
+from posejax.io._paths import refuse_input_as_output
 from posejax.pipeline import STATIC_BATCH, PipelineConfig, get_pipeline
 from posejax.track import track
 
@@ -318,11 +320,26 @@ def _jobs(args) -> list[dict]:
             annotate = [_expand(args.annotate, p.stem) for p in group]
             _check_annotation(annotate[0], is_image)
         jobs.append(dict(inputs=group, output=output, annotate=annotate, images=is_image))
+    outputs = set()
     for job in jobs:
         for path in [job["output"]] + (job["annotate"] or []):
             if not path.parent.is_dir():
                 raise CommandError(f"folder {str(path.parent)!r} does not exist")
+            _refuse_input(path, inputs)
+            key = os.path.realpath(path)
+            if key in outputs:
+                raise CommandError(f"{str(path)!r} would be written twice; give each output "
+                                   "its own name")
+            outputs.add(key)
     return jobs
+
+
+def _refuse_input(path: Path, inputs) -> None:
+    """A CommandError, before any work, when writing ``path`` would destroy an input."""
+    try:
+        refuse_input_as_output(path, inputs)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 def _check_annotation(path: Path, image: bool) -> None:
@@ -400,6 +417,12 @@ def run_track(args) -> int:
     segmentation = None
     if args.segmentation is not None:
         segmentation = Path(args.segmentation)
+        if segmentation.exists() and not segmentation.is_dir():
+            raise CommandError(f"--segmentation needs a folder; {str(segmentation)!r} is a file")
+        inputs = [p for job in jobs for p in job["inputs"]]
+        for job in jobs:
+            for mask in _mask_paths(job, segmentation, count=1):
+                _refuse_input(mask, inputs)
         segmentation.mkdir(parents=True, exist_ok=True)
     options = dict(
         model_complexity=args.model_complexity,
@@ -447,16 +470,23 @@ def run_track(args) -> int:
     return 0
 
 
+def _mask_paths(job: dict, folder: Path, count: int | None = None) -> list[Path]:
+    """Where the masks of a job go: ``<image stem>.png``, or ``<video stem>_<frame>.png``."""
+    if job["images"]:
+        return [folder / f"{p.stem}.png" for p in job["inputs"]]
+    stem = job["inputs"][0].stem
+    return [folder / f"{stem}_{index:06d}.png" for index in range(count or 0)]
+
+
 def _write_masks(result, job: dict, folder: Path) -> None:
     masks = result.segmentation_mask
     if masks is None:
         return
-    names = [p.stem for p in job["inputs"]] if job["images"] else None
-    for index in range(result.n_frames):
+    for index, path in enumerate(_mask_paths(job, folder, result.n_frames)):
         mask = np.nan_to_num(np.asarray(masks[index], np.float64), nan=0.0)
         pixels = np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8)
-        stem = names[index] if names else f"{job['inputs'][0].stem}_{index:06d}"
-        iio.imwrite(folder / f"{stem}.png", pixels)
+        with atomic_path(path) as temporary:
+            iio.imwrite(temporary, pixels, extension=".png")
 
 
 def _annotate(result, job: dict, progress: bool) -> None:
@@ -466,7 +496,9 @@ def _annotate(result, job: dict, progress: bool) -> None:
         annotate_video(job["inputs"][0], result, job["annotate"][0], progress=progress)
         return
     for index, (image, path) in enumerate(zip(job["frames"], job["annotate"], strict=True)):
-        iio.imwrite(path, render_skeleton(image, result.landmarks[index]))
+        with atomic_path(path) as temporary:
+            iio.imwrite(temporary, render_skeleton(image, result.landmarks[index]),
+                        extension=path.suffix.lower())
 
 
 if __name__ == "__main__":

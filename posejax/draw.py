@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from posejax.io._paths import refuse_input_as_output
 from posejax.io.video import VideoWriter, read_video
 from posejax.landmarks import LEFT_LANDMARKS, NUM_LANDMARKS, POSE_CONNECTIONS, RIGHT_LANDMARKS
 from posejax.result import PoseTrack
@@ -498,6 +499,7 @@ def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
         raise ValueError("annotate_video draws one video; pass track.video(i)")
     if not isinstance(dst, (str, os.PathLike)):
         raise TypeError(f"dst must be a str or os.PathLike, got {type(dst).__name__}")
+    refuse_input_as_output(dst, [src], "dst")
     video = read_video(src)
     if video.n_frames != track.n_frames:
         raise ValueError(
@@ -521,8 +523,8 @@ def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
             writer.write(drawn)
             index += len(chunk)
             bar.update(len(chunk))
-    if index != track.n_frames:
-        raise ValueError(
-            f"{str(video.path)!r} decoded {index} frames, the track has {track.n_frames}"
-        )
+        if index != track.n_frames:  # inside the block: the short video is not kept
+            raise ValueError(
+                f"{str(video.path)!r} decoded {index} frames, the track has {track.n_frames}"
+            )
     return writer.path

@@ -24,7 +24,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["PARTIAL_MARK", "atomic_path", "atomic_write", "file_mode", "is_partial"]
+__all__ = [
+    "PARTIAL_MARK", "atomic_path", "atomic_write", "commit", "discard", "file_mode", "is_partial",
+    "temporary_name",
+]
 
 #: Marks the temporary name of a file still being written: ``.<name>.<random>.partial<suffix>``.
 PARTIAL_MARK = ".partial"
@@ -68,7 +71,8 @@ def is_partial(path) -> bool:
     return bool(_PARTIAL_NAME.match(Path(path).name))
 
 
-def _temporary_name(path: Path) -> Path:
+def temporary_name(path: Path) -> Path:
+    """The hidden name a write of ``path`` uses until it is complete (see :func:`is_partial`)."""
     # The real suffix comes last so that writers that choose a format by suffix (pandas'
     # to_hdf, imageio, matplotlib's savefig) still see it.
     return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}{PARTIAL_MARK}{path.suffix}")
@@ -108,20 +112,30 @@ def atomic_path(path) -> Iterator[Path]:
     ('done', ['a.txt'])
     """
     path = Path(path)
-    temporary = _temporary_name(path)
+    temporary = temporary_name(path)
     try:
         yield temporary
-        if not temporary.exists():
-            raise FileNotFoundError(f"nothing was written for {str(path)!r}")
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(temporary, file_mode())
-        os.replace(temporary, path)
+        commit(temporary, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        discard(temporary)
         raise
+
+
+def commit(temporary: Path, path: Path) -> None:
+    """Flush ``temporary`` to disk, give it the umask's permissions and rename it to ``path``."""
+    if not temporary.exists():
+        raise FileNotFoundError(f"nothing was written for {str(path)!r}")
+    with open(temporary, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(temporary, file_mode())
+    os.replace(temporary, path)
     _fsync_folder(path.parent)
+
+
+def discard(temporary: Path) -> None:
+    """Remove the temporary file of a write that failed (if it is there)."""
+    with contextlib.suppress(OSError):
+        Path(temporary).unlink(missing_ok=True)
 
 
 def atomic_write(path, write: Callable, mode: str = "w") -> None:

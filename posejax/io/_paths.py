@@ -29,3 +29,38 @@ LANDMARK_FORMATS = {
     ".h5": ("dlc",),
     ".hdf5": ("dlc",),
 }
+
+
+def same_file(a, b) -> bool:
+    """Whether two paths name one file (through links, ``..`` or another spelling).
+
+    Example
+    -------
+    >>> same_file("a/../b.mp4", "b.mp4")
+    True
+    """
+    a, b = Path(a), Path(b)
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)  # hard links and bind mounts too
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_input_as_output(output, inputs, what: str = "output") -> None:
+    """Raise before any work when ``output`` is one of the ``inputs`` files: it would be lost.
+
+    Example
+    -------
+    >>> refuse_input_as_output("./clip.mp4", ["clip.mp4"], "--annotate")
+    Traceback (most recent call last):
+    ...
+    ValueError: --annotate './clip.mp4' is the input file 'clip.mp4': writing it would ...
+    """
+    for source in inputs:
+        if isinstance(source, (str, os.PathLike)) and same_file(output, source):
+            raise ValueError(
+                f"{what} {str(output)!r} is the input file {str(source)!r}: writing it would "
+                "destroy the input; choose another path"
+            )

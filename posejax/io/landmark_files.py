@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from posejax.io import csv_files
+from posejax.io._atomic import atomic_path
 from posejax.io._metadata import dumps, loads, restore_attrs
 from posejax.io._paths import LANDMARK_FORMATS, existing_file  # noqa: F401  (re-exported)
 from posejax.result import PoseTrack
@@ -149,7 +150,8 @@ def _write_parquet(df, path: Path) -> None:
         plain.columns = flat_column_names(plain.columns)
     table = pa.Table.from_pandas(plain, preserve_index=layout != "long")
     metadata = {**(table.schema.metadata or {}), b"posejax": dumps(meta).encode()}
-    pq.write_table(table.replace_schema_metadata(metadata), path)
+    with atomic_path(path) as temporary:
+        pq.write_table(table.replace_schema_metadata(metadata), temporary)
 
 
 def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
@@ -168,7 +170,6 @@ def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
     dlc = track_to_dataframe(data, layout="dlc", scorer=scorer)
     plain = dlc.copy()
     plain.attrs = {}
-    plain.to_hdf(path, key=_H5_KEY, mode="w", format="table")
     meta = {
         "fps": float(data.fps),
         "model_complexity": int(data.model_complexity),
@@ -176,12 +177,19 @@ def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
         "units": units,
         "scorer": dlc.columns.get_level_values(0)[0],
     }
-    # pandas lists only groups it wrote, so these arrays stay invisible to DeepLabCut's readers.
-    with tables.open_file(path, "a") as h5:
-        group = h5.create_group("/", _H5_GROUP)
-        for name in _TRACK_ARRAYS:
-            h5.create_array(group, name, np.ascontiguousarray(getattr(data, name)))
-        group._v_attrs.meta = dumps(meta)
+    try:
+        with atomic_path(path) as temporary:
+            plain.to_hdf(temporary, key=_H5_KEY, mode="w", format="table")
+            # pandas lists only groups it wrote, so these arrays stay invisible to DeepLabCut's
+            # readers.
+            with tables.open_file(temporary, "a") as h5:
+                group = h5.create_group("/", _H5_GROUP)
+                for name in _TRACK_ARRAYS:
+                    h5.create_array(group, name, np.ascontiguousarray(getattr(data, name)))
+                group._v_attrs.meta = dumps(meta)
+    except tables.HDF5ExtError as error:
+        # HDF5 reports a full disk or a failed write as its own error; the file was not written.
+        raise OSError(f"cannot write {str(path)!r}: {' '.join(str(error).split())}") from error
 
 
 def read_landmarks(path):

@@ -7,6 +7,7 @@ Nothing here knows about poses: this module sits below :mod:`posejax.track`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import av
 import imageio.v3 as iio
 import numpy as np
 
+from posejax.io._atomic import commit, discard, temporary_name
 from posejax.io._paths import existing_file
 
 #: Suffixes read as still images by :func:`read_image` (and by the CLI).
@@ -309,8 +311,10 @@ class VideoWriter:
     """Write RGB frames to a video file as they come (H.264 in MP4 by default).
 
     Use as a context manager; :meth:`write` takes a frame ``(H, W, 3)`` or a chunk
-    ``(n, H, W, 3)``. Odd frame sizes are padded by one black row or column because H.264 in
-    yuv420p needs even sizes.
+    ``(n, H, W, 3)``. The video is written under a hidden temporary name and renamed to ``path``
+    when the writer closes: if the block ends with an error (or Ctrl-C), nothing appears at
+    ``path`` and an earlier file there is kept. Odd frame sizes are padded by one black row or
+    column because H.264 in yuv420p needs even sizes.
 
     Parameters
     ----------
@@ -346,14 +350,21 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
 
     def _open(self, height: int, width: int) -> None:
         self._size = (height, width)
+        # Frames go to a hidden temporary file until close(): an interrupted or failed write
+        # never leaves a short, playable video under the final name.
+        self._temporary = temporary_name(self.path)
         try:
-            self._file = iio.imopen(self.path, "w", plugin="pyav")
+            self._file = iio.imopen(self._temporary, "w", plugin="pyav")
         except OSError as error:
+            discard(self._temporary)
             raise ValueError(f"cannot write a video to {str(self.path)!r}: {error}") from error
 
     def write(self, frames: np.ndarray) -> None:
@@ -379,10 +390,25 @@ class VideoWriter:
         self.n_frames += len(frames)
 
     def close(self) -> None:
-        """Flush the encoder and close the file."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        """Flush the encoder, close the file and give it its final name."""
+        if self._file is None:
+            return
+        file, self._file = self._file, None
+        try:
+            file.close()
+            commit(self._temporary, self.path)
+        except BaseException:
+            discard(self._temporary)
+            raise
+
+    def discard(self) -> None:
+        """Stop writing and remove what was written; a file already at ``path`` stays as it was."""
+        if self._file is None:
+            return
+        file, self._file = self._file, None
+        with contextlib.suppress(Exception):
+            file.close()
+        discard(self._temporary)
 
 
 def write_video(path, frames: np.ndarray | Iterable[np.ndarray], fps: float, **kwargs) -> Path:

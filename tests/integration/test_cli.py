@@ -77,6 +77,14 @@ def test_bad_inputs_exit_non_zero_with_one_line(tmp_path, clip):
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         container.start_encoding()  # writes the header; no frame follows
     cases["no frames"] = (["track", str(nothing), "-o", "o.csv"], "no video frames")
+    # An input is never an output: not by its own name, nor through a link or another spelling.
+    os.link(clip, tmp_path / "linked.mp4")
+    for name, target in (("input", clip), ("spelling", clip.parent / "." / clip.name),
+                         ("hard link", tmp_path / "linked.mp4")):
+        cases[f"annotate over the {name}"] = (
+            ["track", str(clip), "-o", str(tmp_path / "o.csv"), "--annotate", str(target)],
+            "would destroy the input")
+    before = clip.read_bytes()
     for name, (args, message) in cases.items():
         result = posejax(*args, "--no-progress", cwd=tmp_path)
         assert result.returncode == 1, (name, result.stdout, result.stderr)
@@ -84,6 +92,7 @@ def test_bad_inputs_exit_non_zero_with_one_line(tmp_path, clip):
         assert len(lines) == 1 and lines[0].startswith("posejax track: error:"), (name, lines)
         assert message in lines[0], (name, lines[0])
         assert "Traceback" not in result.stderr
+    assert clip.read_bytes() == before and not (tmp_path / "o.csv").exists()
     usage = posejax("track", str(clip), cwd=tmp_path)  # -o missing: argparse's usage error
     assert usage.returncode == 2 and "-o" in usage.stderr
 

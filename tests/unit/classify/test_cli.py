@@ -98,3 +98,27 @@ def test_registered_in_the_posejax_command(fake_track, capsys):
     video, _ = fake_track
     assert main(["reps", str(video), "--exercise", "squat", "--no-progress"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "squat: 3 repetitions"
+
+
+def test_every_output_is_checked_before_tracking(fake_track, tmp_path):
+    video, calls = fake_track
+    with pytest.raises(ValueError, match="cannot save the plot as reps.xlsx"):
+        run_reps(parse(str(video), "--plot", str(tmp_path / "reps.xlsx")))
+    for option, suffix in (("-o", ".csv"), ("--frames-output", ".json"), ("--plot", ".png")):
+        # A video whose name has an output's suffix, named as that output too.
+        source = video.with_suffix(suffix)
+        source.write_bytes(b"video bytes")
+        with pytest.raises(ValueError, match="would destroy the input"):
+            run_reps(parse(str(source), "--no-progress", option, str(tmp_path / source.name)))
+        assert source.read_bytes() == b"video bytes"
+    assert calls == []  # nothing was tracked
+
+
+def test_plot_and_tables_into_a_new_folder(fake_track, tmp_path):
+    video, _ = fake_track
+    out = tmp_path / "new" / "deeper"
+    assert run_reps(parse(str(video), "--no-progress", "--plot", str(out / "reps.png"),
+                          "-o", str(out / "reps.csv"))) == 0
+    assert (out / "reps.png").read_bytes()[:4] == b"\x89PNG"
+    assert pd.read_csv(out / "reps.csv").shape[0] == 3
+    assert sorted(p.name for p in out.iterdir()) == ["reps.csv", "reps.png"]
