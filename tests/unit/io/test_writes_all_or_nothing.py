@@ -133,3 +133,43 @@ def test_write_landmarks_never_overwrites_with_a_half_written_csv_pair(tmp_path)
     path = posejax.write_landmarks(track, tmp_path / "t.csv")
     df = posejax.read_landmarks(path)
     assert df.attrs["fps"] == 30.0 and _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["video", "table"])
+def test_a_process_killed_mid_write_leaves_nothing_under_the_final_name(tmp_path, kind):
+    """SIGKILL part way: only a hidden ``.partial`` file remains, which no reader takes."""
+    import signal
+    import time
+
+    target = tmp_path / ("out.mp4" if kind == "video" else "out.csv")
+    script = textwrap.dedent(f"""
+        import sys, time
+        import numpy as np
+        sys.path.insert(0, {str(REPO)!r})
+        from posejax.io import VideoWriter
+        from posejax.io._atomic import atomic_write
+        if {kind!r} == "video":
+            with VideoWriter({str(target)!r}, fps=10) as writer:
+                for i in range(10_000):
+                    writer.write(np.full((4, 32, 32, 3), i % 255, np.uint8))
+                    time.sleep(0.01)
+        else:
+            def write(file):
+                for i in range(10_000):
+                    file.write("row,%d\\n" % i)
+                    file.flush()
+                    time.sleep(0.01)
+            atomic_write({str(target)!r}, write)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.stat().st_size > 0 for p in tmp_path.iterdir() if is_partial(p)):
+            assert child.poll() is None and time.monotonic() < deadline, "nothing was written"
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert not target.exists()
+    assert all(is_partial(p) for p in tmp_path.iterdir())
