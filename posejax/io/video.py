@@ -17,7 +17,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from posejax.io._atomic import commit, discard, temporary_name
-from posejax.io._paths import existing_file
+from posejax.io._paths import existing_file, refuse_input_as_output
 
 #: Suffixes read as still images by :func:`read_image` (and by the CLI).
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
@@ -434,6 +434,8 @@ def write_video(path, frames: np.ndarray | Iterable[np.ndarray], fps: float, **k
     >>> frames = np.zeros((10, 64, 64, 3), np.uint8)
     >>> write_video("black.mp4", frames, fps=10)  # doctest: +SKIP
     """
+    if isinstance(frames, VideoReader):
+        refuse_input_as_output(path, [frames.path], "the output video")
     with VideoWriter(path, fps, **kwargs) as writer:
         if isinstance(frames, np.ndarray):
             writer.write(frames)

@@ -173,3 +173,11 @@ def test_a_process_killed_mid_write_leaves_nothing_under_the_final_name(tmp_path
         child.wait()
     assert not target.exists()
     assert all(is_partial(p) for p in tmp_path.iterdir())
+
+
+def test_write_video_refuses_to_overwrite_the_video_it_reads(tmp_path):
+    src = io.write_video(tmp_path / "a.mp4", np.zeros((3, 16, 16, 3), np.uint8), fps=5)
+    before = src.read_bytes()
+    with pytest.raises(ValueError, match="would destroy the input"):
+        io.write_video(tmp_path / "." / "a.mp4", io.read_video(src), fps=5)
+    assert src.read_bytes() == before
