@@ -85,7 +85,7 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path) -> Iterator[Path]:
+def atomic_path(path, *, mode: int | None = None) -> Iterator[Path]:
     """A temporary path to write instead of ``path``; renamed over ``path`` when the block ends.
 
     The block writes (and closes) the file at the path it is given; on leaving the block without
@@ -97,6 +97,9 @@ def atomic_path(path) -> Iterator[Path]:
     ----------
     path : str or os.PathLike
         The final file. Its folder must exist.
+    mode : int, optional
+        Permissions of the final file instead of the umask's (the caches keep theirs writable
+        by their owner only, whatever the umask: see :mod:`posejax._cache`).
 
     Examples
     --------
@@ -115,7 +118,7 @@ def atomic_path(path) -> Iterator[Path]:
             raise FileNotFoundError(f"nothing was written for {str(path)!r}")
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temporary, file_mode())
+        os.chmod(temporary, file_mode() if mode is None else mode)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
