@@ -45,6 +45,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import stat
 import struct
 import sys
@@ -68,6 +69,7 @@ FORMAT_VERSION = 2
 TRUST_VARIABLE = "POSEJAX_TRUST_CACHE_DIR"
 _EXECUTABLE_SUFFIX = f".v{FORMAT_VERSION}.xla"
 _EXECUTABLE_MAGIC = b"posejax-xla-executable\n"
+_FORMAT_1_NAME = re.compile(r"[0-9a-f]{32}-[0-9a-f]{16}\.xla")
 # The dtypes a pipeline's arguments and results have; anything else in a header is foreign.
 _DTYPES = frozenset({
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -180,12 +182,12 @@ def untrusted_reason(path: Path) -> str | None:
     >>> untrusted_reason(Path("/shared/posejax/executables"))  # doctest: +SKIP
     "'/shared/posejax' is writable by its group (mode 775)"
     """
-    if _trust_declared() or not hasattr(os, "getuid"):
+    if _trust_declared() or not hasattr(os, "geteuid"):
         return None
     top = cache_dir()
     if top is None:
         return None
-    owners = {os.getuid(), 0}
+    owners = {os.geteuid(), 0}
     top = Path(os.path.realpath(top))
     real = Path(os.path.realpath(path))
     chain = [real, *real.parents]
@@ -477,7 +479,7 @@ def _save_executable(path: Path, compiled) -> None:
     # Entries of format 1 were pickles: never read again, removed here (once, on a write).
     with contextlib.suppress(OSError):
         for old in path.parent.glob("*.xla"):
-            if not old.name.endswith(_EXECUTABLE_SUFFIX):
+            if _FORMAT_1_NAME.fullmatch(old.name):
                 old.unlink()
 
 

@@ -369,7 +369,7 @@ def _read_table_format(group, path) -> pd.DataFrame:
     index = pd.Index(
         _index_values(rows["index"], _attr(table, "index_kind", path, "integer"), encoding,
                       "its index", path),
-        name=index_info.get("index_name"),
+        name=_label(index_info.get("index_name"), path),
     )
     frames = []
     for block in blocks:
@@ -381,7 +381,7 @@ def _read_table_format(group, path) -> pd.DataFrame:
         if data.dtype.kind not in "biuf":
             raise ValueError(f"{str(path)!r}: {block} holds {data.dtype} values; posejax reads "
                              f"numeric columns only")
-        frames.append(pd.DataFrame(data, index=index, columns=_columns(names, None)))
+        frames.append(pd.DataFrame(data, index=index, columns=_columns(names, path)))
     if not frames:
         raise ValueError(f"{str(path)!r}: {group.name} has no columns")
     df = pd.concat(frames, axis=1) if len(frames) != 1 else frames[0]
@@ -390,25 +390,35 @@ def _read_table_format(group, path) -> pd.DataFrame:
         if not (isinstance(order, list) and len(order) == 1 and isinstance(order[0], tuple)
                 and len(order[0]) == 2 and isinstance(order[0][1], list)):
             raise ValueError(f"{str(path)!r}: {group.name} is not a pandas table")
-        wanted = _columns(order[0][1], None)
+        wanted = _columns(order[0][1], path)
         if len(wanted) != df.shape[1] or not wanted.isin(df.columns).all():
             raise ValueError(f"{str(path)!r}: the columns of {group.name} do not match its data")
         df = df[wanted]
     names = info.get(1, {}).get("names") if isinstance(info.get(1), dict) else None
-    if isinstance(names, list) and len(names) == df.columns.nlevels:
+    if (isinstance(names, list) and len(names) == df.columns.nlevels
+            and all(_is_label(name) for name in names)):
         df.columns = df.columns.set_names(names)
     return df
 
 
-def _columns(labels, names) -> pd.Index:
-    labels = list(labels)
+def _is_label(value) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+def _label(value, path):
+    if not _is_label(value):
+        raise ValueError(f"{str(path)!r}: an axis name is neither a string nor a number")
+    return value
+
+
+def _columns(labels: list, path) -> pd.Index:
     for label in labels:
         parts = label if isinstance(label, tuple) else (label,)
-        if not all(isinstance(p, (str, int, float)) or p is None for p in parts):
-            raise ValueError("column labels must be strings or numbers")
+        if not all(_is_label(part) for part in parts):
+            raise ValueError(f"{str(path)!r}: a column label is neither a string nor a number")
     if labels and all(isinstance(label, tuple) for label in labels):
-        return pd.MultiIndex.from_tuples(labels, names=names)
-    return pd.Index(labels, name=names)
+        return pd.MultiIndex.from_tuples(labels)
+    return pd.Index(labels)
 
 
 def _read_axis(group, name: str, encoding: str, path) -> pd.Index:
@@ -417,8 +427,7 @@ def _read_axis(group, name: str, encoding: str, path) -> pd.Index:
         node = _dataset(group, name, path)
         values = _index_values(_read(node, path), _attr(node, "kind", path), encoding, name,
                                path)
-        label = _attr(node, "name", path, None)
-        return pd.Index(values, name=label)
+        return pd.Index(values, name=_label(_attr(node, "name", path, None), path))
     if variety == "multi":
         levels, codes, names = [], [], []
         nlevels = _attr(group, f"{name}_nlevels", path)
@@ -428,7 +437,7 @@ def _read_axis(group, name: str, encoding: str, path) -> pd.Index:
             level = _dataset(group, f"{name}_level{i}", path)
             levels.append(_index_values(_read(level, path), _attr(level, "kind", path),
                                         encoding, name, path))
-            names.append(_attr(level, "name", path, None))
+            names.append(_label(_attr(level, "name", path, None), path))
             codes.append(_read(_dataset(group, f"{name}_label{i}", path), path))
         return pd.MultiIndex(levels=levels, codes=codes, names=names)
     raise ValueError(f"{str(path)!r}: {group.name}'s {name} is a {variety!r} axis; posejax reads "

@@ -272,7 +272,7 @@ def test_entries_replaced_by_pickles_run_nothing(cache_folder, fresh_warnings):
 
 
 def test_executables_of_the_pickle_format_are_removed(cache_folder, fresh_warnings):
-    old = cache_folder / "executables" / "0123456789abcdef-0123456789abcdef.xla"
+    old = cache_folder / "executables" / "0123456789abcdef0123456789abcdef-0123456789abcdef.xla"
     old.parent.mkdir(mode=0o755)
     old.write_bytes(pickle.dumps(_Payload(cache_folder / "ran")))
     _cached_step(("old-format",))
@@ -319,7 +319,7 @@ def test_an_entry_others_could_have_written_is_discarded(cache_folder, fresh_war
     assert "discarded" in message and str(executable) in message
     assert not marker.exists()
     info = executable.stat()  # rebuilt: the user's, writable by the user alone
-    assert info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o022 == 0
+    assert info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o022 == 0
 
 
 def test_a_folder_above_the_cache_that_others_can_write(tmp_path, monkeypatch, fresh_warnings):

@@ -204,3 +204,32 @@ def test_literal_pickle_refuses_objects(protocol, value):
 def test_literal_pickle_refuses_what_is_not_a_pickle(data):
     with pytest.raises(ValueError, match="pickle"):
         _hdf5.literal_pickle(data)
+
+
+def _cyclic() -> bytes:
+    value: list = [1]
+    value.append(value)
+    return pickle.dumps([(1, value)], 0)
+
+
+@pytest.mark.parametrize("attr, payload", [
+    ("non_index_axes", pickle.dumps([(1, ["only", "two"])], 0)),  # too few columns
+    ("non_index_axes", pickle.dumps([(1, [["a", "list"]] * 6)], 0)),  # labels that are lists
+    ("non_index_axes", _cyclic()),
+    ("info", pickle.dumps({1: {"names": [["x"], {}, None]}, "index": {"index_name": [1]}}, 0)),
+    ("values_cols", pickle.dumps(["no_such_block"], 0)),
+])
+def test_metadata_that_does_not_fit_is_a_clear_refusal(tmp_path, attr, payload):
+    path = tmp_path / "t.h5"
+    _dlc_table().to_hdf(path, key="df_with_missing", format="table", mode="w")
+    _plant(path, "/df_with_missing", attr, payload)
+    with pytest.raises(ValueError, match=str(path)):
+        posejax.read_landmarks(path)
+
+
+def test_a_file_that_is_not_hdf5_is_a_clear_error(tmp_path):
+    path = tmp_path / "t.h5"
+    path.write_bytes(pickle.dumps(_Payload(tmp_path / "ran")))
+    with pytest.raises(ValueError, match="not an HDF5 file"):
+        posejax.read_track(path)
+    assert not (tmp_path / "ran").exists()
