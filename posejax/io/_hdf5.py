@@ -182,7 +182,7 @@ def _attr(node, name: str, path, default=_MISSING):
     if name not in node.attrs:
         if default is _MISSING:
             raise ValueError(f"{str(path)!r}: {node.name} has no attribute {name!r}; it is not "
-                             f"a table pandas wrote (pd.DataFrame.to_hdf)")
+                             f"a file pandas (DataFrame.to_hdf) or posejax wrote")
         return default
     value = node.attrs[name]
     if isinstance(value, h5py.Empty):
