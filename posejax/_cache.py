@@ -244,12 +244,12 @@ def _trusted(path: Path) -> bool:
 
 
 def _discard(path: Path, why: str) -> None:
-    """Remove a damaged or foreign entry (it is rebuilt) and say so once."""
+    """Remove a damaged or foreign entry (it is rebuilt); one warning per process and folder."""
     with contextlib.suppress(OSError):
         path.unlink()
-    _warn_once(("damaged", str(path)),
+    _warn_once(("damaged", str(cache_dir())),
                f"posejax: discarded the damaged or foreign cache entry {str(path)!r} ({why}); "
-               f"it is rebuilt.")
+               f"it is rebuilt, as is any other found by this process.")
 
 
 def memoized_json(kind: str, parts: tuple, compute: Callable[[], object]):
