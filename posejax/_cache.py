@@ -18,6 +18,22 @@ modules. Each is cached under one folder:
 The folder is ``$POSEJAX_CACHE_DIR``, else ``$XDG_CACHE_HOME/posejax``, else
 ``~/.cache/posejax``. ``POSEJAX_CACHE_DIR=off`` disables them all. Deleting the folder is always
 safe.
+
+The folder is a trust boundary. A compiled executable is native machine code: whoever can write
+``executables/`` (or ``jax/``) can run code in every posejax process that loads from it. So:
+
+* nothing is ever unpickled: an executable entry is a small JSON header (format version, input
+  and output shapes and dtypes, a sha256 of the code) followed by XLA's own serialization of the
+  executable; the Python side (argument trees, shardings, layouts) is rebuilt from the header and
+  the call's own arguments. Traced programs are :mod:`jax.export`'s flatbuffers, the rest JSON;
+* an entry that is damaged, from another format version or otherwise foreign is discarded and
+  rebuilt, with one :class:`CacheWarning`;
+* like ``ssh`` with ``authorized_keys``, posejax uses the folder only if it, its subfolders, the
+  entry and the folders above it can be written by the current user (or root) alone (a sticky
+  folder such as ``/tmp`` above it is fine). Otherwise it compiles instead, with one warning, unless
+  ``POSEJAX_TRUST_CACHE_DIR=1`` says that everyone who can write the folder is trusted (a cache
+  shared by a team on a cluster). Files and folders posejax creates there are writable by their
+  owner only, whatever the umask.
 """
 
 from __future__ import annotations
@@ -28,19 +44,41 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import pickle
 import platform
+import re
+import stat
+import struct
 import sys
-import tempfile
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import jax
 import jaxlib
-from jax.experimental import serialize_executable
+
+from posejax.io._atomic import atomic_path
 
 _OFF = {"off", "0", "none", "false"}
+_ON = {"1", "true", "yes", "on"}
+
+#: Part of every key and of every executable's header: entries of another format are ignored, and
+#: the executables of format 1 (pickles) are deleted when a new one is written beside them.
+FORMAT_VERSION = 2
+#: Set to 1 to load from a cache folder that other users can write (see the module docstring).
+TRUST_VARIABLE = "POSEJAX_TRUST_CACHE_DIR"
+_EXECUTABLE_SUFFIX = f".v{FORMAT_VERSION}.xla"
+_EXECUTABLE_MAGIC = b"posejax-xla-executable\n"
+_FORMAT_1_NAME = re.compile(r"[0-9a-f]{32}-[0-9a-f]{16}\.xla")
+# The dtypes a pipeline's arguments and results have; anything else in a header is foreign.
+_DTYPES = frozenset({
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
+})  # fmt: skip
+
+
+class CacheWarning(UserWarning):
+    """posejax did not use an entry of its cache folder (damaged, foreign or not trusted)."""
 
 
 @functools.cache
@@ -68,6 +106,9 @@ def enable_compilation_cache() -> None:
     folder = cache_dir()
     if folder is None or jax.config.jax_compilation_cache_dir:
         return
+    # JAX's cache holds executables too: the same trust rule as executables/.
+    if not _trusted(folder / "jax"):
+        return
     jax.config.update("jax_compilation_cache_dir", str(folder / "jax"))
 
 
@@ -87,16 +128,30 @@ def source_digest() -> str:
 
 
 def _key(*parts) -> str:
-    return hashlib.sha256(repr((source_digest(),) + parts).encode()).hexdigest()[:32]
+    return hashlib.sha256(repr((FORMAT_VERSION, source_digest()) + parts).encode()).hexdigest()[:32]
+
+
+def _make_folders(path: Path) -> None:
+    """Create ``path``'s missing folders, writable by their owner only whatever the umask."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process was quicker
+            folder.mkdir(mode=0o755)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so concurrent processes never read half a file."""
+    """Write all or nothing (concurrent processes never read half a file), owner-writable only."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-            handle.write(data)
-        os.replace(handle.name, path)
+        _make_folders(path.parent)
+        with atomic_path(path, mode=0o644) as temporary:
+            # Created 0600: nobody else can open it for writing before it gets its final mode.
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
     except OSError:
         pass  # a read-only or full disk only costs the next process the time it saves
 
@@ -108,18 +163,109 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _trust_declared() -> bool:
+    return os.environ.get(TRUST_VARIABLE, "").strip().lower() in _ON
+
+
+def untrusted_reason(path: Path) -> str | None:
+    """Why another user could write ``path`` (inside the cache folder), or None when nobody can.
+
+    ``path`` itself and every folder up to the cache folder must be owned by the current user
+    (or root) and not writable by group or others; so must the folders above the cache folder,
+    except sticky ones (``/tmp``), where nobody can rename what another user created. A missing
+    ``path`` is judged by its folders. Always None with ``POSEJAX_TRUST_CACHE_DIR=1``, and where
+    the system has no Unix owners (Windows).
+
+    Example
+    -------
+    >>> untrusted_reason(cache_dir() / "executables")  # None: yours alone  # doctest: +SKIP
+    >>> untrusted_reason(Path("/shared/posejax/executables"))  # doctest: +SKIP
+    "'/shared/posejax' is writable by its group (mode 775)"
+    """
+    if _trust_declared() or not hasattr(os, "geteuid"):
+        return None
+    top = cache_dir()
+    if top is None:
+        return None
+    owners = {os.geteuid(), 0}
+    top = Path(os.path.realpath(top))
+    real = Path(os.path.realpath(path))
+    chain = [real, *real.parents]
+    for item in chain:
+        try:
+            info = os.stat(item)
+        except FileNotFoundError:
+            continue  # not created yet: judged when it exists
+        except OSError as error:
+            return f"cannot check {str(item)!r}: {error}"
+        inside = item == top or top in item.parents
+        if info.st_uid not in owners:
+            return f"{str(item)!r} belongs to another user (uid {info.st_uid})"
+        writable = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if writable and (inside or not (stat.S_ISDIR(info.st_mode)
+                                        and info.st_mode & stat.S_ISVTX)):
+            who = "others" if info.st_mode & stat.S_IWOTH else "its group"
+            return f"{str(item)!r} is writable by {who} (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+_warned: set = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(key, message: str) -> None:
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def _trusted(path: Path) -> bool:
+    """Whether the cache may read and write ``path``; warns once per cache folder when not.
+
+    An entry that another user could write, in folders that are the user's alone, is discarded
+    (it is rebuilt): only its folders can make the whole cache unusable.
+    """
+    reason = untrusted_reason(path.parent)
+    if reason is None:
+        reason = untrusted_reason(path)
+        if reason is not None:
+            _discard(path, reason)
+        return True
+    _warn_once(("untrusted", str(cache_dir())), (
+        f"posejax: not using its cache folder {str(cache_dir())!r}: {reason}, so another user "
+        f"could run code in this process through it; compiling instead (a slower start). Make "
+        f"the folder yours and writable by you only (chown, chmod go-w), point "
+        f"POSEJAX_CACHE_DIR at another folder, or set {TRUST_VARIABLE}=1 if everyone who can "
+        f"write it is trusted (a team's shared cache)."
+    ))
+    return False
+
+
+def _discard(path: Path, why: str) -> None:
+    """Remove a damaged or foreign entry (it is rebuilt); one warning per process and folder."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    _warn_once(("damaged", str(cache_dir())),
+               f"posejax: discarded the damaged or foreign cache entry {str(path)!r} ({why}); "
+               f"it is rebuilt, as is any other found by this process.")
+
+
 def memoized_json(kind: str, parts: tuple, compute: Callable[[], object]):
     """``compute()``, or its JSON-stored result from an earlier process with the same ``parts``."""
     folder = cache_dir()
     if folder is None:
         return compute()
     path = folder / kind / f"{_key(kind, *parts)}.json"
+    if not _trusted(path):
+        return compute()
     data = _read(path)
     if data is not None:
         try:
             return json.loads(data)
         except ValueError:
-            pass
+            _discard(path, "not JSON")
     value = compute()
     _write_atomic(path, json.dumps(value).encode())
     return value
@@ -195,9 +341,13 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
                  jax.default_backend())
     # One device only: a deserialized executable is loaded onto every local device, so on a
     # host with several it would expect one shard per device.
+    name_on_disk = f"{_key(*signature)}-{machine()}{_EXECUTABLE_SUFFIX}"
     executable_path = (None if folder is None or jax.local_device_count() != 1 else
-                       folder / "executables" / f"{_key(*signature)}-{machine()}.xla")
-    call = None if executable_path is None else _load_executable(executable_path)
+                       folder / "executables" / name_on_disk)
+    if executable_path is not None and not _trusted(executable_path):
+        executable_path = None  # neither loaded nor written: the folder is not the user's alone
+    call = None if executable_path is None else _load_executable(executable_path, specs,
+                                                                 out_tree.num_leaves)
     if call is None and load_only:
         return None
     if call is None:
@@ -227,6 +377,8 @@ def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_sec
 
     folder = cache_dir()
     path = None if folder is None else folder / "programs" / f"{_key(*signature)}.jaxexport"
+    if path is not None and not _trusted(path):
+        path = None  # a planted program could compute anything: trace it here instead
     exported = None
     data = None if path is None else _read(path)
     if data is not None:
@@ -236,6 +388,8 @@ def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_sec
             exported = None
         if exported is not None and exported.out_tree.num_leaves != out_tree.num_leaves:
             exported = None
+        if exported is None:
+            _discard(path, "not a program for these arguments")
     if exported is None:
         announce_compilation(compile_seconds)
         exported = jax.export.export(jax.jit(flat_fn))(*specs)
@@ -305,21 +459,141 @@ _listener_lock = threading.Lock()
 _listening = False
 
 
-def _load_executable(path: Path):
-    """The compiled executable stored at ``path``, or None (missing, damaged, other jaxlib)."""
+def _load_executable(path: Path, specs, num_outputs: int):
+    """The compiled executable stored at ``path``, or None (missing; damaged ones are discarded)."""
     data = _read(path)
     if data is None:
         return None
     try:
-        serialized, in_tree, out_tree = pickle.loads(data)
-        return serialize_executable.deserialize_and_load(serialized, in_tree, out_tree)
-    except Exception:  # noqa: BLE001  (a damaged or foreign entry is compiled again)
+        return _decode_executable(data, specs, num_outputs)
+    except Exception as error:  # noqa: BLE001  (a damaged or foreign entry is compiled again)
+        _discard(path, str(error) or type(error).__name__)
         return None
 
 
 def _save_executable(path: Path, compiled) -> None:
-    try:
-        data = pickle.dumps(serialize_executable.serialize(compiled))
-    except Exception:  # noqa: BLE001  (a backend that cannot serialize just runs uncached)
-        return
+    data = _encode_executable(compiled)
+    if data is None:
+        return  # a backend or program that cannot be serialized just runs uncached
     _write_atomic(path, data)
+    # Entries of format 1 were pickles: never read again, removed here (once, on a write).
+    with contextlib.suppress(OSError):
+        for old in path.parent.glob("*.xla"):
+            if _FORMAT_1_NAME.fullmatch(old.name):
+                old.unlink()
+
+
+def _encode_executable(compiled) -> bytes | None:
+    """A JSON header and XLA's serialization of ``compiled``, or None when it cannot be held.
+
+    Only what :func:`_decode_executable` can rebuild is kept: one device, single-device
+    shardings, default layouts, no effects nor host callbacks.
+    """
+    from jax.sharding import SingleDeviceSharding
+
+    unloaded = getattr(compiled._executable, "_unloaded_executable", None)
+    if unloaded is None or getattr(compiled._params, "const_args", None):
+        return None
+    plain = (
+        len(unloaded.device_list) == 1
+        and not unloaded.unordered_effects and not unloaded.ordered_effects
+        and not unloaded.host_callbacks and not unloaded.keepalive and unloaded.mut is None
+        and all(isinstance(s, SingleDeviceSharding)
+                for s in (*unloaded.input_shardings, *unloaded.output_shardings))
+        and all(layout is None for layout in unloaded.dispatch_in_layouts)
+    )
+    if not plain:
+        return None
+    try:
+        payload = bytes(unloaded.xla_executable.client.serialize_executable(
+            unloaded.xla_executable))
+    except Exception:  # noqa: BLE001  (a backend that cannot serialize just runs uncached)
+        return None
+
+    def avals(values):
+        return [[list(a.shape), str(a.dtype)] for a in values]
+
+    header = json.dumps({
+        "format": FORMAT_VERSION,
+        "jax": jax.__version__,
+        "name": str(unloaded.name),
+        "inputs": avals(unloaded.input_avals),
+        "outputs": avals(unloaded.output_avals),
+        "kept": sorted(int(i) for i in unloaded.kept_var_idx),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }).encode()
+    return _EXECUTABLE_MAGIC + struct.pack("<I", len(header)) + header + payload
+
+
+def _decode_executable(data: bytes, specs, num_outputs: int):
+    """The :class:`jax.stages.Compiled` that :func:`_encode_executable` wrote; ValueError else.
+
+    Every Python-side piece is rebuilt from the header, checked against the call's own argument
+    ``specs``, and from the executable: nothing is unpickled.
+    """
+    from jax._src import core, stages
+    from jax._src.interpreters import pxla
+    from jax._src.lib import xla_client
+    from jax.sharding import SingleDeviceSharding
+
+    if not data.startswith(_EXECUTABLE_MAGIC):
+        raise ValueError("not a posejax executable")
+    offset = len(_EXECUTABLE_MAGIC)
+    if len(data) < offset + 4:
+        raise ValueError("truncated")
+    (size,) = struct.unpack_from("<I", data, offset)
+    header = json.loads(data[offset + 4 : offset + 4 + size])
+    payload = data[offset + 4 + size :]
+    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+        raise ValueError("another format version")
+    if header.get("jax") != jax.__version__:
+        raise ValueError("compiled by another JAX")
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        raise ValueError("its code does not match its checksum")
+
+    def avals(values, count):
+        if not isinstance(values, list) or len(values) != count:
+            raise ValueError("unexpected arguments or results")
+        out = []
+        for value in values:
+            shape, dtype = value
+            if (not isinstance(dtype, str) or dtype not in _DTYPES or not isinstance(shape, list)
+                    or not all(type(n) is int and n >= 0 for n in shape)):
+                raise ValueError("unexpected arguments or results")
+            out.append(core.ShapedArray(tuple(shape), jax.numpy.dtype(dtype)))
+        return out
+
+    in_avals = avals(header.get("inputs"), len(specs))
+    if [(a.shape, a.dtype) for a in in_avals] != [(tuple(s.shape), s.dtype) for s in specs]:
+        raise ValueError("compiled for other arguments")
+    out_avals = avals(header.get("outputs"), num_outputs)
+    kept = header.get("kept")
+    if (not isinstance(kept, list) or not all(type(i) is int and 0 <= i < len(specs)
+                                              for i in kept)):
+        raise ValueError("unexpected arguments")
+    name = header.get("name")
+    if not isinstance(name, str):
+        raise ValueError("unnamed")
+
+    device = jax.devices()[0]
+    devices = xla_client.DeviceList((device,))
+    # Native code: loaded only from a folder that passed untrusted_reason.
+    executable = device.client.deserialize_executable(payload, executable_devices=devices)
+    sharding = SingleDeviceSharding(device, memory_kind=device.default_memory().kind)
+    in_shardings = [sharding] * len(in_avals)
+    out_shardings = [sharding] * len(out_avals)
+    in_layouts, out_layouts = pxla._get_layouts_from_executable(
+        executable, [None] * len(in_avals), [None] * len(out_avals), 0, in_avals, out_avals)
+    unloaded = pxla.UnloadedMeshExecutable(
+        xla_executable=executable, device_list=devices, backend=device.client,
+        input_avals=in_avals, input_shardings=in_shardings, output_avals=out_avals,
+        output_shardings=out_shardings, committed=True, name=name, unordered_effects=[],
+        ordered_effects=[], keepalive=[], host_callbacks=[], kept_var_idx=set(kept), mut=None,
+        xla_in_layouts=in_layouts,
+        dispatch_in_layouts=pxla.get_dispatch_layouts(in_layouts, in_shardings, in_avals),
+        xla_out_layouts=out_layouts, all_args_info=None, pgle_profiler=None)
+    # The trees of a flat call, f(*leaves) -> [leaves]: known without reading them from the file.
+    in_tree = jax.tree.structure((tuple(range(len(specs))), {}))
+    args_info = in_tree.unflatten([stages.ArgInfo(a, donated=False) for a in in_avals])
+    out_tree = jax.tree.structure([0] * num_outputs)
+    return stages.Compiled(unloaded.load(), [], args_info, out_tree, no_kwargs=False)

@@ -89,7 +89,7 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path) -> Iterator[Path]:
+def atomic_path(path, *, mode: int | None = None) -> Iterator[Path]:
     """A temporary path to write instead of ``path``; renamed over ``path`` when the block ends.
 
     The block writes (and closes) the file at the path it is given; on leaving the block without
@@ -101,6 +101,9 @@ def atomic_path(path) -> Iterator[Path]:
     ----------
     path : str or os.PathLike
         The final file. Its folder must exist.
+    mode : int, optional
+        Permissions of the final file instead of the umask's (the caches keep theirs writable
+        by their owner only, whatever the umask: see :mod:`posejax._cache`).
 
     Examples
     --------
@@ -115,19 +118,19 @@ def atomic_path(path) -> Iterator[Path]:
     temporary = temporary_name(path)
     try:
         yield temporary
-        commit(temporary, path)
+        commit(temporary, path, mode)
     except BaseException:
         discard(temporary)
         raise
 
 
-def commit(temporary: Path, path: Path) -> None:
-    """Flush ``temporary`` to disk, give it the umask's permissions and rename it to ``path``."""
+def commit(temporary: Path, path: Path, mode: int | None = None) -> None:
+    """Flush ``temporary`` to disk, give it ``mode`` (default: the umask's) and rename it."""
     if not temporary.exists():
         raise FileNotFoundError(f"nothing was written for {str(path)!r}")
     with open(temporary, "rb+") as handle:
         os.fsync(handle.fileno())
-    os.chmod(temporary, file_mode())
+    os.chmod(temporary, file_mode() if mode is None else mode)
     os.replace(temporary, path)
     _fsync_folder(path.parent)
 

@@ -273,26 +273,27 @@ def _read_parquet(path: Path):
 
 
 def _read_h5(path: Path):
-    """``(PoseTrack or None, DeepLabCut table)`` of an HDF5 file."""
-    try:
-        import tables
-    except ImportError as error:
-        raise ImportError("HDF5 files need PyTables: pip install 'posejax[h5]'") from error
-    try:
-        dlc = pd.read_hdf(path, key=_H5_KEY)
-    except (KeyError, ValueError, OSError, tables.HDF5ExtError) as error:
-        try:
-            dlc = pd.read_hdf(path)
-        except Exception:
-            raise ValueError(
-                f"{str(path)!r} is not a DeepLabCut/posejax HDF5 file: {error}"
-            ) from None
-    with tables.open_file(path, "r") as h5:
-        if f"/{_H5_GROUP}" not in h5:
+    """``(PoseTrack or None, DeepLabCut table)`` of an HDF5 file, read without unpickling.
+
+    Not through ``pd.read_hdf``: PyTables unpickles attributes, so a planted file would run code
+    on reading (see :mod:`posejax.io._hdf5`).
+    """
+    from posejax.io import _hdf5
+
+    with _hdf5.open_file(path) as h5:
+        if _H5_KEY in h5:
+            dlc = _hdf5.read_frame_from(h5, _H5_KEY, path)
+        else:
+            try:
+                dlc = _hdf5.read_frame_from(h5, None, path)
+            except ValueError as error:
+                raise ValueError(
+                    f"{str(path)!r} is not a DeepLabCut/posejax HDF5 file: {error}"
+                ) from None
+        if _H5_GROUP not in h5:
             return None, dlc
-        group = h5.get_node(f"/{_H5_GROUP}")
-        arrays = {name: group[name].read() for name in _TRACK_ARRAYS}
-        meta = loads(group._v_attrs.meta)
+        arrays = _hdf5.read_arrays(h5, _H5_GROUP, _TRACK_ARRAYS, path)
+        meta = _hdf5.read_json_attr(h5, _H5_GROUP, "meta", path, loads=loads)
     names = meta["video_names"]
     track = PoseTrack(
         **arrays,
@@ -302,5 +303,3 @@ def _read_h5(path: Path):
     )
     dlc.attrs = {"units": meta.get("units", "normalized")}
     return track, dlc
-
-

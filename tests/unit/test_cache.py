@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import stat
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -195,3 +200,153 @@ def test_without_flatbuffers_programs_run_uncached(cache_folder, monkeypatch):
     np.testing.assert_array_equal(out["rows"], [[1, 1], [2, 2]])
     assert not (cache_folder / "programs").exists() or not any(
         (cache_folder / "programs").iterdir())
+
+
+# The cache folder as a trust boundary (issue 25): nothing unpickled, other users' files unused.
+
+_EXAMPLE = {"state": 0, "rows": 0, "nothing": None}
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: the file appears if anything unpickles it."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    # Each warning is said once per process; each test starts afresh.
+    monkeypatch.setattr(_cache, "_warned", set())
+    monkeypatch.delenv(_cache.TRUST_VARIABLE, raising=False)
+
+
+def _cached_step(parts, fn=_step):
+    args = (jnp.float32(2), jnp.arange(6.0).reshape(3, 2))
+    out = _cache.exported_program("step", parts, fn, args, _EXAMPLE)(*args)
+    np.testing.assert_array_equal(out["rows"], [[0, 1], [2, 4], [6, 9]])
+    assert float(out["state"]) == 2 + 15
+    return out
+
+
+def _cache_warnings(record) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, _cache.CacheWarning)]
+
+
+def _refuse(*_):
+    raise AssertionError("an entry was loaded from an untrusted folder")
+
+
+def test_executables_hold_no_pickle(cache_folder):
+    _cached_step(("format",))
+    (executable,) = (cache_folder / "executables").iterdir()
+    data = executable.read_bytes()
+    assert data.startswith(_cache._EXECUTABLE_MAGIC)
+    assert not data.startswith(b"\x80")  # a pickle's PROTO opcode
+    assert executable.name.endswith(f".v{_cache.FORMAT_VERSION}.xla")
+    assert stat.S_IMODE(executable.stat().st_mode) & 0o022 == 0
+
+
+def test_entries_replaced_by_pickles_run_nothing(cache_folder, fresh_warnings, monkeypatch):
+    marker = cache_folder.parent / f"{cache_folder.name}-ran"
+    _cached_step(("planted",))
+    payload = pickle.dumps(_Payload(marker))
+    (executable,) = (cache_folder / "executables").iterdir()
+    executable.write_bytes(payload)
+    with pytest.warns(_cache.CacheWarning) as record:
+        _cached_step(("planted",))
+    assert len(_cache_warnings(record)) == 1 and "discarded" in _cache_warnings(record)[0]
+    assert not marker.exists()
+    assert executable.read_bytes().startswith(_cache._EXECUTABLE_MAGIC)  # rebuilt
+    # Every entry at once, the traced programs and the parameter shapes too: still one warning.
+    _cache.memoized_json("shapes", ("planted",), lambda: [1])
+    monkeypatch.setattr(_cache, "_warned", set())
+    for path in cache_folder.rglob("*.*"):
+        path.write_bytes(payload)
+    with pytest.warns(_cache.CacheWarning) as record:
+        _cached_step(("planted",))
+        assert _cache.memoized_json("shapes", ("planted",), lambda: [1]) == [1]
+    assert len(_cache_warnings(record)) == 1
+    assert not marker.exists()
+
+
+def test_executables_of_the_pickle_format_are_removed(cache_folder, fresh_warnings):
+    old = cache_folder / "executables" / "0123456789abcdef0123456789abcdef-0123456789abcdef.xla"
+    old.parent.mkdir(mode=0o755)
+    old.write_bytes(pickle.dumps(_Payload(cache_folder / "ran")))
+    _cached_step(("old-format",))
+    assert not old.exists() and not (cache_folder / "ran").exists()
+
+
+@pytest.mark.parametrize("where", ["folder", "executables"])
+def test_a_folder_others_can_write_is_not_loaded(cache_folder, fresh_warnings, monkeypatch,
+                                                 where):
+    marker = cache_folder.parent / f"{cache_folder.name}-ran"
+    _cached_step(("shared", where))
+    for executable in (cache_folder / "executables").iterdir():
+        executable.write_bytes(pickle.dumps(_Payload(marker)))
+    (cache_folder / where if where != "folder" else cache_folder).chmod(0o777)
+    monkeypatch.setattr(_cache, "_decode_executable", _refuse)
+    if where == "folder":  # programs/ too is under it
+        monkeypatch.setattr(jax.export, "deserialize", _refuse)
+    with pytest.warns(_cache.CacheWarning) as record:
+        _cached_step(("shared", where))
+        _cached_step(("shared", where, "again"))  # one warning per process
+    (message,) = _cache_warnings(record)
+    assert str(cache_folder) in message and _cache.TRUST_VARIABLE in message
+    assert "writable by others" in message
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("owner", ["others-can-write", "another-user"])
+def test_an_entry_others_could_have_written_is_discarded(cache_folder, fresh_warnings,
+                                                         monkeypatch, owner):
+    marker = cache_folder.parent / f"{cache_folder.name}-ran"
+    _cached_step(("entry", owner))
+    (executable,) = (cache_folder / "executables").iterdir()
+    executable.write_bytes(pickle.dumps(_Payload(marker)))
+    if owner == "another-user":
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            pytest.skip("giving a file to another user needs root")
+        os.chown(executable, 65534, 65534)
+    else:
+        executable.chmod(0o666)
+    monkeypatch.setattr(_cache, "_decode_executable", _refuse)
+    with pytest.warns(_cache.CacheWarning) as record:
+        _cached_step(("entry", owner))
+    (message,) = _cache_warnings(record)
+    assert "discarded" in message and str(executable) in message
+    assert not marker.exists()
+    info = executable.stat()  # rebuilt: the user's, writable by the user alone
+    assert info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o022 == 0
+
+
+def test_a_folder_above_the_cache_that_others_can_write(tmp_path, monkeypatch, fresh_warnings):
+    # Writable by all but sticky (/tmp): nobody can rename the user's folder; not sticky: anyone.
+    for mode, trusted in ((0o1777, True), (0o777, False)):
+        shared = tmp_path / f"shared-{mode:o}"
+        shared.mkdir()
+        shared.chmod(mode)
+        monkeypatch.setenv("POSEJAX_CACHE_DIR", str(shared / "posejax"))
+        _cache.cache_dir.cache_clear()
+        try:
+            (shared / "posejax").mkdir(mode=0o755)
+            assert (_cache.untrusted_reason(shared / "posejax" / "executables") is None) is trusted
+        finally:
+            _cache.cache_dir.cache_clear()
+
+
+def test_the_user_can_trust_a_shared_folder(cache_folder, fresh_warnings, monkeypatch):
+    _cached_step(("trusted",))
+    cache_folder.chmod(0o777)
+    monkeypatch.setenv(_cache.TRUST_VARIABLE, "1")
+
+    def must_not_trace(*_):
+        raise AssertionError("traced although the executable is cached and trusted")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", _cache.CacheWarning)
+        _cached_step(("trusted",), must_not_trace)
