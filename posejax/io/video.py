@@ -1,7 +1,11 @@
-"""Videos and images in and out through imageio (PyAV plugin for video, Pillow for images).
+"""Videos and images in and out: PyAV to decode videos, imageio to write them and to read images.
 
 Frames are ``uint8`` RGB arrays ``(H, W, 3)``; videos come as chunks ``(n, H, W, 3)`` so that
 memory does not grow with the length of the video (:func:`read_video`, :class:`VideoWriter`).
+Decoding goes through PyAV itself (the same ``rgb24`` conversion imageio's plugin makes) because
+it must see packets and frames, not only pixels: each frame's presentation time, and whether the
+file holds everything its container declares (:class:`VideoReader` says what is checked; a file
+cut short or damaged raises :class:`VideoDecodeError` instead of decoding as a shorter video).
 Nothing here knows about poses: this module sits below :mod:`posejax.track`.
 """
 
@@ -81,7 +85,8 @@ class VideoDecodeError(ValueError):
     path : pathlib.Path
         The file.
     frames_read : int
-        Frames decoded before the error (decoding stopped at frame ``frames_read``, 0-based).
+        Frames decoded before the error (decoding stopped at frame ``frames_read``, 0-based);
+        from :meth:`VideoReader.check`, the frames that decode before the missing data.
 
     Examples
     --------
@@ -271,7 +276,8 @@ class VideoReader:
         Frame rate the container reports (its guessed rate): metadata, not the frames' times.
     n_frames : int or None
         Number of frames. Counted exactly from the container's packets when it opens (cheap: no
-        decoding); set to the decoded count after a full pass if that differs.
+        decoding; packets an edit list discards are not frames); raised to the decoded count
+        after a full pass in the rare case of more frames than packets (fewer is an error).
     timestamps : ndarray, float64, (n_frames,)
         Time of each frame in seconds, as the container has them (presentation timestamp times
         the stream's time base, read from the packets when the file opens): a stream that starts
@@ -509,15 +515,21 @@ def read_video(path, chunk_size: int = 64) -> VideoReader:
     Returns
     -------
     VideoReader
-        Iterable of ``uint8`` chunks ``(n, H, W, 3)``, with ``fps``, ``n_frames``, ``height``,
-        ``width`` and ``path`` attributes. Each iteration decodes the file again from the start.
+        Iterable of ``uint8`` chunks ``(n, H, W, 3)``, with ``fps``, ``n_frames``,
+        ``timestamps`` (seconds of each frame), ``height``, ``width`` and ``path`` attributes.
+        Each iteration decodes the file again from the start.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
+    TypeError
+        If ``path`` is bytes (pass ``os.fsdecode(path)``) or not a path.
     ValueError
         If the file is empty, corrupt, not a video, or has no frames.
+    VideoDecodeError
+        While iterating (or from :meth:`VideoReader.check`), if the file is truncated or has
+        data missing or damaged: see :class:`VideoReader`.
 
     Example
     -------
