@@ -36,12 +36,11 @@ import time
 import uuid
 from pathlib import Path
 
-import av
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from posejax.io import VideoDecodeError, write_landmarks
+from posejax.io import write_landmarks
 from posejax.io._metadata import atomic_write, loads
 from posejax.pipeline import PipelineConfig, side_by_side
 from posejax.track import _check_fps, _SharedBar, _track, track
@@ -302,51 +301,19 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
 
 
 def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
-    expected, stored = _listed_frames(video)
     config = _config(options)
-    try:
-        result = _track(str(video), config, options["fps"], None, False, bar=bar)
-    except VideoDecodeError as error:
-        raise VideoDecodeError(_truncated_message(video, error.frames_read, expected, error),
-                               video, error.frames_read) from error
+    # A truncated or corrupt video raises VideoDecodeError from the reader (posejax.io.video
+    # holds every container's packets against what it declares): its message says how many
+    # frames were read, what the container declares and where decoding stopped.
+    result = _track(str(video), config, options["fps"], None, False, bar=bar,
+                    mediapipe_clock=options["mediapipe_clock"])
     frames, with_pose = int(result.n_frames), int(np.sum(result.pose_present))
-    # The file holds data for fewer frames than its index lists: cut short, even where the
-    # decoder stopped quietly. (Fewer decoded than stored frames is no error: decoders drop
-    # frames before an edit list's start.)
-    if expected is not None and stored < expected:
-        raise VideoDecodeError(_truncated_message(video, frames, expected, None), video, frames)
     df = result.to_dataframe("long")
     del result
     df.attrs["batch"] = {"video": stamp, "options_key": key, "options": options,
                          "frames": frames, "frames_with_pose": with_pose}
     _write_parquet_atomic(df, output)
     return frames, with_pose
-
-
-def _listed_frames(video: Path) -> tuple[int | None, int]:
-    """Count the frames an MP4/MOV file's index lists and those it holds data for.
-
-    Only MP4/MOV indexes are exact (AVI headers count empty packets); elsewhere the first
-    count is None. Demuxing reads the packets without decoding them.
-    """
-    try:
-        with av.open(str(video)) as container:
-            if not {"mov", "mp4"} & set(container.format.name.split(",")):
-                return None, 0
-            stream = container.streams.video[0]
-            listed = int(stream.frames)
-            stored = sum(1 for packet in container.demux(stream) if packet.size > 0)
-    except (av.FFmpegError, OSError, IndexError):
-        return None, 0
-    return (listed or None), stored
-
-
-def _truncated_message(video: Path, read: int, expected: int | None, error) -> str:
-    of = f" of the {expected} its index lists" if expected else ""
-    where = f"decoding stopped at frame {read}"
-    why = f": {' '.join(str(error.__cause__ or error).split())}" if error is not None else ""
-    return (f"{str(video)!r} is truncated or corrupt: {read} frames read{of}, {where} "
-            f"({video.stat().st_size} bytes){why}")
 
 
 def _write_parquet_atomic(df: pd.DataFrame, output: Path) -> None:

@@ -439,6 +439,7 @@ def run_track(args) -> int:
             job["frames"] = [read_image(p) for p in job["inputs"]]
         else:
             job["frames"] = read_video(job["inputs"][0])
+            job["frames"].check()   # cut short or with data missing: VideoDecodeError now
     for job in jobs:
         start = time.perf_counter()
         if job["images"]:

@@ -40,7 +40,8 @@ _MODEL_NAMES = ("lite", "full", "heavy")
 STATIC_BATCH = 8
 
 #: MediaPipe's Python solution stamps frame k (1-based) at 33333*k microseconds, whatever the
-#: video's real frame rate; the smoothing filters see that clock unless fps/timestamps are given.
+#: video's real frame rate; arrays given without fps/timestamps are smoothed on that clock, and any
+#: input with ``track(..., mediapipe_clock=True)`` (video files otherwise use their timestamps).
 MEDIAPIPE_FRAME_STEP_US = 33333
 
 _FLAGS = ("static_image_mode", "smooth_landmarks", "enable_segmentation", "smooth_segmentation",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import os
 import threading
 from pathlib import Path
 
@@ -62,11 +63,18 @@ class _FrameSource:
         self.reader = None
         self.is_batch = False
         self.video_fps = None
+        self.video_times = None  # seconds of each frame of a video file, from its timestamps
         self.names = None
         self.mixed_sizes = None  # list of (H, W, 3) arrays for still images of several sizes
-        if isinstance(frames, (str, Path)):
+        if isinstance(frames, (bytes, bytearray)):
+            raise TypeError(f"a video path must be a str or pathlib.Path, got bytes "
+                            f"{bytes(frames)!r}; pass os.fsdecode(path) instead")
+        if isinstance(frames, (str, os.PathLike)):
             self.reader = read_video(frames)
+            # A file the container says is cut short fails now, not after tracking its start.
+            self.reader.check()
             self.video_fps = self.reader.fps
+            self.video_times = self.reader.timestamps
             self.batch = 1
             self.n_frames = self.reader.n_frames
             self.height, self.width = self.reader.height, self.reader.width
@@ -139,8 +147,8 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
           smooth_landmarks: bool = True, enable_segmentation: bool = False,
           smooth_segmentation: bool = True, min_detection_confidence: float = 0.5,
           min_tracking_confidence: float = 0.5, fps: float | None = None, timestamps=None,
-          progress: bool = False, mediapipe_graph_values: bool = False,
-          vectorized: bool | None = None) -> PoseTrack:
+          progress: bool = False, mediapipe_clock: bool = False,
+          mediapipe_graph_values: bool = False, vectorized: bool | None = None) -> PoseTrack:
     """Track one person's pose through a video, a batch of videos or a set of still images.
 
     The whole MediaPipe Pose pipeline (detector, ROI tracking, landmark network, smoothing
@@ -154,7 +162,8 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         (processed as one vectorized computation; every field of the result gets a leading
         ``B``); a list of ``(H, W, 3)`` frames (of several sizes only with
         ``static_image_mode=True``); or the path of a video file, decoded in chunks so memory
-        does not grow with the video's length.
+        does not grow with the video's length. A file that is truncated or corrupt raises
+        :class:`~posejax.io.VideoDecodeError` (see :class:`~posejax.io.VideoReader`).
     model_complexity : {0, 1, 2}
         Landmark network: 0 lite, 1 full, 2 heavy.
     static_image_mode : bool
@@ -167,14 +176,21 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         Detector score threshold, and pose-presence threshold of the landmark network (applied
         in static mode too, as MediaPipe does).
     fps : float, optional
-        Frame rate for the ``time`` of each frame and the smoothing filters' clock. By default
-        the filters use MediaPipe's Python clock (33333 microseconds per frame, whatever the
-        video's rate), so results match ``mp.solutions.pose`` called once per frame, and times
-        come from the video file's frame rate (30 for arrays).
+        Frame rate for the ``time`` of each frame and the smoothing filters' clock, instead of
+        a video file's own timestamps. By default a video file's frames keep the times its
+        container gives them (presentation timestamps in seconds: variable frame rates are
+        kept, a stream that starts at 10 s starts at 10 s), and the filters smooth on that
+        clock, as MediaPipe's graph does with the timestamps it is given; ``PoseTrack.fps`` is
+        the container's rate. Arrays without ``fps`` or ``timestamps`` get times ``k / 30`` and
+        MediaPipe's Python clock for the filters (33333 microseconds per frame).
     timestamps : array of float, optional
         Time of each frame in seconds (strictly increasing), instead of ``fps``.
     progress : bool
         Show a progress bar.
+    mediapipe_clock : bool
+        Smooth on MediaPipe's Python clock (frame k at 33333 * k microseconds, whatever the
+        frames' real times) as ``mp.solutions.pose`` called once per frame does, so that results
+        match it on any video; the frames' ``time`` stays their real time. For parity checks.
     mediapipe_graph_values : bool
         Use the values written in MediaPipe's graph files (heatmap refinement kernel 7,
         segmentation smoothing ratio 0.7) instead of what the released package does (9, 0.0).
@@ -208,10 +224,11 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         vectorized=vectorized,
     )
     _check_fps(fps)
-    return _track(frames, config, fps, timestamps, progress)
+    return _track(frames, config, fps, timestamps, progress, mediapipe_clock=mediapipe_clock)
 
 
-def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) -> PoseTrack:
+def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
+           mediapipe_clock: bool = False) -> PoseTrack:
     """Run :func:`track` for a validated ``config``.
 
     ``bar``, if given, is a progress bar (tqdm) that counts the frames instead of one of its
@@ -220,7 +237,9 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
     static_image_mode = config.static_image_mode
     source = _FrameSource(frames, static_image_mode)
     n = source.n_frames
-    clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps)
+    clock_us, times, out_fps = _clocks(n, fps, timestamps, source.video_fps, source.video_times)
+    if mediapipe_clock and clock_us is not None:
+        clock_us = _mediapipe_clock(len(clock_us))
     pipeline = get_pipeline(config)
     if source.mixed_sizes is not None:
         return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
@@ -248,7 +267,8 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None) 
         for start, block in source.chunks(chunk):
             t = block.shape[1]
             if clock_us is None or start + t > len(clock_us):
-                clock_us, times = _extend_default_clock(start + t, fps, source.video_fps)
+                clock_us, times = _extend_clock(clock_us, times, start + t, fps,
+                                                source.video_fps, mediapipe_clock)
             block_us = np.broadcast_to(clock_us[start:start + t], (source.batch, t))
             if static_image_mode:
                 flat = run_images(pipeline, block.reshape((-1,) + block.shape[2:]))
@@ -340,8 +360,15 @@ def _chunk_length(batch: int, height: int, width: int) -> int:
     return int(max(1, min(_MAX_CHUNK, _CHUNK_BYTES // max(1, batch * height * width * 3))))
 
 
-def _clocks(n, fps, timestamps, video_fps):
-    """(filter clock in microseconds, times in seconds, fps of the result)."""
+def _clocks(n, fps, timestamps, video_fps, video_times=None):
+    """(filter clock in microseconds, times in seconds, fps of the result).
+
+    ``video_times`` are a video file's own frame times, used unless ``fps`` or ``timestamps``
+    is given; the result's fps is then the file's rate (metadata), not one measured from them.
+    """
+    if video_times is not None and fps is None and timestamps is None:
+        clock, times, _ = _clocks(len(video_times), None, video_times, None)
+        return clock, times, float(video_fps or 30.0)
     if timestamps is not None:
         if fps is not None:
             raise ValueError("give either fps or timestamps, not both")
@@ -360,6 +387,29 @@ def _clocks(n, fps, timestamps, video_fps):
         return None, None, float(fps or video_fps or 30.0)
     clock, times = _extend_default_clock(n, fps, video_fps)
     return clock, times, float(fps or video_fps or 30.0)
+
+
+def _mediapipe_clock(n):
+    """MediaPipe's Python clock for ``n`` frames: frame k (1-based) at 33333 * k microseconds."""
+    return MEDIAPIPE_FRAME_STEP_US * np.arange(1, n + 1, dtype=np.int64)
+
+
+def _extend_clock(clock_us, times, n, fps, video_fps, mediapipe_clock):
+    """Clock and times for ``n`` frames, keeping those of the first ones.
+
+    For a video file that decodes more frames than it has packets, or one of unknown length.
+    """
+    if clock_us is None:
+        clock_us, times = _extend_default_clock(n, fps, video_fps)
+    else:
+        step = 1.0 / float(fps or video_fps or 30.0)
+        more = np.arange(1, n - len(times) + 1)
+        times = np.concatenate([times, times[-1] + step * more])
+        clock_us = np.concatenate([clock_us, clock_us[-1] + np.round(step * 1e6 * more)
+                                   .astype(np.int64)])
+    if mediapipe_clock:
+        clock_us = _mediapipe_clock(n)
+    return clock_us, times
 
 
 def _extend_default_clock(n, fps, video_fps):

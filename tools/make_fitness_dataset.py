@@ -73,7 +73,9 @@ def track_source(data: Path, source: str, crop: str):
         return track(image[None], model_complexity=MODEL_COMPLEXITY, static_image_mode=True)
     if crop:
         raise ValueError(f"crop applies to still images, not to {source}")
-    return track(str(path), model_complexity=MODEL_COMPLEXITY)
+    # The committed set was tracked on MediaPipe's Python clock (the default before files
+    # smoothed on their own timestamps); keep it so it regenerates the same.
+    return track(str(path), model_complexity=MODEL_COMPLEXITY, mediapipe_clock=True)
 
 
 def build(data: Path, labels: Path) -> dict[str, np.ndarray]:

@@ -92,7 +92,9 @@ def main(argv=None) -> int:
         path = clip_path(source, args.data)
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing; see ../shared/data/MANIFEST.md")
-        track = posejax.track(str(path), model_complexity=1)
+        # The committed fixtures were tracked on MediaPipe's Python clock (the default before
+        # files smoothed on their own timestamps); keep it so they regenerate the same.
+        track = posejax.track(str(path), model_complexity=1, mediapipe_clock=True)
         arrays |= {
             f"{i}/landmarks": track.landmarks.astype(np.float32),
             f"{i}/world_landmarks": track.world_landmarks.astype(np.float32),

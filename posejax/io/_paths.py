@@ -8,6 +8,10 @@ from pathlib import Path
 
 def existing_file(path) -> Path:
     """``path`` as a Path, or an error saying why it cannot be read (missing, a folder, empty)."""
+    if isinstance(path, (bytes, bytearray)):
+        # A bytes path would work for some readers and not others: one rule for all.
+        raise TypeError(f"path must be a str or pathlib.Path, got bytes {bytes(path)!r}; "
+                        "pass os.fsdecode(path) instead")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = Path(path)

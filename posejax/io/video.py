@@ -1,7 +1,11 @@
-"""Videos and images in and out through imageio (PyAV plugin for video, Pillow for images).
+"""Videos and images in and out: PyAV to decode videos, imageio to write them and to read images.
 
 Frames are ``uint8`` RGB arrays ``(H, W, 3)``; videos come as chunks ``(n, H, W, 3)`` so that
 memory does not grow with the length of the video (:func:`read_video`, :class:`VideoWriter`).
+Decoding goes through PyAV itself (the same ``rgb24`` conversion imageio's plugin makes) because
+it must see packets and frames, not only pixels: each frame's presentation time, and whether the
+file holds everything its container declares (:class:`VideoReader` says what is checked; a file
+cut short or damaged raises :class:`VideoDecodeError` instead of decoding as a shorter video).
 Nothing here knows about poses: this module sits below :mod:`posejax.track`.
 """
 
@@ -83,7 +87,8 @@ class VideoDecodeError(ValueError):
     path : pathlib.Path
         The file.
     frames_read : int
-        Frames decoded before the error (decoding stopped at frame ``frames_read``, 0-based).
+        Frames decoded before the error (decoding stopped at frame ``frames_read``, 0-based);
+        from :meth:`VideoReader.check`, the frames that decode before the missing data.
 
     Examples
     --------
@@ -98,18 +103,189 @@ class VideoDecodeError(ValueError):
         self.frames_read = int(frames_read)
 
 
+class _Scan:
+    """What one pass over a file's packets (no decoding) tells: see :func:`_scan_packets`."""
+
+    def __init__(self, container, stream):
+        self.formats = frozenset(container.format.name.split(","))
+        self.time_base = stream.time_base
+        self.declared_frames = int(stream.frames or 0)
+        tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+        self.track_duration = _tag_seconds(tag)
+        self.file_duration = container.duration / 1e6 if container.duration else None
+        self.pts: list[int | None] = []   # frames' packets in decode order
+        self.stored = 0                   # packets with data, discarded ones included
+        self.video_end = None             # end of the last video packet (s, and time-base ticks)
+        self.video_end_ticks = None
+        self.file_end = None              # end of the last packet of any stream (s)
+        self.corrupt_at = None            # frame of the first packet the demuxer marks corrupt
+        self.skips: list[tuple[int, int]] = []  # (frame, bytes skipped just before it)
+
+
+def _tag_seconds(tag) -> float | None:
+    """``"00:00:05.000000000"`` (Matroska's per-track DURATION tag) in seconds, else None."""
+    try:
+        hours, minutes, seconds = str(tag).split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except (ValueError, AttributeError):
+        return None
+
+
+def _scan_packets(container, stream) -> _Scan:
+    """Read every packet of ``container`` once, without decoding, and note what it holds.
+
+    All streams are read (demuxing one stream reads the others' bytes anyway), so that a
+    file's declared duration can be held against its last packet of any kind.
+    """
+    scan = _Scan(container, stream)
+    matroska = "matroska" in scan.formats
+    previous_end = None
+    skipped = 0
+    for packet in container.demux():
+        if packet.size == 0:
+            continue  # the demuxer's flush packet, or an empty (dropped) AVI frame
+        if matroska and packet.pos is not None and packet.pos >= 0:
+            # Block headers take a few bytes; a lost cluster leaves a hole of kilobytes.
+            if previous_end is not None and packet.pos > previous_end:
+                skipped += packet.pos - previous_end
+            previous_end = packet.pos + packet.size
+        start = packet.pts if packet.pts is not None else packet.dts
+        if start is not None and packet.time_base is not None:
+            ticks = start + max(packet.duration or 0, 0)
+            end = float(ticks * packet.time_base)
+            scan.file_end = end if scan.file_end is None else max(scan.file_end, end)
+        if packet.stream.index != stream.index:
+            continue
+        scan.stored += 1
+        if packet.is_corrupt and scan.corrupt_at is None:
+            scan.corrupt_at = len(scan.pts)
+        if packet.is_discard:
+            continue  # before an edit list's start: decoded, never shown
+        if skipped > 1024:
+            scan.skips.append((len(scan.pts), skipped))
+        skipped = 0
+        scan.pts.append(packet.pts)
+        if start is not None:
+            ticks = start + max(packet.duration or 0, 1)
+            if scan.video_end_ticks is None or ticks > scan.video_end_ticks:
+                scan.video_end_ticks = ticks
+                scan.video_end = float(ticks * packet.time_base)
+    return scan
+
+
+def _frame_times(pts, time_base, fps: float) -> np.ndarray:
+    """Seconds of each frame from packet timestamps (in decode order, None where missing).
+
+    A missing timestamp is the previous one + ``1 / fps`` (0 for a first frame without one);
+    times are sorted into presentation order and forced to increase by the same step where
+    they do not.
+    """
+    step = 1.0 / fps if np.isfinite(fps) and fps > 0 else 1.0 / 30.0
+    scale = float(time_base) if time_base else 0.0
+    times = np.empty(len(pts), np.float64)
+    previous = None
+    for i, value in enumerate(pts):
+        if value is None or not scale:
+            times[i] = 0.0 if previous is None else previous + step
+        else:
+            times[i] = value * scale
+        previous = times[i]
+    times.sort()
+    stuck = np.flatnonzero(np.diff(times) <= 0)
+    if len(stuck):
+        for i in range(stuck[0] + 1, len(times)):
+            if times[i] <= times[i - 1]:
+                times[i] = times[i - 1] + step
+    return times
+
+
+def _declared(scan: _Scan) -> str:
+    """What the container declares, as the end of "N frames read ...", or ""."""
+    if scan.formats & {"mov", "mp4"} and scan.declared_frames:
+        return f" of the {scan.declared_frames} its index lists"
+    if "avi" in scan.formats and scan.declared_frames:
+        return f" of the {scan.declared_frames} its header declares"
+    duration = scan.track_duration if scan.track_duration is not None else scan.file_duration
+    if "matroska" in scan.formats and duration:
+        return f" of the {duration:.3f} s the container declares"
+    return ""
+
+
+def _missing_data(scan: _Scan, times: np.ndarray, fps: float) -> tuple[int, str] | None:
+    """``(frame where the data stops, why)``, or None if the file holds what it declares."""
+    n = len(times)
+    step = float(np.median(np.diff(times))) if n > 1 else (1 / fps if fps > 0 else 0.0)
+    found = []
+    if scan.corrupt_at is not None:
+        found.append((scan.corrupt_at, f"; the container's packet for frame {scan.corrupt_at} "
+                                       "is cut short"))
+    if scan.formats & {"mov", "mp4"}:
+        # The index is exact (fewer decoded than indexed frames is no error: decoders drop the
+        # frames before an edit list's start, counted in ``stored``).
+        if scan.stored < scan.declared_frames:
+            found.append((n, f"; it holds data for {scan.stored}"))
+    elif "avi" in scan.formats:
+        # AVI timestamps count frame slots, empty (dropped) ones included, as the header does.
+        if scan.video_end_ticks is not None and scan.video_end_ticks < scan.declared_frames:
+            found.append((n, f"; its packets end at frame slot {scan.video_end_ticks}"))
+    elif "matroska" in scan.formats:
+        if scan.track_duration is not None:
+            declared, end = scan.track_duration, scan.video_end
+        else:
+            declared, end = scan.file_duration, scan.file_end
+        if declared and end is not None and end < declared - max(2 * step, 0.05):
+            found.append((n, f"; its data ends at {end:.3f} s"))
+        for index, skipped in scan.skips:
+            # Bytes the demuxer skipped to find the next cluster, and frames missing there.
+            jump = (times[index] - times[index - 1]) if 0 < index < n else 0.0
+            if jump > 2 * step:
+                found.append((index, f"; {skipped} bytes before frame {index} are unreadable "
+                                     f"and {jump - step:.3f} s of frames are missing"))
+    return min(found) if found else None
+
+
+def _release_scaler() -> None:
+    """Drop the pixel converter PyAV keeps per thread (as imageio's PyAV plugin does on close).
+
+    Its worker pool outlives the container and can deadlock a later fork.
+    """
+    thread_local = getattr(av.video.frame, "_thread_local", None)
+    if getattr(thread_local, "reformatter", None) is not None:
+        del thread_local.reformatter
+
+
 class VideoReader:
     """A video file read lazily as chunks of RGB frames; iterate it as many times as needed.
+
+    Opening the file reads its packets once without decoding them (cheap): that counts the
+    frames, gives each its time, and checks that the file holds everything its container
+    declares. A file cut short (a copy that stopped), or one whose middle is lost, raises
+    :class:`VideoDecodeError` once decoding reaches the missing part, saying how many frames
+    were read, what the container declares and where decoding stopped; so does a frame the
+    decoder could only conceal, or a packet that gave no frame. What is compared:
+
+    * MP4/MOV: the frames its index lists with the frames it holds data for;
+    * AVI: the frames its header declares with the end of the last packet;
+    * Matroska/WebM: the duration it declares (per track, else for the file) with the end of
+      the last packet, and a jump in time where the demuxer skipped bytes (a lost cluster);
+    * every container: packets the demuxer marks corrupt (cut in the middle).
 
     Attributes
     ----------
     path : pathlib.Path
         The file.
     fps : float
-        Frame rate the container reports (its guessed rate).
+        Frame rate the container reports (its guessed rate): metadata, not the frames' times.
     n_frames : int or None
         Number of frames. Counted exactly from the container's packets when it opens (cheap: no
-        decoding); set to the decoded count after a full pass if that differs.
+        decoding; packets an edit list discards are not frames); raised to the decoded count
+        after a full pass in the rare case of more frames than packets (fewer is an error).
+    timestamps : ndarray, float64, (n_frames,)
+        Time of each frame in seconds, as the container has them (presentation timestamp times
+        the stream's time base, read from the packets when the file opens): a stream that starts
+        at 10 s starts at 10 s, and variable frame rates are kept. A frame without a timestamp,
+        or with one not after the previous frame's, gets the previous time + ``1 / fps``, so
+        the times always increase.
     height, width : int
         Frame size in pixels.
     chunk_size : int
@@ -125,6 +301,8 @@ class VideoReader:
     >>> video = read_video("squats.mp4", chunk_size=32)  # doctest: +SKIP
     >>> for chunk in video:  # doctest: +SKIP
     ...     print(chunk.shape)  # (32, H, W, 3), ..., the rest
+    >>> video.timestamps[:3]  # doctest: +SKIP
+    array([0.        , 0.03333333, 0.06666667])
     """
 
     def __init__(self, path, chunk_size: int = 64):
@@ -142,9 +320,8 @@ class VideoReader:
                 self.codec = stream.codec_context.name
                 rate = stream.guessed_rate or stream.average_rate
                 self.fps = float(rate) if rate else float("nan")
-                # The container's frame count can be wrong (Cinepak AVIs count empty packets),
-                # so count the packets that carry data; demuxing does not decode.
-                self.n_frames = sum(1 for packet in container.demux(stream) if packet.size > 0)
+                scan = _scan_packets(container, stream)
+            self.n_frames = len(scan.pts)
             if self.n_frames == 0:
                 raise ValueError(f"{str(self.path)!r} has no video frames")
             with av.open(str(self.path)) as container:
@@ -155,6 +332,11 @@ class VideoReader:
             raise ValueError(f"cannot read {str(self.path)!r} as a video: {error}") from error
         if first is None:
             raise ValueError(f"{str(self.path)!r} has no video frames that can be decoded")
+        self.timestamps = _frame_times(scan.pts, scan.time_base, self.fps)
+        #: Frame at which the data runs out, and why (None: the file is whole as far as the
+        #: container can tell).
+        self._gap = _missing_data(scan, self.timestamps, self.fps)
+        self._declared = _declared(scan)
         # Phones store portrait video sideways plus a display matrix; players (and OpenCV) turn
         # it upright, so we do too.
         self.rotation = int(round(first.rotation / 90)) % 4 * 90
@@ -178,21 +360,69 @@ class VideoReader:
         """``n_frames / fps`` in seconds."""
         return self.n_frames / self.fps
 
+    def check(self) -> None:
+        """Raise :class:`VideoDecodeError` now if opening the file found data missing.
+
+        Iteration raises the same error once it reaches the missing part; this says so before
+        any frame is decoded (what :func:`posejax.track` does, so as not to track a broken
+        file). Corruption only the decoder sees is found while decoding.
+
+        Example
+        -------
+        >>> read_video("cut.mkv").check()  # doctest: +SKIP
+        Traceback (most recent call last):
+        VideoDecodeError: 'cut.mkv' is truncated or corrupt: 72 frames read of the 5.000 s ...
+        """
+        if self._gap is not None:
+            raise self._error(self._gap[0], self._gap[1])
+
+    def _error(self, index: int, why: str, cause=None) -> VideoDecodeError:
+        if index < len(self.timestamps):
+            where = f"frame {index} ({self.timestamps[index]:.3f} s)"
+        else:
+            where = f"frame {index} (after {self.timestamps[-1]:.3f} s)"
+        return VideoDecodeError(
+            f"{str(self.path)!r} is truncated or corrupt: {index} frames read"
+            f"{self._declared}{why}, decoding "
+            f"stopped at {where} ({self.path.stat().st_size} bytes)"
+            + (f": {' '.join(str(cause).split())}" if cause is not None else ""),
+            path=self.path, frames_read=index,
+        )
+
     def _frames(self) -> Iterator[np.ndarray]:
+        stop = self._gap[0] if self._gap is not None else None
         index = 0
         try:
-            with iio.imopen(self.path, "r", plugin="pyav") as video:
-                for frame in video.iter(format="rgb24"):
-                    frame = _to_rgb(np.asarray(frame), self.path)
+            with av.open(str(self.path)) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "SLICE"
+                for frame in container.decode(stream):
+                    if index == stop:
+                        raise self._error(index, self._gap[1])
+                    if frame.is_corrupt:
+                        # FFmpeg conceals damaged data (grey or smeared blocks) instead of failing.
+                        raise self._error(index, "; the decoder could only conceal errors in "
+                                                 f"frame {index}")
+                    rgb = _to_rgb(frame.to_ndarray(format="rgb24"), self.path)
                     if self.rotation:
-                        frame = np.ascontiguousarray(np.rot90(frame, self.rotation // 90))
-                    yield frame
+                        rgb = np.ascontiguousarray(np.rot90(rgb, self.rotation // 90))
+                    yield rgb
                     index += 1
         except (av.FFmpegError, OSError) as error:
-            raise VideoDecodeError(
-                f"cannot decode {str(self.path)!r} after {index} frames: {error}",
-                path=self.path, frames_read=index,
-            ) from error
+            raise self._error(index, "", cause=error) from error
+        finally:
+            _release_scaler()
+        if index == stop:
+            raise self._error(index, self._gap[1])
+        if index < self.n_frames:
+            raise self._error(index, f"; {self.n_frames - index} of its {self.n_frames} "
+                                     "packets gave no frame")
+        if index > self.n_frames:
+            # More frames than packets (a decoder that splits packets): times go on evenly.
+            step = 1.0 / self.fps if self.fps > 0 else 1.0 / 30.0
+            extra = self.timestamps[-1] + step * np.arange(1, index - self.n_frames + 1)
+            self.timestamps = np.concatenate([self.timestamps, extra])
+        self.n_frames = index
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """Yield ``uint8`` chunks ``(n, H, W, 3)`` with ``n <= chunk_size``."""
@@ -287,15 +517,21 @@ def read_video(path, chunk_size: int = 64) -> VideoReader:
     Returns
     -------
     VideoReader
-        Iterable of ``uint8`` chunks ``(n, H, W, 3)``, with ``fps``, ``n_frames``, ``height``,
-        ``width`` and ``path`` attributes. Each iteration decodes the file again from the start.
+        Iterable of ``uint8`` chunks ``(n, H, W, 3)``, with ``fps``, ``n_frames``,
+        ``timestamps`` (seconds of each frame), ``height``, ``width`` and ``path`` attributes.
+        Each iteration decodes the file again from the start.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
+    TypeError
+        If ``path`` is bytes (pass ``os.fsdecode(path)``) or not a path.
     ValueError
         If the file is empty, corrupt, not a video, or has no frames.
+    VideoDecodeError
+        While iterating (or from :meth:`VideoReader.check`), if the file is truncated or has
+        data missing or damaged: see :class:`VideoReader`.
 
     Example
     -------

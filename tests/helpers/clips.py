@@ -57,3 +57,59 @@ def run_posejax(*args: str, cwd: Path | None = None, timeout: int = 600):
         [sys.executable, "-m", "posejax.cli", *args], capture_output=True, text=True,
         cwd=cwd or REPO, env=subprocess_env(), timeout=timeout,
     )
+
+
+#: Containers and codecs the fault-injection tests write: (suffix, codec, pixel format, options).
+#: MP4 and MOV put their index first (``faststart``, as phones and web videos do) so a cut copy
+#: still opens; with the index last a cut copy has none and does not open at all.
+CONTAINERS = {
+    "mp4-h264": (".mp4", "libx264", "yuv420p", {"movflags": "faststart"}),
+    "mov-h264": (".mov", "libx264", "yuv420p", {"movflags": "faststart"}),
+    "mkv-h264": (".mkv", "libx264", "yuv420p", {}),
+    "webm-vp8": (".webm", "libvpx", "yuv420p", {}),
+    "webm-vp9": (".webm", "libvpx-vp9", "yuv420p", {}),
+    "avi-mjpeg": (".avi", "mjpeg", "yuvj420p", {}),
+}
+
+
+def write_moving_clip(path: Path, kind: str = "mkv-h264", n_frames: int = 150,
+                      times=None, size=(96, 128)) -> Path:
+    """A clip of ``n_frames`` frames of shifting noise (so every frame costs bytes) in the
+    container and codec ``CONTAINERS[kind]``, at 30 fps, or at ``times`` (seconds, one per
+    frame) as its presentation timestamps (millisecond time base)."""
+    import fractions
+
+    import av
+
+    suffix, codec, pixel_format, options = CONTAINERS[kind]
+    path = path.with_suffix(suffix)
+    height, width = size
+    base = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream(codec, rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
+        if times is not None:
+            stream.codec_context.time_base = fractions.Fraction(1, 1000)
+        for i in range(n_frames if times is None else len(times)):
+            image = np.roll(base, 3 * i, axis=1)
+            image[..., 0] = (20 + 2 * i) % 256
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            if times is not None:
+                frame.pts, frame.time_base = round(times[i] * 1000), fractions.Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def damaged_copy(source: Path, path: Path, n_bytes: int = 20_000) -> Path:
+    """``source`` with ``n_bytes`` (at most a tenth of the file) of noise written over its
+    middle (a bad sector, a broken download)."""
+    data = bytearray(source.read_bytes())
+    n_bytes = min(n_bytes, len(data) // 10)
+    start = len(data) // 2
+    data[start:start + n_bytes] = np.random.default_rng(1).integers(
+        0, 256, n_bytes, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path

@@ -26,9 +26,11 @@ import posejax
 import posejax.dask
 from posejax import batch, cli
 from tests.helpers.clips import (
+    damaged_copy,
     run_posejax,
     subprocess_env,
     truncated_copy,
+    write_moving_clip,
     write_walk_clip,
 )
 from tests.helpers.reference_data import SHARED_DATA, require_shared
@@ -190,6 +192,23 @@ def test_a_failed_write_leaves_no_result(videos, tmp_path, monkeypatch):
     index = posejax.track_videos(videos["folder"] / "pushups.mp4", tmp_path, progress=False)
     assert list(index.status) == ["failed"] and "disk full" in index.error[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.csv"]
+
+
+@pytest.mark.parametrize("kind", ["mkv-h264", "webm-vp9", "avi-mjpeg"])
+def test_every_container_cut_short_or_damaged_is_a_failed_row(tmp_path, kind):
+    # Found when the file opens (the reader's check), so nothing is tracked or compiled.
+    whole = write_moving_clip(tmp_path / "whole", kind, size=(48, 64))
+    options = batch._normalized_options({})
+    for broken in (truncated_copy(whole, tmp_path / f"cut{whole.suffix}", 0.5),
+                   damaged_copy(whole, tmp_path / f"damaged{whole.suffix}", 4_000)):
+        row = batch.process_video({"video": str(broken), "output": str(tmp_path / "o.parquet")},
+                                  options)
+        assert row["status"] == "failed" and row["output"] == "", row
+        error = row["error"]
+        assert error.startswith("VideoDecodeError:") and "truncated or corrupt" in error
+        read = int(error.split(" frames read")[0].split()[-1])
+        assert 0 < read < 150 and f"decoding stopped at frame {read} (" in error
+    assert not (tmp_path / "o.parquet").exists()
 
 
 def test_inputs_and_options_are_checked_before_any_work(tmp_path, videos):

@@ -126,7 +126,7 @@ def test_posejax_reps_command_with_and_without_an_exercise(capsys, tmp_path):
 
     from posejax import track
 
-    now = track(path, model_complexity=1)
+    now = track(path, model_complexity=1, mediapipe_clock=True)  # the fixture's clock
     stored = fixture_track(clip)
     height, width = stored.image_size
     error_px = np.hypot((stored.landmarks[..., 0] - now.landmarks[..., 0]) * width,

@@ -1,6 +1,8 @@
 """Bad input to track() and Pose is rejected with an error that names the problem (before any
-network is loaded or compiled, so those tests are fast); and track's ways of splitting work (static
-blocks, a file decoded ahead, a batch's videos in threads) give what the work gives undivided.
+network is loaded or compiled, so those tests are fast); a video file's times and the filters'
+clock, and its truncation or damage, checked with the networks replaced (nothing compiles); and
+track's ways of splitting work (static blocks, a file decoded ahead, a batch's videos in threads)
+give what the work gives undivided.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import numpy as np
 import pytest
 
 import posejax
+from posejax.io import VideoDecodeError
+from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US
+from tests.helpers.clips import CONTAINERS, damaged_copy, truncated_copy, write_moving_clip
 
 VIDEO = np.zeros((2, 16, 16, 3), np.uint8)
 
@@ -56,6 +61,11 @@ def test_bad_frames(frames, error, match):
 def test_bad_options(options, match):
     with pytest.raises(ValueError, match=match):
         posejax.track(VIDEO, **options)
+
+
+def test_a_bytes_path_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="str or pathlib.Path.*os.fsdecode"):
+        posejax.track(b"clip.mp4")
 
 
 def test_unreadable_video_path(tmp_path):
@@ -131,9 +141,12 @@ def test_a_video_file_gives_what_its_decoded_frames_give(tmp_path, monkeypatch):
     decoded = io.read_video(path).read()
     monkeypatch.setattr(track_module, "_chunk_length", lambda *args: 8)  # several chunks
     from_file = posejax.track(path, model_complexity=0)
-    from_frames = posejax.track(decoded, model_complexity=0)
+    # A file's filters run on its own times (not MediaPipe's 33333 us step, which arrays get).
+    times = io.read_video(path).timestamps
+    from_frames = posejax.track(decoded, model_complexity=0, timestamps=times)
     assert from_file.n_frames == len(decoded) == 36
     assert from_file.pose_present.sum() >= 10
+    np.testing.assert_array_equal(from_file.timestamps, times)
     np.testing.assert_array_equal(from_file.landmarks, from_frames.landmarks)
 
 
@@ -165,3 +178,79 @@ def test_a_failing_video_of_a_batch_stops_the_others_side_by_side(monkeypatch):
         posejax.track(videos, model_complexity=0)
     if pipeline_module.side_by_side(pipeline_module.PipelineConfig(), 4) == 2:
         assert len(calls) <= 5   # 40 chunks had it all run; at most one more per thread
+
+
+# -- video files: times, the filters' clock, completeness (networks replaced) ------------------
+
+
+@pytest.fixture
+def recorded_clock(monkeypatch):
+    """Replace the compiled pipeline by one that records the clock it is handed and finds no
+    pose; returns the list of clocks, one ``(B, t)`` array per chunk."""
+    from posejax import pipeline as pipeline_module
+
+    clocks = []
+
+    def run_video_chunk(self, state, frames, clock_us, length):
+        clocks.append(np.array(clock_us))
+        batch, t = frames.shape[:2]
+        return state, {"present": np.zeros((batch, t), bool),
+                       "landmarks": np.full((batch, t, 33, 5), np.nan, np.float32),
+                       "world_landmarks": np.full((batch, t, 33, 4), np.nan, np.float32),
+                       "rois": np.full((batch, t, 5), np.nan, np.float32), "mask": None}
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "run_video_chunk", run_video_chunk)
+    monkeypatch.setattr(pipeline_module.Pipeline, "init_state", lambda self, *args: None)
+    return clocks
+
+
+def _clock(clocks):
+    return np.concatenate([c[0] for c in clocks])
+
+
+#: Irregular gaps, 0 to 3.9 s: a phone's variable frame rate.
+VFR_TIMES = np.array([0.0, 0.033, 0.1, 0.12, 0.25, 0.5, 0.52, 1.0, 1.7, 2.0, 2.9, 3.3, 3.9])
+
+
+@pytest.mark.parametrize("start", [0.0, 10.0])
+def test_a_files_times_and_filter_clock_are_its_timestamps(tmp_path, recorded_clock, start):
+    path = write_moving_clip(tmp_path / "vfr", "mkv-h264", times=start + VFR_TIMES, size=(48, 64))
+    result = posejax.track(path, model_complexity=0)
+    np.testing.assert_allclose(result.timestamps, start + VFR_TIMES, rtol=0, atol=1e-6)
+    assert result.fps == 30.0   # the container's rate, kept as metadata
+    real = np.round(VFR_TIMES * 1e6).astype(np.int64) + MEDIAPIPE_FRAME_STEP_US
+    np.testing.assert_array_equal(_clock(recorded_clock), real)
+    df = result.to_dataframe()
+    np.testing.assert_allclose(np.unique(df["time"]), start + VFR_TIMES, atol=1e-6)
+
+
+def test_the_mediapipe_clock_is_an_option(tmp_path, recorded_clock):
+    path = write_moving_clip(tmp_path / "vfr", "mkv-h264", times=VFR_TIMES, size=(48, 64))
+    result = posejax.track(path, model_complexity=0, mediapipe_clock=True)
+    steps = MEDIAPIPE_FRAME_STEP_US * np.arange(1, len(VFR_TIMES) + 1)
+    np.testing.assert_array_equal(_clock(recorded_clock), steps)
+    np.testing.assert_allclose(result.timestamps, VFR_TIMES, atol=1e-6)  # times stay real
+    recorded_clock.clear()
+    frames = np.zeros((4, 48, 64, 3), np.uint8)
+    posejax.track(frames, model_complexity=0)            # arrays: MediaPipe's step, as before
+    np.testing.assert_array_equal(_clock(recorded_clock), steps[:4])
+    recorded_clock.clear()
+    posejax.track(frames, model_complexity=0, fps=10)    # a given rate is a real clock
+    np.testing.assert_array_equal(_clock(recorded_clock), 100_000 * np.arange(1, 5))
+    recorded_clock.clear()
+    posejax.track(frames, model_complexity=0, fps=10, mediapipe_clock=True)
+    np.testing.assert_array_equal(_clock(recorded_clock), steps[:4])
+
+
+@pytest.mark.parametrize("kind", list(CONTAINERS))
+def test_a_cut_or_damaged_file_fails_to_track(tmp_path, recorded_clock, kind):
+    whole = write_moving_clip(tmp_path / "whole", kind)
+    assert posejax.track(whole, model_complexity=0).n_frames == 150
+    cut = truncated_copy(whole, tmp_path / f"cut{whole.suffix}", 0.5)
+    recorded_clock.clear()
+    with pytest.raises(VideoDecodeError, match=r"frames read.*decoding stopped at frame \d+ \("):
+        posejax.track(cut, model_complexity=0)
+    assert not recorded_clock   # found when the file opens: nothing was tracked
+    damaged = damaged_copy(whole, tmp_path / f"damaged{whole.suffix}")
+    with pytest.raises(VideoDecodeError, match="truncated or corrupt"):
+        posejax.track(damaged, model_complexity=0)

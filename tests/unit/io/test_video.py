@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from posejax.io import video as vio
+from tests.helpers.clips import CONTAINERS, damaged_copy, truncated_copy, write_moving_clip
 from tests.helpers.reference_data import REPO
 from tests.helpers.reference_data import require_shared as shared
 
@@ -191,3 +192,117 @@ def test_shared_rgba_and_grey_images():
         640, 384, 3,
     )  # fmt: skip
     assert vio.read_image(shared("images/opencv_basketball1_gray.png")).shape == (480, 640, 3)
+
+
+# -- completeness: every container checked (fault injection) ---------------------------------
+
+
+def _available(kind: str) -> bool:
+    import av
+
+    try:
+        av.codec.Codec(CONTAINERS[kind][1], "w")
+    except Exception:  # noqa: BLE001  (an FFmpeg build without this encoder)
+        return False
+    return True
+
+
+KINDS = [pytest.param(k, marks=pytest.mark.skipif(not _available(k), reason="no encoder"))
+         for k in CONTAINERS]
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def clip_and_copies(request, tmp_path_factory):
+    """A whole 150-frame clip, a copy cut at half its bytes and one with its middle overwritten."""
+    folder = tmp_path_factory.mktemp(request.param)
+    whole = write_moving_clip(folder / "whole", request.param)
+    cut = truncated_copy(whole, folder / f"cut{whole.suffix}", 0.5)
+    damaged = damaged_copy(whole, folder / f"damaged{whole.suffix}")
+    return whole, cut, damaged
+
+
+def test_whole_clips_decode_every_frame(clip_and_copies):
+    whole, _, _ = clip_and_copies
+    video = vio.read_video(whole, chunk_size=64)
+    video.check()
+    assert video.read().shape == (150, 96, 128, 3) and video.n_frames == 150
+    np.testing.assert_allclose(video.timestamps, np.arange(150) / 30, atol=1e-3)
+
+
+def test_a_copy_cut_at_half_raises_saying_where_decoding_stopped(clip_and_copies):
+    _, cut, _ = clip_and_copies
+    with pytest.raises(vio.VideoDecodeError) as info:
+        vio.read_video(cut).read()
+    error = info.value
+    assert 0 < error.frames_read < 150 and error.path == cut
+    message = str(error)
+    assert f"{error.frames_read} frames read" in message and "truncated or corrupt" in message
+    assert f"decoding stopped at frame {error.frames_read} (" in message and " s)" in message
+    with pytest.raises(vio.VideoDecodeError):   # iterating finds it too
+        for _ in vio.read_video(cut, chunk_size=16):
+            pass
+
+
+def test_a_copy_damaged_in_the_middle_raises(clip_and_copies):
+    _, _, damaged = clip_and_copies
+    with pytest.raises(vio.VideoDecodeError, match=r"damaged\.\w+' is truncated or corr") as info:
+        vio.read_video(damaged).read()
+    assert 0 < info.value.frames_read < 150
+
+
+@pytest.mark.parametrize(("name", "messages"), [
+    ("mkv-h264", ("of the 5.000 s the container declares",)),
+    ("mp4-h264", ("of the 150 its index lists",)),
+    ("avi-mjpeg", ("of the 150 its header declares", "is cut short")),
+])
+def test_the_message_says_what_the_container_declares(tmp_path, name, messages):
+    cut = truncated_copy(write_moving_clip(tmp_path / "whole", name),
+                         tmp_path / f"cut{CONTAINERS[name][0]}", 0.5)
+    video = vio.read_video(cut)    # opens: the first half is there
+    with pytest.raises(vio.VideoDecodeError) as info:
+        video.check()
+    assert any(m in str(info.value) for m in messages), str(info.value)
+
+
+def test_a_lost_matroska_cluster_is_reported_not_skipped(tmp_path):
+    whole = write_moving_clip(tmp_path / "whole", "mkv-h264")
+    damaged = damaged_copy(whole, tmp_path / "damaged.mkv")
+    with pytest.raises(vio.VideoDecodeError, match=r"bytes before frame \d+ are unreadable"):
+        vio.read_video(damaged).check()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO.parent / "shared" / "data"
+                                                         / "videos").glob("*")))
+def test_every_shared_video_passes_the_checks(name):
+    video = vio.read_video(shared(f"videos/{name}"), chunk_size=128)
+    video.check()
+    count = sum(len(chunk) for chunk in video)
+    assert count == video.n_frames == len(video.timestamps)
+    assert np.all(np.diff(video.timestamps) > 0)
+
+
+# -- real time --------------------------------------------------------------------------------
+
+#: Irregular gaps, 0 to 3.9 s: a phone's variable frame rate.
+VFR_TIMES = [0.0, 0.033, 0.1, 0.12, 0.25, 0.5, 0.52, 1.0, 1.7, 2.0, 2.9, 3.3, 3.9]
+
+
+@pytest.mark.parametrize("kind", ["mp4-h264", "mkv-h264"])
+def test_frame_times_are_the_containers_timestamps(tmp_path, kind):
+    video = vio.read_video(write_moving_clip(tmp_path / "vfr", kind, times=VFR_TIMES))
+    video.check()
+    np.testing.assert_allclose(video.timestamps, VFR_TIMES, rtol=0, atol=1e-6)
+    assert len(video.read()) == len(VFR_TIMES)
+    late = vio.read_video(write_moving_clip(tmp_path / "late", kind,
+                                            times=[10 + t for t in VFR_TIMES]))
+    np.testing.assert_allclose(late.timestamps, np.add(VFR_TIMES, 10), rtol=0, atol=1e-6)
+
+
+def test_frame_times_fill_gaps_and_keep_increasing():
+    times = vio._frame_times([0, None, 3000, 3000, 1000], 1 / 1000, fps=10)
+    np.testing.assert_allclose(times, [0.0, 0.1, 1.0, 3.0, 3.1])
+
+
+def test_a_bytes_path_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="str or pathlib.Path.*os.fsdecode"):
+        vio.read_video(b"clip.mp4")
