@@ -244,6 +244,44 @@ def _missing_data(scan: _Scan, times: np.ndarray, fps: float) -> tuple[int, str]
     return min(found) if found else None
 
 
+def _before(frame, first_pts) -> bool:
+    """Whether a decoded frame comes before the video's first clean frame."""
+    return first_pts is not None and frame.pts is not None and frame.pts < first_pts
+
+
+def _first_clean_frame(container, search: int = 300):
+    """The first decoded frame the decoder did not have to conceal (None: no frame decodes).
+
+    Looks at most ``search`` frames past the first one; a video whose frames are all damaged
+    that long starts at its first frame, and decoding reports the damage.
+    """
+    first = None
+    for count, frame in enumerate(container.decode(video=0)):
+        if first is None:
+            first = frame
+        if not frame.is_corrupt:
+            return frame
+        if count >= search:
+            break
+    return first
+
+
+def _drop_leading(scan: _Scan, first_pts: int) -> None:
+    """Take the packets presented before ``first_pts`` out of ``scan``'s frames."""
+    leading = [i for i, pts in enumerate(scan.pts) if pts is not None and pts < first_pts]
+    if not leading:
+        return
+    gone = set(leading)
+    scan.pts = [pts for i, pts in enumerate(scan.pts) if i not in gone]
+
+    def shifted(index: int) -> int:
+        return index - sum(1 for i in leading if i < index)
+
+    if scan.corrupt_at is not None:
+        scan.corrupt_at = shifted(scan.corrupt_at)
+    scan.skips = [(shifted(index), skipped) for index, skipped in scan.skips]
+
+
 def _release_scaler() -> None:
     """Drop the pixel converter PyAV keeps per thread (as imageio's PyAV plugin does on close).
 
@@ -325,13 +363,23 @@ class VideoReader:
             if self.n_frames == 0:
                 raise ValueError(f"{str(self.path)!r} has no video frames")
             with av.open(str(self.path)) as container:
-                first = next(container.decode(video=0), None)
+                first = _first_clean_frame(container)
         except av.EOFError:
             first = None
         except av.FFmpegError as error:
             raise ValueError(f"cannot read {str(self.path)!r} as a video: {error}") from error
+        finally:
+            _release_scaler()
         if first is None:
             raise ValueError(f"{str(self.path)!r} has no video frames that can be decoded")
+        # A clip cut from a longer video without re-encoding (``ffmpeg -ss ... -c copy``) can
+        # start with frames that refer to pictures before the cut: decoders drop or garble
+        # them. The video starts at its first cleanly decoded frame; earlier packets are not
+        # frames (as an edit list's discarded packets are not).
+        self._first_pts = first.pts
+        if first.pts is not None:
+            _drop_leading(scan, first.pts)
+            self.n_frames = len(scan.pts)
         self.timestamps = _frame_times(scan.pts, scan.time_base, self.fps)
         #: Frame at which the data runs out, and why (None: the file is whole as far as the
         #: container can tell).
@@ -397,6 +445,8 @@ class VideoReader:
                 stream = container.streams.video[0]
                 stream.thread_type = "SLICE"
                 for frame in container.decode(stream):
+                    if _before(frame, self._first_pts):
+                        continue  # before the first clean frame: see __init__
                     if index == stop:
                         raise self._error(index, self._gap[1])
                     if frame.is_corrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -306,3 +307,35 @@ def test_frame_times_fill_gaps_and_keep_increasing():
 def test_a_bytes_path_is_a_clear_type_error():
     with pytest.raises(TypeError, match="str or pathlib.Path.*os.fsdecode"):
         vio.read_video(b"clip.mp4")
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".ts"])
+def test_a_clip_cut_without_reencoding_starts_at_its_first_clean_frame(tmp_path, suffix):
+    """``ffmpeg -ss ... -c copy`` cuts between keyframes: the first packets refer to pictures
+    before the cut. That is a whole file, not a damaged one: it reads, and each frame keeps its
+    own container time."""
+    source = tmp_path / "long.mp4"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.options = {"g": "30", "bf": "0"}
+        for i in range(90):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 2 * i, np.uint8), "rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    cut = tmp_path / f"cut{suffix}"
+    with av.open(str(source)) as src, av.open(str(cut), "w") as dst:
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for index, packet in enumerate(p for p in src.demux(video=0) if p.dts is not None):
+            if index >= 10:  # frame 10 is not a keyframe (those are 0, 30, 60)
+                packet.stream = out
+                dst.mux(packet)
+    video = vio.read_video(cut)
+    video.check()
+    frames = video.read()
+    assert len(frames) == video.n_frames == len(video.timestamps) and 50 < len(frames) <= 80
+    with av.open(str(cut)) as container:
+        decoded = [f.time for f in container.decode(video=0)]
+    np.testing.assert_allclose(video.timestamps, decoded[-len(frames):], atol=1e-6)
