@@ -367,7 +367,13 @@ class VideoReader:
         except av.EOFError:
             first = None
         except av.FFmpegError as error:
-            raise ValueError(f"cannot read {str(self.path)!r} as a video: {error}") from error
+            hint = ""
+            if "moov atom not found" in str(error):
+                hint = (" (an MP4/MOV file whose index was never written: the recording or the "
+                        "copy stopped before the end)")
+            raise ValueError(
+                f"cannot read {str(self.path)!r} as a video: {error}{hint}"
+            ) from error
         finally:
             _release_scaler()
         if first is None:

@@ -339,3 +339,23 @@ def test_a_clip_cut_without_reencoding_starts_at_its_first_clean_frame(tmp_path,
     with av.open(str(cut)) as container:
         decoded = [f.time for f in container.decode(video=0)]
     np.testing.assert_allclose(video.timestamps, decoded[-len(frames):], atol=1e-6)
+
+
+def test_an_mp4_cut_before_its_index_says_so(tmp_path):
+    """A recording stopped before its index (written last, at the end) was written."""
+    whole = tmp_path / "recording.mp4"
+    with av.open(str(whole), "w") as container:  # no faststart: the index goes last
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 8 * i, np.uint8), "rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data = whole.read_bytes()
+    assert data.rfind(b"moov") > len(data) // 2
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="index was never written"):
+        vio.read_video(cut)
