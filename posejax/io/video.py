@@ -244,6 +244,20 @@ def _missing_data(scan: _Scan, times: np.ndarray, fps: float) -> tuple[int, str]
     return min(found) if found else None
 
 
+def _mp4_without_index(path: Path) -> bool:
+    """Whether ``path`` starts like an MP4/MOV file but holds no index (``moov`` box)."""
+    import mmap
+
+    try:
+        with open(path, "rb") as file:
+            if file.read(12)[4:8] != b"ftyp":
+                return False
+            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return data.find(b"moov") < 0
+    except (OSError, ValueError):
+        return False
+
+
 def _before(frame, first_pts) -> bool:
     """Whether a decoded frame comes before the video's first clean frame."""
     return first_pts is not None and frame.pts is not None and frame.pts < first_pts
@@ -368,7 +382,7 @@ class VideoReader:
             first = None
         except av.FFmpegError as error:
             hint = ""
-            if "moov atom not found" in str(error):
+            if _mp4_without_index(self.path):
                 hint = (" (an MP4/MOV file whose index was never written: the recording or the "
                         "copy stopped before the end)")
             raise ValueError(
