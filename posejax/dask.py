@@ -44,6 +44,8 @@ def read_landmarks(output_dir):
     long layout of :func:`posejax.read_landmarks` with a first column ``video``, categorical:
     the index's ``video``, the video's absolute, resolved path. It is unique per video, so
     ``day1/clip.mp4`` and ``day2/clip.mp4`` stay apart and (video, frame, landmark) is a key.
+    The parts carry no ``attrs``: read one file with :func:`posejax.read_landmarks` for its fps
+    and tracking options.
 
     Parameters
     ----------
@@ -84,6 +86,9 @@ def _read_one(output: str, name: str, categories):
 
 def _with_video(df, name, categories):
     df = df.copy()
+    # Each file's attrs (fps, its batch record) describe that video only; pandas compares the
+    # parts' attrs when it joins them, which fails on equal-length arrays, so they stay behind.
+    df.attrs = {}
     df.insert(0, "video", pd.Categorical([name] * len(df), dtype=categories))
     return df
 
