@@ -2,12 +2,18 @@
 
 The contract, for a list of videos (paths, a glob pattern or a folder) and an output folder:
 
-* one Parquet file per video, ``<output_dir>/<stem>.parquet``, in the long layout of
+* one Parquet file per video, ``<output_dir>/<stem>-<hash>.parquet``, in the long layout of
   :func:`posejax.write_landmarks` (exactly ``posejax.track(video).to_dataframe()``; read it
-  with :func:`posejax.read_landmarks`), plus ``<output_dir>/index.csv`` with one row per video:
-  ``video, status, frames, frames_with_pose, seconds, output, error`` (:data:`INDEX_COLUMNS`);
-* every file is written under a temporary name (``.<stem>.<random>.partial.parquet``) and then
-  renamed, so a killed run never leaves a half-written file under a final name;
+  with :func:`posejax.read_landmarks`). The name depends on the video's own path only: ``<hash>``
+  is 8 hex digits of the SHA-1 of its absolute, resolved path (:func:`output_name`), so
+  ``day1/clip.mp4`` and ``day2/clip.mp4`` get two files, and a video gets the same file whatever
+  else is in the run;
+* ``<output_dir>/index.csv`` describes the folder, not the last run (:mod:`posejax.io._index`):
+  one row per video ever tracked into it, :data:`INDEX_COLUMNS`, ``video`` being the absolute,
+  resolved path. It is rewritten as results arrive (every :data:`INDEX_EVERY` seconds at most)
+  and when the run ends, fails or is interrupted, so finished videos are always listed;
+* every file is written all or nothing (:mod:`posejax.io._atomic`): a killed run never leaves a
+  half-written file under a final name;
 * each result carries, in its ``df.attrs["batch"]``, the video's name, size and modification
   time and the tracking options; a run skips every video whose result matches all of them, so
   an interrupted run resumes where it stopped and a changed video or option is redone;
@@ -16,12 +22,17 @@ The contract, for a list of videos (paths, a glob pattern or a folder) and an ou
 * videos are decoded in chunks (as :func:`posejax.track` does) and nothing is kept from one
   video to the next but the compiled pipelines, so memory stays flat.
 
-With ``client=`` (a ``distributed.Client``) the same videos go to a Dask cluster, one task per
-video, through :mod:`posejax.dask`; results and index are the same as the serial run's.
+Before any video is tracked, a run takes the folder's lock (:mod:`posejax.io._lock`; a second
+run on the same folder stops at once with a message naming the first, a lock left by a killed
+run of this host is taken over with a warning), checks that the folder takes files, and only
+then removes the temporary files a killed run left.
 
-Stems shared by several videos get a suffix from their full path (``clip-1a2b3c4d.parquet``).
-Run one ``track_videos`` at a time per output folder: a new run clears the temporary files
-that a killed one left.
+With ``executor=`` (any ``concurrent.futures``-style executor, or a ``distributed.Client``) the
+videos are submitted to it, one task per video: :func:`process_video`, the very function of the
+default run, so results and index are the same. This module never imports Dask.
+
+Results written before this naming (``<stem>.parquet``) are left in place, neither deleted
+nor read: their videos are tracked again under the new name.
 """
 
 from __future__ import annotations
@@ -33,7 +44,6 @@ import inspect
 import json
 import os
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -41,19 +51,29 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from posejax.io import write_landmarks
-from posejax.io._metadata import atomic_write, loads
+from posejax.io._atomic import is_partial
+from posejax.io._index import (
+    INDEX_COLUMNS,
+    INDEX_NAME,
+    as_index,
+    check_names,
+    merged_index,
+    output_name,
+    read_index,
+    write_index,
+)
+from posejax.io._lock import check_writable, folder_lock
+from posejax.io._metadata import loads
 from posejax.pipeline import PipelineConfig, side_by_side
 from posejax.track import _check_fps, _SharedBar, _track, track
 
-__all__ = ["INDEX_COLUMNS", "VIDEO_SUFFIXES", "track_videos"]
+__all__ = ["INDEX_COLUMNS", "VIDEO_SUFFIXES", "output_name", "read_index", "track_videos"]
 
 #: Suffixes picked up when ``videos`` is a folder.
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg",
                             ".wmv", ".flv", ".gif"})
-#: Columns of the index (``index.csv`` and the DataFrame :func:`track_videos` returns).
-INDEX_COLUMNS = ("video", "status", "frames", "frames_with_pose", "seconds", "output", "error")
-INDEX_NAME = "index.csv"
-_PARTIAL = ".partial.parquet"
+#: Seconds between two writes of the index while results arrive (and always at the end).
+INDEX_EVERY = 5.0
 #: Version of the ``batch`` record in each result; a new one redoes older results.
 _RECORD_VERSION = 1
 #: ``track`` options that make no sense per file of a batch.
@@ -64,7 +84,7 @@ _NOT_OPTIONS = {"frames", "progress", "timestamps"}
 MAX_VIDEOS_AT_ONCE = 2
 
 
-def track_videos(videos, output_dir, *, client=None, progress: bool = True,
+def track_videos(videos, output_dir, *, executor=None, client=None, progress: bool = True,
                  **track_options) -> pd.DataFrame:
     """Track every video of a list, glob pattern or folder into one Parquet file each.
 
@@ -75,10 +95,16 @@ def track_videos(videos, output_dir, *, client=None, progress: bool = True,
         :data:`VIDEO_SUFFIXES`, sorted, not recursive); or a list mixing these. A path that does
         not exist becomes a ``failed`` row.
     output_dir : str or os.PathLike
-        Folder for ``<stem>.parquet`` per video and ``index.csv`` (created if needed).
+        Folder for ``<stem>-<hash>.parquet`` per video (:func:`output_name`) and ``index.csv``
+        (created if needed). One run at a time per folder: see the module's docstring.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the videos on it, one task per video: anything with ``submit(fn, *args)`` returning
+        futures with ``result()`` and ``done()`` (a ``ThreadPoolExecutor``, a
+        ``ProcessPoolExecutor``, a Dask ``Client``, ``pip install 'posejax[dask]'``, whose
+        workers must see the output folder at the same path). By default, up to
+        :data:`MAX_VIDEOS_AT_ONCE` videos side by side in threads of this process.
     client : distributed.Client, optional
-        Run on this Dask cluster, one task per video (``pip install 'posejax[dask]'``); the
-        output folder must be visible to the workers at the same path.
+        The same as ``executor=client`` (the older name).
     progress : bool
         Show progress bars over videos and frames.
     **track_options
@@ -89,14 +115,20 @@ def track_videos(videos, output_dir, *, client=None, progress: bool = True,
     Returns
     -------
     pandas.DataFrame
-        The index, one row per video in input order, columns :data:`INDEX_COLUMNS`: ``status``
-        ``done`` (tracked now), ``skipped`` (an up-to-date result existed) or ``failed``
-        (``error`` says why); ``seconds`` of work; ``output`` the landmark file.
+        This run's rows of the index, one per video in input order, columns
+        :data:`INDEX_COLUMNS`: ``video`` the absolute, resolved path; ``status`` ``done``
+        (tracked now), ``skipped`` (an up-to-date result existed) or ``failed`` (``error`` says
+        why); ``seconds`` of work; ``output`` the landmark file. ``index.csv`` (see
+        :func:`read_index`) also keeps the rows of earlier runs into the folder.
 
     Raises
     ------
     ValueError, TypeError
         For bad options, or when ``videos`` names no video at all (before any work).
+    posejax.io._lock.FolderLockedError
+        When another run is using ``output_dir`` (before any work).
+    PermissionError, OSError
+        When ``output_dir`` cannot be created or takes no files (before any work).
 
     Examples
     --------
@@ -105,26 +137,48 @@ def track_videos(videos, output_dir, *, client=None, progress: bool = True,
     >>> index.status.value_counts()  # doctest: +SKIP
     done      812
     failed      2
+    >>> from concurrent.futures import ProcessPoolExecutor  # doctest: +SKIP
+    >>> with ProcessPoolExecutor(4) as pool:  # doctest: +SKIP
+    ...     index = posejax.track_videos("workouts/", "landmarks/", executor=pool)
     """
+    if executor is not None and client is not None and executor is not client:
+        raise TypeError("give either executor= or client= (the same thing), not both")
+    executor = client if executor is None else executor
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must have a submit(fn, *args) method, like a "
+                        f"concurrent.futures executor or a distributed.Client, got "
+                        f"{type(executor).__name__}")
     options = _normalized_options(track_options)
     paths = resolve_videos(videos)
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for stale in output_dir.glob(f".*{_PARTIAL}"):
-        stale.unlink(missing_ok=True)   # left by a killed run; never a finished result
-    jobs = plan_jobs(paths, output_dir)
-    rows: list[dict | None] = [None] * len(jobs)
     try:
-        if client is not None:
-            from posejax import dask as posejax_dask
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise type(error)(f"cannot create the output folder {str(output_dir)!r} "
+                          f"({error.strerror or error}): give a folder that can be created, "
+                          f"or an existing one") from error
+    with folder_lock(output_dir):
+        check_writable(output_dir)
+        for stale in output_dir.iterdir():
+            if is_partial(stale):
+                stale.unlink(missing_ok=True)   # left by a killed run; never a finished result
+        earlier = read_index(output_dir) if (output_dir / INDEX_NAME).is_file() else None
+        jobs = plan_jobs(paths, output_dir)
+        check_names(jobs, earlier)
+        rows: list[dict | None] = [None] * len(jobs)
+        written = [-float("inf")]
 
-            posejax_dask.run_jobs(client, jobs, options, rows, progress=progress)
-        else:
-            _run_serial(jobs, options, rows, progress)
-    finally:
-        index = _index([r for r in rows if r is not None])
-        _write_index(index, output_dir / INDEX_NAME)
-    return index
+        def arrived(i: int, row: dict) -> None:
+            rows[i] = row
+            if time.monotonic() - written[0] >= INDEX_EVERY:
+                write_index(merged_index(earlier, rows), output_dir / INDEX_NAME)
+                written[0] = time.monotonic()
+
+        try:
+            _run(jobs, options, executor, arrived, progress)
+        finally:
+            write_index(merged_index(earlier, rows), output_dir / INDEX_NAME)
+    return as_index([r for r in rows if r is not None])
 
 
 def resolve_videos(videos) -> list[Path]:
@@ -180,21 +234,16 @@ def plan_jobs(paths: list[Path], output_dir: Path) -> list[dict]:
     Returns
     -------
     list of dict
-        ``video`` and ``output`` as strings (plain data, so they travel to Dask workers).
+        ``video`` (absolute, resolved: the video's identity in the index) and ``output``
+        (``output_dir /`` :func:`output_name`), as strings, plain data that travels to workers.
 
     Examples
     --------
-    >>> [j["output"] for j in plan_jobs([Path("a/x.mp4"), Path("b/y.mp4")], Path("out"))]
-    ['out/x.parquet', 'out/y.parquet']
+    >>> [j["output"] for j in plan_jobs([Path("/a/clip.mp4"), Path("/b/clip.mp4")], Path("out"))]
+    ['out/clip-a357c454.parquet', 'out/clip-7f206a74.parquet']
     """
-    stems = [p.stem for p in paths]
-    counts = {s: stems.count(s) for s in stems}
-    jobs = []
-    for path, stem in zip(paths, stems, strict=True):
-        if counts[stem] > 1:
-            stem = f"{stem}-{hashlib.sha1(str(path.absolute()).encode()).hexdigest()[:8]}"
-        jobs.append({"video": str(path), "output": str(output_dir / f"{stem}.parquet")})
-    return jobs
+    return [{"video": str(Path(p).resolve()), "output": str(Path(output_dir) / output_name(p))}
+            for p in paths]
 
 
 def _normalized_options(track_options: dict) -> dict:
@@ -256,7 +305,7 @@ def _finished(output: Path, stamp: dict, key: str) -> dict | None:
 def process_video(job: dict, options: dict, bar=None) -> dict:
     """Track one video of a batch into its file, or skip it; never raises for a bad video.
 
-    This is the task a Dask worker runs (see :mod:`posejax.dask`).
+    This is the task :func:`track_videos` submits to its executor, one per video.
 
     Parameters
     ----------
@@ -312,77 +361,78 @@ def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
     del result
     df.attrs["batch"] = {"video": stamp, "options_key": key, "options": options,
                          "frames": frames, "frames_with_pose": with_pose}
-    _write_parquet_atomic(df, output)
+    write_landmarks(df, output)  # all or nothing: see posejax.io._atomic
     return frames, with_pose
 
 
-def _write_parquet_atomic(df: pd.DataFrame, output: Path) -> None:
-    """Write under a temporary name beside ``output``, then rename: all or nothing."""
-    temporary = output.with_name(f".{output.stem}.{uuid.uuid4().hex[:12]}{_PARTIAL}")
-    try:
-        write_landmarks(df, temporary)
-        os.replace(temporary, output)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+def _failed_row(video: str, error: BaseException) -> dict:
+    return {"video": video, "status": "failed", "frames": 0, "frames_with_pose": 0,
+            "seconds": 0.0, "output": "",
+            "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
 
 
-def _run_serial(jobs: list[dict], options: dict, rows: list, progress: bool) -> None:
-    """Every job in this process, up to :data:`MAX_VIDEOS_AT_ONCE` side by side in threads."""
-    at_once = min(MAX_VIDEOS_AT_ONCE, side_by_side(_config(options), len(jobs)))
+def _as_completed(futures):
+    """Futures as they finish: ``concurrent.futures``' own, or by polling ``done()``."""
+    if all(isinstance(f, concurrent.futures.Future) for f in futures):
+        yield from concurrent.futures.as_completed(futures)
+        return
+    pending = list(futures)
+    while pending:
+        done = [f.done() for f in pending]
+        finished = [f for f, d in zip(pending, done, strict=True) if d]
+        pending = [f for f, d in zip(pending, done, strict=True) if not d]
+        yield from finished
+        if pending and not finished:
+            time.sleep(0.05)
+
+
+def _run(jobs: list[dict], options: dict, executor, arrived, progress: bool) -> None:
+    """Every job on ``executor`` (threads of this process by default); ``arrived(i, row)``."""
+    own = executor is None
+    if own:
+        at_once = min(MAX_VIDEOS_AT_ONCE, side_by_side(_config(options), len(jobs)))
+        executor = concurrent.futures.ThreadPoolExecutor(at_once, thread_name_prefix="posejax")
+    elif callable(getattr(executor, "get_executor", None)):
+        # A distributed.Client: its executor's futures are concurrent.futures ones, and
+        # pure=False gives every task its own key, so a second run on the same client is never
+        # handed the first run's (cached) rows.
+        executor = executor.get_executor(pure=False)
+    # Threads of this process count frames as they go and stop at the next chunk when the run
+    # is interrupted; other executors' tasks (processes, workers) count when they finish.
+    in_threads = isinstance(executor, concurrent.futures.ThreadPoolExecutor)
     with tqdm(total=len(jobs), unit="video", desc="videos", disable=not progress,
               position=0) as videos, \
-            tqdm(unit="frame", desc="frames", disable=not progress, position=1) as frames, \
-            concurrent.futures.ThreadPoolExecutor(at_once, thread_name_prefix="posejax") as pool:
+            tqdm(unit="frame", desc="frames", disable=not progress, position=1) as frames:
         shared = _SharedBar(frames)
-        futures = {pool.submit(process_video, job, options, shared): i
-                   for i, job in enumerate(jobs)}
+        futures = {}
         try:
-            for future in concurrent.futures.as_completed(futures):
-                rows[futures[future]] = future.result()
+            for i, job in enumerate(jobs):
+                task = (job, options, shared) if in_threads else (job, options)
+                futures[executor.submit(process_video, *task)] = i
+            failed = 0
+            for future in _as_completed(list(futures)):
+                i = futures[future]
+                try:
+                    row = future.result()
+                except Exception as error:  # noqa: BLE001  (the task died: a killed worker)
+                    row = _failed_row(jobs[i]["video"], error)
+                arrived(i, row)
                 videos.update(1)
-                failed = sum(r is not None and r["status"] == "failed" for r in rows)
+                if not in_threads and row["status"] == "done":
+                    frames.update(row["frames"])
+                failed += row["status"] == "failed"
                 if failed:
                     videos.set_postfix(failed=failed)
         except BaseException:
-            # Interrupted: the videos under way end at their next chunk, unwritten; no new one
-            # starts. Finished files stay, so a second run resumes.
+            # Interrupted: the videos under way in threads end at their next chunk, unwritten;
+            # no new one starts. Finished files stay, so a second run resumes.
             shared.stop()
-            pool.shutdown(wait=True, cancel_futures=True)
+            for future in futures:
+                if callable(getattr(future, "cancel", None)):    # optional in the protocol
+                    future.cancel()
             raise
+        finally:
+            if own:
+                executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _index(rows: list[dict]) -> pd.DataFrame:
-    index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
-    return index.astype({"video": str, "status": str, "frames": np.int64,
-                         "frames_with_pose": np.int64, "seconds": np.float64, "output": str,
-                         "error": str})
-
-
-def _write_index(index: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, lambda handle: index.to_csv(handle, index=False))
-
-
-def read_index(output_dir) -> pd.DataFrame:
-    """Read the index a :func:`track_videos` run wrote in ``output_dir``.
-
-    Parameters
-    ----------
-    output_dir : str or os.PathLike
-        The run's output folder.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`INDEX_COLUMNS`; empty ``output`` and ``error`` cells as ``""``.
-
-    Examples
-    --------
-    >>> read_index("landmarks/").query("status == 'failed'")  # doctest: +SKIP
-    """
-    path = Path(output_dir) / INDEX_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no {INDEX_NAME} in {str(output_dir)!r}: run track_videos first")
-    index = pd.read_csv(path, keep_default_na=False, dtype={"video": str, "output": str,
-                                                            "error": str, "status": str})
-    return _index(index.to_dict("records"))

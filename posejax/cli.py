@@ -12,8 +12,9 @@ Example
     posejax track workouts/ -o landmarks/ --scheduler tcp://host:8786
 
 An output folder (``-o DIR/``, or a folder among the inputs) runs :func:`posejax.track_videos`:
-exit status 0 when every video is done or skipped, 1 when any failed (listed on stderr), 2 for
-a usage error.
+exit status 0 when every video is done or skipped, 1 when any failed (listed on stderr) or the
+folder is in use by another run, 2 for a usage error (among them a folder of videos with a file
+as output, ``-o x.csv``: every output path is checked before any work).
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def _add_track_parser(subparsers) -> None:
             "Several inputs: images go into one table (frame i = i-th image) unless OUTPUT "
             "contains {stem}; videos need {stem} in OUTPUT (and in --annotate), e.g. "
             "-o out/{stem}.csv. A folder as OUTPUT (ending in /) or among the inputs tracks "
-            "many videos into OUTPUT/<stem>.parquet and OUTPUT/index.csv, resumably: a second "
-            "run skips what is done; exit status 1 if any video failed."
+            "many videos into OUTPUT/<stem>-<hash>.parquet and OUTPUT/index.csv, resumably: a "
+            "second run skips what is done; one run at a time per OUTPUT folder; exit status 1 "
+            "if any video failed."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="VIDEO|IMAGE|FOLDER",
@@ -356,6 +358,26 @@ def _is_folder_job(args) -> bool:
             or any(Path(p).is_dir() for p in args.inputs))
 
 
+def _check_output_folder(args) -> Path:
+    """The output folder of a folder job, checked before any work; nothing is created."""
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{str(output)!r} is a file; folders of videos are tracked into an "
+                         f"output folder: give a folder, e.g. -o out/")
+    if not output.exists() and not args.output.endswith(("/", os.sep)) \
+            and output.suffix.lower() in LANDMARK_FORMATS:
+        raise UsageError(f"{str(output)!r} names a landmark file, but a folder of videos is "
+                         f"tracked into one file per video: give a folder, e.g. "
+                         f"-o {output.with_suffix('')}/")
+    parent = output.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot create the output folder {str(output)!r}: {str(parent)!r} "
+                         f"is a file")
+    return output
+
+
 def run_videos(args) -> int:
     """``posejax track ... -o DIR/``: :func:`posejax.track_videos`, locally or on Dask."""
     for option, value in (("--annotate", args.annotate), ("--segmentation", args.segmentation),
@@ -366,9 +388,7 @@ def run_videos(args) -> int:
         raise UsageError("an output folder takes normalized units, video mode and no {stem}")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers needs a positive number, got {args.workers}")
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"{str(output)!r} is a file, not an output folder")
+    output = _check_output_folder(args)
     options = dict(
         model_complexity=args.model_complexity, smooth_landmarks=not args.no_smooth,
         min_detection_confidence=args.min_detection_confidence,
@@ -391,7 +411,8 @@ def run_videos(args) -> int:
         else:
             client = posejax_dask.local_client(args.workers)
     try:
-        index = track_videos(videos, output, client=client, progress=args.progress, **options)
+        index = track_videos(videos, output, executor=client, progress=args.progress,
+                             **options)
     finally:
         if client is not None:
             posejax_dask.close_client(client)

@@ -1,17 +1,18 @@
-"""Dask glue for :func:`posejax.track_videos`: videos tracked on a cluster, results as one frame.
+"""Dask for :func:`posejax.track_videos`: a local cluster to run on, results as one frame.
 
 Needs the optional extra ``pip install 'posejax[dask]'`` (``dask[distributed]``); dask and
 distributed are imported inside the functions only, so ``import posejax`` never needs them.
 
-* :func:`run_jobs` sends one task per video to the workers of a ``distributed.Client``
-  (``posejax.track_videos(..., client=client)`` calls it). A task is
-  :func:`posejax.batch.process_video`, the very function of the serial run, so files, index and
-  skip rules are the same, and on CPU workers so are the results, bit for bit. Each worker
-  process keeps its compiled pipelines between videos (:func:`posejax.pipeline.get_pipeline`
-  is cached per process) and reads and fills posejax's on-disk compilation cache
-  (``$POSEJAX_CACHE_DIR``, shared when the workers see the same folder).
+* ``posejax.track_videos(..., executor=client)`` runs one task per video on the workers of a
+  ``distributed.Client`` (the client is an executor like any other: :mod:`posejax.batch` never
+  imports this module or Dask). A task is :func:`posejax.batch.process_video`, the very function
+  of the default run, so files, index and skip rules are the same, and on CPU workers so are the
+  results, bit for bit. Each worker process keeps its compiled pipelines between videos
+  (:func:`posejax.pipeline.get_pipeline` is cached per process) and reads and fills posejax's
+  on-disk compilation cache (``$POSEJAX_CACHE_DIR``, shared when the workers see one folder).
 * :func:`read_landmarks` gives a ``dask.dataframe`` over every result of an output folder.
-* :func:`local_client` starts a local cluster of worker processes (``posejax track --workers``).
+* :func:`local_client` starts a local cluster of worker processes (``posejax track --workers``);
+  :func:`close_client` stops it.
 
 A worker that dies while tracking a video (out of memory, killed) is retried by Dask on another
 worker; a video that kills every worker it reaches becomes a ``failed`` row like a corrupt one.
@@ -19,16 +20,12 @@ worker; a video that kills every worker it reaches becomes a ``failed`` row like
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 import pandas as pd
-from tqdm.auto import tqdm
 
-from posejax.batch import process_video, read_index
+from posejax.batch import read_index
 from posejax.io import read_landmarks as _read_landmarks_file
 
-__all__ = ["close_client", "local_client", "read_landmarks", "run_jobs"]
+__all__ = ["close_client", "local_client", "read_landmarks"]
 
 
 def _require():
@@ -40,67 +37,20 @@ def _require():
                           "pip install 'posejax[dask]'") from error
 
 
-def run_jobs(client, jobs: list[dict], options: dict, rows: list, progress: bool = True) -> None:
-    """Run :func:`posejax.batch.process_video` for every job on the workers of ``client``.
-
-    Parameters
-    ----------
-    client : distributed.Client
-        A client of a running cluster.
-    jobs : list of dict
-        From :func:`posejax.batch.plan_jobs`.
-    options : dict
-        Normalized tracking options.
-    rows : list
-        Filled in place, ``rows[i]`` the index row of ``jobs[i]``, as results arrive (so an
-        interrupted run still writes the rows it has).
-    progress : bool
-        Progress bars over videos and frames (frames counted as each video finishes).
-
-    Examples
-    --------
-    >>> from distributed import Client  # doctest: +SKIP
-    >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
-    >>> posejax.track_videos("clips/", "out/", client=client)  # doctest: +SKIP
-    """
-    _require()
-    from distributed import as_completed
-
-    # Keys unique to this run: a second run on the same client must not get the first's results.
-    run = uuid.uuid4().hex[:8]
-    futures = {}
-    for i, job in enumerate(jobs):
-        future = client.submit(process_video, job, options, key=f"posejax-{run}-{i}", pure=False)
-        futures[future] = i
-    with tqdm(total=len(jobs), unit="video", desc="videos", disable=not progress,
-              position=0) as videos, \
-            tqdm(unit="frame", desc="frames", disable=not progress, position=1) as frames:
-        try:
-            for future in as_completed(list(futures)):
-                i = futures[future]
-                try:
-                    rows[i] = future.result()
-                except Exception as error:  # noqa: BLE001  (the task itself died: a killed worker)
-                    rows[i] = {"video": jobs[i]["video"], "status": "failed", "frames": 0,
-                               "frames_with_pose": 0, "seconds": 0.0, "output": "",
-                               "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
-                videos.update(1)
-                frames.update(rows[i]["frames"] if rows[i]["status"] == "done" else 0)
-        finally:
-            client.cancel([f for f in futures if not f.done()])
-
-
 def read_landmarks(output_dir):
     """Read every result of a :func:`posejax.track_videos` run as one ``dask.dataframe``.
 
     One partition per video (``done`` and ``skipped`` rows of the index), in index order: the
-    long layout of :func:`posejax.read_landmarks` with a first column ``video`` (the video's
-    file name, categorical).
+    long layout of :func:`posejax.read_landmarks` with a first column ``video``, categorical:
+    the index's ``video``, the video's absolute, resolved path. It is unique per video, so
+    ``day1/clip.mp4`` and ``day2/clip.mp4`` stay apart and (video, frame, landmark) is a key.
+    The parts carry no ``attrs``: read one file with :func:`posejax.read_landmarks` for its fps
+    and tracking options.
 
     Parameters
     ----------
     output_dir : str or os.PathLike
-        The output folder of the run (its ``index.csv`` lists the results).
+        The output folder (its ``index.csv`` lists the results of every run into it).
 
     Returns
     -------
@@ -119,9 +69,12 @@ def read_landmarks(output_dir):
     ready = index[index.status.isin(["done", "skipped"])]
     if ready.empty:
         raise ValueError(f"{str(output_dir)!r} holds no finished results (see its index.csv)")
-    names = [Path(v).name for v in ready.video]
+    names = list(ready.video)
+    if len(set(names)) < len(names):
+        raise ValueError(f"the index of {str(output_dir)!r} lists a video twice; run "
+                         f"posejax.track_videos on the folder again to rewrite it")
     outputs = list(ready.output)
-    categories = pd.CategoricalDtype(list(dict.fromkeys(names)))
+    categories = pd.CategoricalDtype(names)
     meta = _with_video(_read_landmarks_file(outputs[0]).iloc[:0], names[0], categories)
     return dd.from_map(_read_one, outputs, names, categories=categories, meta=meta,
                        divisions=None, enforce_metadata=False)
@@ -133,6 +86,9 @@ def _read_one(output: str, name: str, categories):
 
 def _with_video(df, name, categories):
     df = df.copy()
+    # Each file's attrs (fps, its batch record) describe that video only; pandas compares the
+    # parts' attrs when it joins them, which fails on equal-length arrays, so they stay behind.
+    df.attrs = {}
     df.insert(0, "video", pd.Categorical([name] * len(df), dtype=categories))
     return df
 
@@ -155,7 +111,7 @@ def local_client(n_workers: int, **cluster_options):
     Examples
     --------
     >>> client = local_client(2)  # doctest: +SKIP
-    >>> posejax.track_videos("clips/", "out/", client=client)  # doctest: +SKIP
+    >>> posejax.track_videos("clips/", "out/", executor=client)  # doctest: +SKIP
     >>> close_client(client)  # doctest: +SKIP
     """
     _require()

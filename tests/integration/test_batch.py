@@ -1,21 +1,25 @@
-"""``posejax.track_videos``: a folder of videos to Parquet files, serially and on a Dask cluster.
+"""``posejax.track_videos``: a folder of videos to Parquet files, in threads, on any executor.
 
 One folder is built per module: a shared clip (push-ups, 310 x 174), a clip from the bundled
 Sports2D video (442 x 250), a truncated copy of the first, a file that is not a video, and a
-path that does not exist. The serial run, the cluster run and the command line all track it;
-every program they need is compiled once, here, and read from the on-disk caches by the
-workers and subprocesses.
+path that does not exist. The default run, the executor runs (a thread pool, a Dask client)
+and the command line all track it or copies of its clips; every program they need is compiled
+once, here, and read from the on-disk caches by the subprocesses. Faults that need no tracking
+(a held lock, a folder that takes no files) use a missing video or none at all.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,7 @@ import pytest
 import posejax
 import posejax.dask
 from posejax import batch, cli
+from posejax.io._lock import LOCK_NAME, FolderLockedError
 from tests.helpers.clips import (
     damaged_copy,
     run_posejax,
@@ -90,9 +95,12 @@ def test_every_video_gets_a_row_and_bad_ones_fail_alone(videos, serial):
     written = pd.read_csv(output / "index.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(batch.read_index(output), index)
     assert len(written) == len(index)
-    # Only the finished results and the index: no temporary file is left behind.
-    assert sorted(p.name for p in output.iterdir()) == ["index.csv", "pushups.parquet",
-                                                        "walk.parquet"]
+    # The video's identity is its absolute, resolved path; its result's name comes from it.
+    assert list(index.video) == [str(Path(v).resolve()) for v in index.video]
+    # Only the finished results and the index: no temporary file, no lock is left behind.
+    results = [batch.output_name(videos["folder"] / n) for n in GOOD]
+    assert sorted(p.name for p in output.iterdir()) == sorted(["index.csv", *results])
+    assert all(n.startswith(("pushups-", "walk-")) for n in results)
 
 
 def test_done_outputs_read_back_as_track_gives(serial, reference):
@@ -120,12 +128,18 @@ def test_a_second_run_skips_what_is_done_and_redoes_what_changed(videos, serial,
     # Another option (fps: the same compiled program) redoes every video ...
     other = posejax.track_videos(videos["folder"] / "walk.mp4", output, progress=False, fps=15)
     assert list(other.status) == ["done"]
-    assert posejax.read_landmarks(output / "walk.parquet").attrs["fps"] == 15
+    walk = output / batch.output_name(videos["folder"] / "walk.mp4")
+    assert posejax.read_landmarks(walk).attrs["fps"] == 15
     # ... and so does a changed video (size and modification time).
     source = tmp_path / "pushups.mp4"
     shutil.copy(videos["folder"] / "pushups.mp4", source)
     os.utime(source, ns=(time.time_ns(), time.time_ns()))
     assert list(posejax.track_videos(source, output, progress=False).status) == ["done"]
+    # The index describes the folder: each run replaced its own videos' rows, kept the rest.
+    listed = batch.read_index(output)
+    assert sorted(Path(v).name for v in listed.video) == sorted([*GOOD, *BAD, "pushups.mp4"])
+    walk_row = listed[listed.video == str((videos["folder"] / "walk.mp4").resolve())]
+    assert list(walk_row.status) == ["done"] and list(walk_row.output) == [str(walk)]
 
 
 def test_a_killed_run_resumes_and_redoes_nothing_finished(videos, tmp_path):
@@ -138,17 +152,22 @@ def test_a_killed_run_resumes_and_redoes_nothing_finished(videos, tmp_path):
               "posejax.track_videos(sys.argv[1:-1], sys.argv[-1], progress=False)")
     child = subprocess.Popen([sys.executable, "-c", script, *inputs, str(output)],
                              env=subprocess_env(), stderr=subprocess.PIPE)
-    first = output / "pushups.parquet"
+    first = output / batch.output_name(inputs[0])
     deadline = time.monotonic() + 600
-    while not first.exists() and child.poll() is None and time.monotonic() < deadline:
+    # The index is written as results arrive: wait until it lists the first video.
+    while (not (output / "index.csv").exists() and child.poll() is None
+           and time.monotonic() < deadline):
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()[-2000:]
-    assert first.exists() and not (output / "long.parquet").exists()
-    assert not (output / "index.csv").exists()      # killed: no index, nothing looks complete
+    assert first.exists() and not (output / batch.output_name(long)).exists()
+    listed = batch.read_index(output)          # killed: the finished video is listed
+    assert list(listed.status) == ["done"] and listed.video[0] == str(Path(inputs[0]).resolve())
+    assert (output / LOCK_NAME).exists()       # the killed run's lock, its pid gone
     finished = first.stat().st_mtime_ns
-    resumed = _by_name(posejax.track_videos(inputs, output, progress=False))
+    with pytest.warns(RuntimeWarning, match=rf"took over the lock .*\(pid {child.pid} "):
+        resumed = _by_name(posejax.track_videos(inputs, output, progress=False))
     assert rows_status(resumed) == {"pushups.mp4": "skipped", "long.mp4": "done"}
     assert first.stat().st_mtime_ns == finished
     assert resumed["long.mp4"]["frames"] == 342
@@ -176,7 +195,8 @@ def test_an_interrupted_run_ends_the_videos_under_way_and_keeps_what_finished(
         posejax.track_videos([videos["folder"] / "pushups.mp4", long], output, progress=False)
     index = batch.read_index(output)
     assert list(index.status) == ["done"] and Path(index.video[0]).name == "pushups.mp4"
-    assert sorted(p.name for p in output.iterdir()) == ["index.csv", "pushups.parquet"]
+    assert sorted(p.name for p in output.iterdir()) == sorted(
+        ["index.csv", batch.output_name(videos["folder"] / "pushups.mp4")])
 
 
 def rows_status(rows: dict) -> dict:
@@ -226,10 +246,185 @@ def test_inputs_and_options_are_checked_before_any_work(tmp_path, videos):
         posejax.track_videos(folder, tmp_path / "out", model_complexity=3)
     with pytest.raises(ValueError, match="no masks"):
         posejax.track_videos(folder, tmp_path / "out", enable_segmentation=True)
+    # Names come from each video's own path: distinct for one stem in two folders, and the
+    # same whatever else is in the run.
     jobs = batch.plan_jobs([Path("a/clip.mp4"), Path("b/clip.mp4"), Path("c.mp4")], tmp_path)
     names = [Path(j["output"]).name for j in jobs]
-    assert len(set(names)) == 3 and names[2] == "c.parquet" and names[0].startswith("clip-")
+    assert len(set(names)) == 3 and all(n.startswith(("clip-", "c-")) for n in names)
+    assert [j["output"] for j in batch.plan_jobs([Path("c.mp4")], tmp_path)] == [jobs[2]["output"]]
+    assert jobs[2]["video"] == str(Path("c.mp4").resolve())
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# -- one output folder, several runs ----------------------------------------------------------
+
+
+def test_same_name_videos_in_two_folders_keep_both_results(videos, tmp_path):
+    # Camera exports: day1/clip.mp4 and day2/clip.mp4, tracked into one folder by two runs
+    # (two copies of one clip: equal-length results, as two takes of one exercise give).
+    clips = []
+    for day, source in (("day1", "pushups.mp4"), ("day2", "pushups.mp4")):
+        (tmp_path / day).mkdir()
+        clips.append(tmp_path / day / "clip.mp4")
+        shutil.copy(videos["folder"] / source, clips[-1])
+    output = tmp_path / "out"
+    for clip in clips:
+        assert list(posejax.track_videos(clip, output, progress=False).status) == ["done"]
+    results = [output / batch.output_name(clip) for clip in clips]
+    assert results[0] != results[1] and all(r.is_file() for r in results)
+    index = batch.read_index(output)
+    assert list(index.video) == [str(c.resolve()) for c in clips]
+    assert list(index.output) == [str(r) for r in results]
+    assert list(index.frames) == [57, 57]
+    # All results as one table: the two videos stay apart, (video, frame, landmark) is a key.
+    pytest.importorskip("dask.dataframe")
+    table = posejax.dask.read_landmarks(output).compute()
+    assert table.groupby("video", observed=True).frame.nunique().to_dict() == {
+        str(clips[0].resolve()): 57, str(clips[1].resolve()): 57}
+    assert not table.duplicated(["video", "frame", "landmark"]).any()
+
+
+def test_an_old_index_still_reads_and_keeps_its_rows(tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    old = pd.DataFrame([{"video": "clips/a.mp4", "status": "done", "frames": 10,
+                         "frames_with_pose": 9, "seconds": 1.5,
+                         "output": str(output / "a.parquet"), "error": ""}])
+    old.to_csv(output / "index.csv", index=False)    # the columns indexes always had
+    assert batch.read_index(output).to_dict("records") == old.to_dict("records")
+    missing = tmp_path / "b.mp4"
+    index = posejax.track_videos(missing, output, progress=False)
+    assert list(index.video) == [str(missing.resolve())] and list(index.status) == ["failed"]
+    assert list(batch.read_index(output).video) == ["clips/a.mp4", str(missing.resolve())]
+
+
+def test_a_folder_that_takes_no_files_fails_before_any_tracking(videos, tmp_path, monkeypatch):
+    tracked = []
+    monkeypatch.setattr(batch, "_track", lambda *a, **k: tracked.append(a) or 1 / 0)
+    good = videos["folder"] / "pushups.mp4"
+    # Read-only: root ignores permissions, so as root the refusal is simulated where the lock
+    # file is created (os.open), which is where a read-only folder stops a run.
+    output = tmp_path / "read-only"
+    output.mkdir()
+    if os.geteuid() != 0:
+        output.chmod(0o555)
+    else:
+        real_open = os.open
+
+        def read_only(path, *args, **kwargs):
+            if Path(path).parent == output:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(PermissionError, match="cannot write to the output folder .*read-only"):
+        posejax.track_videos(good, output, progress=False)
+    monkeypatch.undo()
+    monkeypatch.setattr(batch, "_track", lambda *a, **k: tracked.append(a) or 1 / 0)
+    output.chmod(0o755)
+    assert list(output.iterdir()) == []
+    # A full disk: the lock is taken, the probe file fails; the lock is given back.
+    import posejax.io._lock as lock
+
+    def full(path, write):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lock, "atomic_write", full)
+    with pytest.raises(OSError, match="cannot write to the output folder .*No space left"):
+        posejax.track_videos(good, output, progress=False)
+    assert list(output.iterdir()) == []
+    # An output folder below a file cannot be created.
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match="cannot create the output folder"):
+        posejax.track_videos(good, tmp_path / "file" / "out", progress=False)
+    assert tracked == []
+
+
+def _lock_file(folder: Path, pid: int, host: str, age: float) -> None:
+    folder.mkdir(exist_ok=True)
+    owner = {"pid": pid, "host": host, "started": time.time() - age, "run": "0" * 32}
+    (folder / LOCK_NAME).write_text(json.dumps(owner))
+
+
+def test_a_held_lock_refuses_at_once_and_a_stale_one_is_taken_over(tmp_path):
+    output, missing = tmp_path / "out", tmp_path / "missing.mp4"
+    partial = output / ".clip.0123456789ab.partial.parquet"
+    # Held by a live process of this host (our parent): a clear refusal, nothing touched.
+    _lock_file(output, os.getppid(), socket.gethostname(), 30)
+    partial.write_bytes(b"being written by the other run")
+    with pytest.raises(FolderLockedError, match=rf"in use by another posejax run \(pid "
+                                                rf"{os.getppid()} on host .*30 s ago\)"):
+        posejax.track_videos(missing, output, progress=False)
+    assert partial.exists() and not (output / "index.csv").exists()
+    # Held on another host: it cannot be checked from here; the message gives its age.
+    _lock_file(output, 1, "elsewhere", 7300)
+    with pytest.raises(FolderLockedError, match="another host .*'elsewhere'.*2.0 h ago.*delete"):
+        posejax.track_videos(missing, output, progress=False)
+    # Left by a process of this host that is gone: taken over with a warning, and only then
+    # are the temporary files of that run removed.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    _lock_file(output, gone.pid, socket.gethostname(), 60)
+    with pytest.warns(RuntimeWarning, match=f"took over the lock .*pid {gone.pid} "):
+        index = posejax.track_videos(missing, output, progress=False)
+    assert list(index.status) == ["failed"]
+    assert sorted(p.name for p in output.iterdir()) == ["index.csv"]
+    with warnings.catch_warnings():   # released: the next run takes it quietly
+        warnings.simplefilter("error")
+        posejax.track_videos(missing, output, progress=False)
+
+
+# -- on an executor: a thread pool, any submit() object, a Dask client -----------------------
+
+
+def test_a_thread_pool_executor_gives_the_default_run(videos, serial, reference, tmp_path):
+    index, _ = serial
+    good = [videos["folder"] / n for n in GOOD]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pooled = posejax.track_videos(good, tmp_path / "pool", executor=pool, progress=False)
+    assert list(pooled.status) == ["done", "done"]
+    for name, row in zip(GOOD, pooled.itertuples(), strict=True):
+        pd.testing.assert_frame_equal(posejax.read_landmarks(row.output), reference[name])
+    same = ["video", "frames", "frames_with_pose"]
+    expected = index[index.video.isin(pooled.video)][same].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pooled[same], expected)
+
+
+class _Inline:
+    """The least an executor needs: submit() giving objects with result() and done()."""
+
+    class Future:
+        def __init__(self, value, error):
+            self._value, self._error = value, error
+
+        def done(self):
+            return True
+
+        def cancel(self):
+            return False
+
+        def result(self):
+            if self._error is not None:
+                raise self._error
+            return self._value
+
+    def submit(self, fn, *args):
+        try:
+            return self.Future(fn(*args), None)
+        except Exception as error:  # noqa: BLE001
+            return self.Future(None, error)
+
+
+def test_any_object_with_submit_is_an_executor(videos, serial, tmp_path):
+    _, first = serial
+    output = tmp_path / "inline"
+    shutil.copytree(first, output)     # finished results are skipped, so this stays quick
+    good = [videos["folder"] / n for n in GOOD]
+    index = posejax.track_videos([*good, videos["missing"]], output, executor=_Inline(),
+                                 progress=False)
+    assert list(index.status) == ["skipped", "skipped", "failed"]
+    with pytest.raises(TypeError, match="submit"):
+        posejax.track_videos(good, output, executor=object())
 
 
 # -- on a Dask cluster ------------------------------------------------------------------------
@@ -237,16 +432,10 @@ def test_inputs_and_options_are_checked_before_any_work(tmp_path, videos):
 
 @pytest.fixture(scope="module")
 def client(serial):
-    """Two worker processes of one thread each, sharing the session's compilation caches."""
+    """Two workers of one thread each, in this process: cheap, and the pipelines are compiled."""
     distributed = pytest.importorskip("distributed")
-    import jax
-
-    env = {"POSEJAX_CACHE_DIR": os.environ["POSEJAX_CACHE_DIR"],
-           "JAX_COMPILATION_CACHE_DIR": jax.config.jax_compilation_cache_dir,
-           "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5",
-           "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, env=env) as cluster, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         yield client
 
@@ -254,14 +443,14 @@ def client(serial):
 def test_the_cluster_run_equals_the_serial_run(videos, serial, client, tmp_path):
     index, first = serial
     output = tmp_path / "cluster"
-    on_cluster = posejax.track_videos(videos["inputs"], output, client=client, progress=False)
+    on_cluster = posejax.track_videos(videos["inputs"], output, executor=client, progress=False)
     same = ["video", "status", "frames", "frames_with_pose", "error"]
     pd.testing.assert_frame_equal(on_cluster[same], index[same])
     assert list(on_cluster.output) == [o.replace(str(first), str(output)) for o in index.output]
     for row in on_cluster[on_cluster.status == "done"].itertuples():
         ours = posejax.read_landmarks(row.output)
         pd.testing.assert_frame_equal(ours, posejax.read_landmarks(first / Path(row.output).name))
-    # The same skip rule: a second run on the cluster redoes nothing.
+    # The same skip rule: a second run on the cluster (client=, the older name) redoes nothing.
     again = posejax.track_videos(videos["inputs"], output, client=client, progress=False)
     assert set(again[again.output != ""].status) == {"skipped"}
     # All results as one dask DataFrame.
@@ -270,7 +459,8 @@ def test_the_cluster_run_equals_the_serial_run(videos, serial, client, tmp_path)
     table = ddf.compute()
     assert list(table.columns[:3]) == ["video", "frame", "time"]
     assert table.groupby("video", observed=True).frame.nunique().to_dict() == {
-        "pushups.mp4": 57, "walk.mp4": 40}
+        str((videos["folder"] / "pushups.mp4").resolve()): 57,
+        str((videos["folder"] / "walk.mp4").resolve()): 40}
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from posejax import io
+from posejax import cli, io
 
 REPO = Path(__file__).resolve().parents[2]
 SPORTS2D = REPO / "datasets" / "sports2d_demo.mp4"
@@ -95,6 +95,28 @@ def test_bad_inputs_exit_non_zero_with_one_line(tmp_path, clip):
     assert clip.read_bytes() == before and not (tmp_path / "o.csv").exists()
     usage = posejax("track", str(clip), cwd=tmp_path)  # -o missing: argparse's usage error
     assert usage.returncode == 2 and "-o" in usage.stderr
+
+
+def test_a_folder_into_a_file_is_a_usage_error_before_any_work(tmp_path, capsys):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"")      # never opened: the command stops before
+    result = posejax("track", str(folder), "-o", str(tmp_path / "x.csv"), "--no-progress")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("posejax track: error:") and "Traceback" not in result.stderr
+    assert "give a folder, e.g. -o " in result.stderr and "x/" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]      # nothing created
+    (tmp_path / "x.parquet").write_text("kept")
+    (tmp_path / "file").write_text("")
+    cases = {"an existing file": (str(tmp_path / "x.parquet"), "is a file"),
+             "an .h5 name": (str(tmp_path / "x.h5"), "names a landmark file"),
+             "below a file": (str(tmp_path / "file" / "out") + "/", "file' is a file"),
+             "below a file, no slash": (str(tmp_path / "file" / "out"), "is a file")}
+    for name, (output, message) in cases.items():
+        assert cli.main(["track", str(folder), "-o", output, "--no-progress"]) == 2, name
+        assert message in capsys.readouterr().err, name
+    assert (tmp_path / "x.parquet").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "src", "x.parquet"]
 
 
 @pytest.mark.slow
