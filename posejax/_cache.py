@@ -34,6 +34,10 @@ The folder is a trust boundary. A compiled executable is native machine code: wh
   ``POSEJAX_TRUST_CACHE_DIR=1`` says that everyone who can write the folder is trusted (a cache
   shared by a team on a cluster). Files and folders posejax creates there are writable by their
   owner only, whatever the umask.
+
+Over the house's 500 lines: the cache and the trust check that guards it are one trust
+boundary, kept in one file so that every path from the folder to a loaded executable is read
+together.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ from pathlib import Path
 
 import jax
 import jaxlib
+from jax._src import core, stages
+from jax._src.interpreters import pxla
+from jax._src.lib import xla_client
+from jax.sharding import SingleDeviceSharding
 
 from posejax.io._atomic import atomic_path
 
@@ -489,8 +497,6 @@ def _encode_executable(compiled) -> bytes | None:
     Only what :func:`_decode_executable` can rebuild is kept: one device, single-device
     shardings, default layouts, no effects nor host callbacks.
     """
-    from jax.sharding import SingleDeviceSharding
-
     unloaded = getattr(compiled._executable, "_unloaded_executable", None)
     if unloaded is None or getattr(compiled._params, "const_args", None):
         return None
@@ -531,11 +537,6 @@ def _decode_executable(data: bytes, specs, num_outputs: int):
     Every Python-side piece is rebuilt from the header, checked against the call's own argument
     ``specs``, and from the executable: nothing is unpickled.
     """
-    from jax._src import core, stages
-    from jax._src.interpreters import pxla
-    from jax._src.lib import xla_client
-    from jax.sharding import SingleDeviceSharding
-
     if not data.startswith(_EXECUTABLE_MAGIC):
         raise ValueError("not a posejax executable")
     offset = len(_EXECUTABLE_MAGIC)

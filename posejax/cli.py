@@ -15,6 +15,9 @@ An output folder (``-o DIR/``, or a folder among the inputs) runs :func:`posejax
 exit status 0 when every video is done or skipped, 1 when any failed (listed on stderr) or the
 folder is in use by another run, 2 for a usage error (among them a folder of videos with a file
 as output, ``-o x.csv``: every output path is checked before any work).
+
+Over the house's 500 lines: ``posejax track`` checks every output path of every mode (files,
+folders, annotations, masks) before any work, and those checks read best next to the modes.
 """
 
 from __future__ import annotations

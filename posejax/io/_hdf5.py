@@ -27,6 +27,9 @@ Example
 >>> df = read_frame("poses.h5")  # the table pd.read_hdf gives  # doctest: +SKIP
 >>> literal_pickle(b"(lp0\nVnose\np1\na.")
 ['nose']
+
+Over the house's 500 lines: a reader that must never run what a file holds is easier to audit
+in one file, from the file's bytes to the table.
 """
 
 from __future__ import annotations

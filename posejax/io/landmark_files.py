@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from posejax.io import csv_files
+from posejax.io import _hdf5, csv_files
 from posejax.io._atomic import atomic_path
 from posejax.io._metadata import dumps, loads, restore_attrs
 from posejax.io._paths import LANDMARK_FORMATS, existing_file  # noqa: F401  (re-exported)
@@ -278,8 +278,6 @@ def _read_h5(path: Path):
     Not through ``pd.read_hdf``: PyTables unpickles attributes, so a planted file would run code
     on reading (see :mod:`posejax.io._hdf5`).
     """
-    from posejax.io import _hdf5
-
     with _hdf5.open_file(path) as h5:
         if _H5_KEY in h5:
             dlc = _hdf5.read_frame_from(h5, _H5_KEY, path)
