@@ -444,9 +444,12 @@ def run_track(args) -> int:
         if segmentation.exists() and not segmentation.is_dir():
             raise CommandError(f"--segmentation needs a folder; {str(segmentation)!r} is a file")
         inputs = [p for job in jobs for p in job["inputs"]]
-        for job in jobs:
-            for mask in _mask_paths(job, segmentation, count=1):
-                _refuse_input(mask, inputs)
+        masks = [m for job in jobs for m in _mask_paths(job, segmentation, count=1)]
+        for mask in masks:
+            _refuse_input(mask, inputs)
+        if len({os.path.realpath(m) for m in masks}) < len(masks):
+            raise CommandError("two inputs share a file name stem, so their masks would "
+                               f"overwrite each other in {str(segmentation)!r}")
         segmentation.mkdir(parents=True, exist_ok=True)
     options = dict(
         model_complexity=args.model_complexity,

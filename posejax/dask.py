@@ -20,6 +20,8 @@ worker; a video that kills every worker it reaches becomes a ``failed`` row like
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from posejax.batch import read_index
@@ -73,7 +75,9 @@ def read_landmarks(output_dir):
     if len(set(names)) < len(names):
         raise ValueError(f"the index of {str(output_dir)!r} lists a video twice; run "
                          f"posejax.track_videos on the folder again to rewrite it")
-    outputs = list(ready.output)
+    # Results live in the folder itself: found there, whatever the working folder was when the
+    # index was written or is now, and wherever the folder has moved since.
+    outputs = [str(Path(output_dir) / Path(output).name) for output in ready.output]
     categories = pd.CategoricalDtype(names)
     meta = _with_video(_read_landmarks_file(outputs[0]).iloc[:0], names[0], categories)
     return dd.from_map(_read_one, outputs, names, categories=categories, meta=meta,

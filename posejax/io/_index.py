@@ -176,4 +176,11 @@ def read_index(output_dir) -> pd.DataFrame:
         raise FileNotFoundError(f"no {INDEX_NAME} in {str(output_dir)!r}: run track_videos first")
     index = pd.read_csv(path, keep_default_na=False, dtype={"video": str, "output": str,
                                                             "error": str, "status": str})
+    lacking = [c for c in INDEX_COLUMNS if c not in index.columns]
+    if lacking:
+        # Another program's file of that name: never merged into, never overwritten.
+        raise ValueError(
+            f"{str(path)!r} is not a posejax index (it lacks the columns {lacking}); give "
+            f"track_videos another output folder, or move that file away"
+        )
     return as_index(index.to_dict("records"))

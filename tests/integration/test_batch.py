@@ -204,11 +204,13 @@ def rows_status(rows: dict) -> dict:
 
 
 def test_a_failed_write_leaves_no_result(videos, tmp_path, monkeypatch):
-    def broken(df, path):
-        Path(path).write_bytes(b"PAR1 half a file")
+    import pyarrow.parquet as pq
+
+    def broken(table, where, *args, **kwargs):  # the disk fills up half way through the file
+        Path(where).write_bytes(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(batch, "write_landmarks", broken)
+    monkeypatch.setattr(pq, "write_table", broken)
     index = posejax.track_videos(videos["folder"] / "pushups.mp4", tmp_path, progress=False)
     assert list(index.status) == ["failed"] and "disk full" in index.error[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.csv"]
@@ -282,6 +284,27 @@ def test_same_name_videos_in_two_folders_keep_both_results(videos, tmp_path):
     assert table.groupby("video", observed=True).frame.nunique().to_dict() == {
         str(clips[0].resolve()): 57, str(clips[1].resolve()): 57}
     assert not table.duplicated(["video", "frame", "landmark"]).any()
+
+
+def test_a_moved_output_folder_still_reads_from_any_working_folder(
+        videos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    posejax.track_videos(videos["folder"] / "pushups.mp4", "out", progress=False)
+    shutil.move(tmp_path / "out", tmp_path / "moved")
+    monkeypatch.chdir(videos["folder"])
+    pytest.importorskip("dask.dataframe")
+    table = posejax.dask.read_landmarks(tmp_path / "moved").compute()
+    assert table.frame.nunique() == 57
+
+
+def test_another_programs_index_csv_is_never_overwritten(tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "index.csv").write_text("name,score\nalice,3\n")
+    with pytest.raises(ValueError, match="is not a posejax index"):
+        posejax.track_videos(tmp_path / "missing.mp4", output, progress=False)
+    assert (output / "index.csv").read_text() == "name,score\nalice,3\n"
+    assert sorted(p.name for p in output.iterdir()) == ["index.csv"]
 
 
 def test_an_old_index_still_reads_and_keeps_its_rows(tmp_path):

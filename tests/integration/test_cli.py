@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,6 +85,13 @@ def test_bad_inputs_exit_non_zero_with_one_line(tmp_path, clip):
         cases[f"annotate over the {name}"] = (
             ["track", str(clip), "-o", str(tmp_path / "o.csv"), "--annotate", str(target)],
             "would destroy the input")
+    for folder in ("a", "b"):  # two photos of one name, from two cameras
+        (tmp_path / folder).mkdir()
+        iio.imwrite(tmp_path / folder / "x.png", np.zeros((16, 16, 3), np.uint8))
+    cases["masks of one name"] = (
+        ["track", str(tmp_path / "a" / "x.png"), str(tmp_path / "b" / "x.png"), "-o",
+         str(tmp_path / "o.csv"), "--segmentation", str(tmp_path / "masks")],
+        "masks would overwrite each other")
     before = clip.read_bytes()
     for name, (args, message) in cases.items():
         result = posejax(*args, "--no-progress", cwd=tmp_path)

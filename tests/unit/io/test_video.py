@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+from posejax.io import _container_checks
 from posejax.io import video as vio
 from tests.helpers.clips import CONTAINERS, damaged_copy, truncated_copy, write_moving_clip
 from tests.helpers.reference_data import REPO
@@ -300,7 +301,7 @@ def test_frame_times_are_the_containers_timestamps(tmp_path, kind):
 
 
 def test_frame_times_fill_gaps_and_keep_increasing():
-    times = vio._frame_times([0, None, 3000, 3000, 1000], 1 / 1000, fps=10)
+    times = _container_checks.frame_times([0, None, 3000, 3000, 1000], 1 / 1000, fps=10)
     np.testing.assert_allclose(times, [0.0, 0.1, 1.0, 3.0, 3.1])
 
 
