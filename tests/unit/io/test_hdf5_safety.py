@@ -233,3 +233,31 @@ def test_a_file_that_is_not_hdf5_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="not an HDF5 file"):
         posejax.read_track(path)
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_parquet_file_with_a_pickled_extension_type_runs_nothing(tmp_path):
+    """pyarrow before 14.0.1 unpickled ``arrow.py_extension_type`` columns (CVE-2023-47248)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    track_table = random_track(n_frames=3).to_dataframe()
+    path = tmp_path / "planted.parquet"
+    posejax.write_landmarks(track_table, path)
+    table = pq.read_table(path)
+    field = pa.field("planted", pa.binary(), metadata={
+        b"ARROW:extension:name": b"arrow.py_extension_type",
+        b"ARROW:extension:metadata": pickle.dumps(Payload()),
+    })
+    planted = table.append_column(field, pa.array([b"x"] * len(table), pa.binary()))
+    pq.write_table(planted.replace_schema_metadata(table.schema.metadata), path)
+    try:
+        posejax.read_landmarks(path)
+    except Exception:  # noqa: BLE001  (a refusal is fine; running the payload is not)
+        pass
+    assert not marker.exists()
