@@ -310,22 +310,27 @@ def test_a_bytes_path_is_a_clear_type_error():
         vio.read_video(b"clip.mp4")
 
 
-@pytest.mark.parametrize("suffix", [".mkv", ".ts"])
-def test_a_clip_cut_without_reencoding_starts_at_its_first_clean_frame(tmp_path, suffix):
-    """``ffmpeg -ss ... -c copy`` cuts between keyframes: the first packets refer to pictures
-    before the cut. That is a whole file, not a damaged one: it reads, and each frame keeps its
-    own container time."""
-    source = tmp_path / "long.mp4"
-    with av.open(str(source), "w") as container:
+def _grey_ramp_mp4(path, n_frames: int, options=None):
+    """An H.264 MP4 of ``n_frames`` 64x48 grey frames getting lighter, written with PyAV."""
+    with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        stream.options = {"g": "30", "bf": "0"}
-        for i in range(90):
+        stream.options = options or {}
+        for i in range(n_frames):
             frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 2 * i, np.uint8), "rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".ts"])
+def test_a_clip_cut_without_reencoding_starts_at_its_first_clean_frame(tmp_path, suffix):
+    """``ffmpeg -ss ... -c copy`` cuts between keyframes: the first packets refer to pictures
+    before the cut. That is a whole file, not a damaged one: it reads, and each frame keeps its
+    own container time."""
+    source = _grey_ramp_mp4(tmp_path / "long.mp4", 90, options={"g": "30", "bf": "0"})
     cut = tmp_path / f"cut{suffix}"
     with av.open(str(source)) as src, av.open(str(cut), "w") as dst:
         out = dst.add_stream_from_template(src.streams.video[0])
@@ -344,16 +349,7 @@ def test_a_clip_cut_without_reencoding_starts_at_its_first_clean_frame(tmp_path,
 
 def test_an_mp4_cut_before_its_index_says_so(tmp_path):
     """A recording stopped before its index (written last, at the end) was written."""
-    whole = tmp_path / "recording.mp4"
-    with av.open(str(whole), "w") as container:  # no faststart: the index goes last
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(30):
-            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 8 * i, np.uint8), "rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    whole = _grey_ramp_mp4(tmp_path / "recording.mp4", 30)  # no faststart: the index goes last
     data = whole.read_bytes()
     assert data.rfind(b"moov") > len(data) // 2
     cut = tmp_path / "cut.mp4"
