@@ -65,7 +65,7 @@ from jax._src.interpreters import pxla
 from jax._src.lib import xla_client
 from jax.sharding import SingleDeviceSharding
 
-from posejax.io._atomic import atomic_path
+from posejax.io._atomic import atomic_path, file_mode
 
 _OFF = {"off", "0", "none", "false"}
 _ON = {"1", "true", "yes", "on"}
@@ -152,10 +152,14 @@ def _make_folders(path: Path) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write all or nothing (concurrent processes never read half a file), owner-writable only."""
+    """Write all or nothing (concurrent processes never read half a file), owner-writable only.
+
+    The file gets the umask's permissions less group and other write.
+    """
     try:
         _make_folders(path.parent)
-        with atomic_path(path, mode=0o644) as temporary:
+        # The umask's permissions, but never writable by group or others (see _trusted).
+        with atomic_path(path, mode=file_mode() & ~0o022) as temporary:
             # Created 0600: nobody else can open it for writing before it gets its final mode.
             handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(handle, "wb") as file:

@@ -350,3 +350,15 @@ def test_the_user_can_trust_a_shared_folder(cache_folder, fresh_warnings, monkey
     with warnings.catch_warnings():
         warnings.simplefilter("error", _cache.CacheWarning)
         _cached_step(("trusted",), must_not_trace)
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o002, 0o644), (0o077, 0o600)])
+def test_cache_files_follow_the_umask_but_are_never_writable_by_others(tmp_path, umask,
+                                                                        expected):
+    old = os.umask(umask)
+    try:
+        _cache._write_atomic(tmp_path / "sub" / "entry", b"data")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "sub" / "entry").stat().st_mode) == expected
+    assert stat.S_IMODE((tmp_path / "sub").stat().st_mode) & 0o022 == 0
