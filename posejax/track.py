@@ -66,10 +66,8 @@ class _FrameSource:
         self.video_times = None  # seconds of each frame of a video file, from its timestamps
         self.names = None
         self.mixed_sizes = None  # list of (H, W, 3) arrays for still images of several sizes
-        if isinstance(frames, (bytes, bytearray)):
-            raise TypeError(f"a video path must be a str or pathlib.Path, got bytes "
-                            f"{bytes(frames)!r}; pass os.fsdecode(path) instead")
-        if isinstance(frames, (str, os.PathLike)):
+        # bytes go to read_video too, whose path check says how to pass a path instead.
+        if isinstance(frames, (str, os.PathLike, bytes, bytearray)):
             self.reader = read_video(frames)
             # A file the container says is cut short fails now, not after tracking its start.
             self.reader.check()
@@ -415,7 +413,7 @@ def _extend_clock(clock_us, times, n, fps, video_fps, mediapipe_clock):
 def _extend_default_clock(n, fps, video_fps):
     k = np.arange(1, n + 1, dtype=np.int64)
     if fps is None:
-        clock = MEDIAPIPE_FRAME_STEP_US * k
+        clock = _mediapipe_clock(n)
     else:
         clock = np.round(k * 1e6 / fps).astype(np.int64)
     times = (k - 1) / float(fps or video_fps or 30.0)
