@@ -330,8 +330,7 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
     """
     start = time.perf_counter()
     video, output = Path(job["video"]), Path(job["output"])
-    row = {"video": job["video"], "status": "failed", "frames": 0, "frames_with_pose": 0,
-           "seconds": 0.0, "output": "", "error": ""}
+    row = _failed_row(job["video"])
     try:
         stamp = _stamp(video)
         key = _options_key(options)
@@ -344,7 +343,7 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
             row.update(status="done", frames=frames, frames_with_pose=with_pose,
                        output=str(output))
     except Exception as error:  # noqa: BLE001  (a bad video is a row, not the end of the run)
-        row["error"] = f"{type(error).__name__}: {' '.join(str(error).split())}"
+        row = _failed_row(job["video"], error)
     row["seconds"] = round(time.perf_counter() - start, 3)
     return row
 
@@ -365,10 +364,11 @@ def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
     return frames, with_pose
 
 
-def _failed_row(video: str, error: BaseException) -> dict:
+def _failed_row(video: str, error: BaseException | None = None) -> dict:
+    """An index row of a video that failed (with ``error``), or of one not finished yet."""
+    why = "" if error is None else f"{type(error).__name__}: {' '.join(str(error).split())}"
     return {"video": video, "status": "failed", "frames": 0, "frames_with_pose": 0,
-            "seconds": 0.0, "output": "",
-            "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+            "seconds": 0.0, "output": "", "error": why}
 
 
 def _as_completed(futures):
