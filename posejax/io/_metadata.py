@@ -11,8 +11,6 @@ import json
 
 import numpy as np
 
-from posejax.io._atomic import atomic_write  # noqa: F401  (its old home)
-
 
 def _json_default(value):
     if isinstance(value, np.ndarray):

@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from posejax.io._metadata import atomic_write, dumps, loads, restore_attrs
+from posejax.io._atomic import atomic_write
+from posejax.io._metadata import dumps, loads, restore_attrs
 from posejax.tables import detect_layout, flat_column_names, landmark_dtype, split_flat_names
 
 #: The sidecar of ``poses.csv`` is ``poses.posejax.json``.
