@@ -9,6 +9,7 @@ import pandas as pd
 
 from classify.embed import is_pose_frame
 from posejax import PoseTrack
+from posejax.tables import parse_table
 
 #: Columns of the per-repetition table, in order.
 REPETITION_COLUMNS = (
@@ -41,6 +42,9 @@ class Repetitions:
         What was counted: an exercise (``"squat"``) or a movement (``"left_elbow angle"``).
     angle : str
         Column of ``frames`` holding the main joint angle (degrees).
+    counts : pandas.Series, optional
+        For a table of several videos: the count of each video, indexed by ``video``; ``reps``
+        and ``frames`` then start with a ``video`` column and ``count`` is the total.
     """
 
     count: int
@@ -48,6 +52,7 @@ class Repetitions:
     frames: object
     what: str
     angle: str
+    counts: object = None
 
     def __iter__(self):
         yield self.frames
@@ -65,7 +70,10 @@ class Repetitions:
         >>> Repetitions(2, pd.DataFrame(), pd.DataFrame(), "squat", "knee_angle").summary()
         'squat: 2 repetitions'
         """
-        return f"{self.what}: {self.count} repetitions"
+        if self.counts is None:
+            return f"{self.what}: {self.count} repetitions"
+        each = ", ".join(f"{video}: {n}" for video, n in self.counts.items())
+        return f"{self.what}: {self.count} repetitions in {len(self.counts)} videos ({each})"
 
     def plot(self, ax=None):
         """The main joint angle over time, each repetition shaded and its turning point marked.
@@ -166,6 +174,63 @@ def repetition_table(cycles, times, angle, *, turn_is_low: bool = True):
         )  # fmt: skip
     table = pd.DataFrame(rows, columns=list(REPETITION_COLUMNS))
     return table.astype({c: "int64" for c in REPETITION_COLUMNS[:4]})
+
+
+def videos_of(track_or_df) -> list[tuple[str | None, object]]:
+    """``(video label, track or table of that video)`` for each video of ``track_or_df``.
+
+    A table is split on its ``video`` column (its frames keep their numbers and times), a batch
+    track into its videos; one video gives one pair, its label None.
+
+    Example
+    -------
+    >>> [label for label, _ in videos_of(np.zeros((3, 33, 3)))]
+    [None]
+    """
+    if is_pose_frame(track_or_df):
+        table = parse_table(track_or_df)
+        if table.n_videos == 1:
+            return [(None, track_or_df)]
+        if isinstance(track_or_df.columns, pd.MultiIndex):
+            labels = np.asarray(track_or_df.index.get_level_values("video"))
+        else:
+            labels = np.asarray(track_or_df["video"])
+        return [(str(video), track_or_df[labels == video])
+                for video in pd.unique(labels)]  # fmt: skip
+    if getattr(track_or_df, "is_batch", False):
+        names = track_or_df.video_names or [str(i) for i in range(track_or_df.batch_size)]
+        return [(str(names[i]), track_or_df.video(i)) for i in range(track_or_df.batch_size)]
+    return [(None, track_or_df)]
+
+
+def join_videos(results: list[tuple[str, Repetitions]]) -> Repetitions:
+    """One :class:`Repetitions` of several videos' results: ``video`` columns, total count.
+
+    Example
+    -------
+    >>> one = Repetitions(2, pd.DataFrame({"rep": [1, 2]}), pd.DataFrame({"frame": [0]}), "squat",
+    ...                   "knee_angle")
+    >>> join_videos([("a.mp4", one), ("b.mp4", one)]).summary()
+    'squat: 4 repetitions in 2 videos (a.mp4: 2, b.mp4: 2)'
+    """
+    labels = [label for label, _ in results]
+    categories = pd.CategoricalDtype(labels)
+
+    def tagged(table, label):
+        table = table.copy()
+        table.insert(0, "video", pd.Categorical([label] * len(table), dtype=categories))
+        return table
+
+    reps = pd.concat([tagged(r.reps, label) for label, r in results], ignore_index=True)
+    frames = pd.concat([tagged(r.frames, label) for label, r in results], ignore_index=True)
+    counts = pd.Series([r.count for _, r in results], index=pd.CategoricalIndex(
+        labels, dtype=categories, name="video"), name="count")
+    whats = {r.what for _, r in results}
+    angles = {r.angle for _, r in results}
+    what = whats.pop() if len(whats) == 1 else "repetitions"
+    # Without a model each video's dominant movement may differ; the frames keep every angle.
+    angle = angles.pop() if len(angles) == 1 else results[0][1].angle
+    return Repetitions(int(counts.sum()), reps, frames, what, angle, counts)
 
 
 def one_video(track_or_df):

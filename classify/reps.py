@@ -25,8 +25,10 @@ from classify.periodic import count_repeated_movement
 from classify.repetitions import (  # noqa: F401  (likewise)
     REPETITION_COLUMNS,
     Repetitions,
+    join_videos,
     one_video,
     repetition_table,
+    videos_of,
 )
 
 
@@ -47,7 +49,7 @@ def count_repetitions(
     min_set: int = 2,
     max_pause: float = 10.0,
 ) -> Repetitions:
-    """Count the repetitions in one video: of a trained exercise, or of whatever is repeated.
+    """Count the repetitions in a video: of a trained exercise, or of whatever is repeated.
 
     * ``count_repetitions(track, exercise="squat")``: the bundled k-NN model of the exercise
       classifies every frame; the smoothed probabilities go through :class:`RepetitionCounter`,
@@ -59,8 +61,11 @@ def count_repetitions(
 
     Parameters
     ----------
-    track_or_df : posejax.PoseTrack (one video) or posejax DataFrame (long or wide layout)
-        The poses to count on.
+    track_or_df : posejax.PoseTrack or posejax DataFrame (long or wide layout)
+        The poses to count on. A table of several videos (``pd.concat`` of their tables, or
+        ``posejax.read_landmarks(folder)``) or a batch track is counted video by video: each
+        count equals that video's alone, ``.counts`` holds them and ``.reps`` and ``.frames``
+        gain a ``video`` column.
     model : fitted classifier with ``predict_proba`` and ``classes_``, optional
         Takes landmarks ``(n, 33, 3)``, e.g. :func:`classify.exercise_model`'s pipeline.
     class_name : str, optional
@@ -106,6 +111,15 @@ def count_repetitions(
     >>> count_repetitions(track).summary()  # any exercise, no model  # doctest: +SKIP
     'knee angle (both sides): 5 repetitions'
     """
+    videos = videos_of(track_or_df)
+    if len(videos) > 1:  # each video counted alone, as if it were the only one
+        options = dict(
+            model=model, class_name=class_name, exercise=exercise, rest_class=rest_class,
+            enter_threshold=enter_threshold, exit_threshold=exit_threshold,
+            window_size=window_size, alpha=alpha, coordinates=coordinates, max_gap=max_gap,
+            min_range_of_motion=min_range_of_motion, min_set=min_set, max_pause=max_pause,
+        )  # fmt: skip
+        return join_videos([(label, count_repetitions(one, **options)) for label, one in videos])
     track = one_video(track_or_df)
     if model is None and exercise is None:
         if class_name is not None or rest_class is not None:

@@ -36,7 +36,13 @@ import pandas as pd
 
 from posejax.io._atomic import atomic_write
 from posejax.io._metadata import dumps, loads, restore_attrs
-from posejax.tables import detect_layout, flat_column_names, landmark_dtype, split_flat_names
+from posejax.tables import (
+    UNITS_COLUMN,
+    detect_layout,
+    flat_column_names,
+    landmark_dtype,
+    split_flat_names,
+)
 
 #: The sidecar of ``poses.csv`` is ``poses.posejax.json``.
 SIDECAR_SUFFIX = ".posejax.json"
@@ -44,8 +50,8 @@ FORMAT_VERSION = 2
 _FIRST_FORMAT_MARK = "# posejax "
 _INDEX_COLUMNS = ("video", "frame")
 _LOST = (
-    "float32 coordinates, frame rate, image size, units (normalized is assumed), model "
-    "complexity, ROIs and video names"
+    "float32 coordinates, the order of the video labels and df.attrs (model complexity; the "
+    "frame rate is estimated from the time column)"
 )
 
 
@@ -165,7 +171,7 @@ def read_csv(path: Path) -> pd.DataFrame:
         return df
     header = pd.read_csv(io.BytesIO(data), nrows=0).columns
     is_long = "landmark" in header
-    pose_columns = [c for c in header if c not in _INDEX_COLUMNS]
+    pose_columns = [c for c in header if c not in _INDEX_COLUMNS]  # time, sizes included
     pairs = None if is_long else split_flat_names(pose_columns)
     if not is_long and pairs is None:
         raise ValueError(
@@ -185,6 +191,8 @@ def read_csv(path: Path) -> pd.DataFrame:
     categories = meta.get("video_categories") if meta else None
     if "video" in df.columns:
         df["video"] = _categorical(df["video"], categories)
+    if UNITS_COLUMN in df.columns:
+        df[UNITS_COLUMN] = _categorical(df[UNITS_COLUMN], None)
     if is_long:
         names = df["landmark"].astype(str).str.lower()
         unknown = sorted(set(names) - set(landmark_dtype().categories))

@@ -41,6 +41,7 @@ from posejax.tables import (
     split_flat_names,
     track_from_dataframe,
     track_to_dataframe,
+    upgrade_table,
 )
 
 _H5_KEY = "df_with_missing"  # the key DeepLabCut writes and its readers look for
@@ -218,6 +219,12 @@ def read_landmarks(path):
         if track is None:
             return dlc
         return track.to_dataframe("wide", units=dlc.attrs.get("units", "normalized"))
+    # Files of earlier versions kept times and image sizes in attrs: given today's columns.
+    return upgrade_table(_read_table(path, suffix))
+
+
+def _read_table(path: Path, suffix: str) -> pd.DataFrame:
+    """The table of a CSV or Parquet file exactly as it was written (attrs of any version)."""
     if suffix == ".csv":
         return csv_files.read_csv(path)
     return _read_parquet(path)
@@ -243,7 +250,9 @@ def read_track(path, *, fps: float | None = None, image_size=None):
         if track is not None:
             return track
         return track_from_dataframe(dlc, fps=fps, image_size=image_size)
-    return track_from_dataframe(read_landmarks(path), fps=fps, image_size=image_size)
+    # As written: files of earlier versions also cached the ROIs, which the track gets back.
+    table = _read_table(path, _landmark_suffix(path))
+    return track_from_dataframe(table, fps=fps, image_size=image_size)
 
 
 def _read_parquet(path: Path):

@@ -12,21 +12,28 @@ Files of these tables are in :mod:`posejax.io.landmark_files`; maths on them in
 from posejax.tables.convert import convert_layout, track_from_dataframe, track_to_dataframe
 from posejax.tables.layouts import (
     COORDS,
+    DEFAULT_VIDEO,
+    FRAME_COLUMNS,
     LAYOUTS,
     UNITS,
+    UNITS_COLUMN,
     PoseTable,
     detect_layout,
     flat_column_names,
     landmark_dtype,
     parse_table,
     split_flat_names,
+    upgrade_table,
 )
 from posejax.tables.xarray import to_xarray
 
 __all__ = [
     "COORDS",
+    "DEFAULT_VIDEO",
+    "FRAME_COLUMNS",
     "LAYOUTS",
     "UNITS",
+    "UNITS_COLUMN",
     "PoseTable",
     "convert_layout",
     "detect_layout",
@@ -37,4 +44,5 @@ __all__ = [
     "to_xarray",
     "track_from_dataframe",
     "track_to_dataframe",
+    "upgrade_table",
 ]

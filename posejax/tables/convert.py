@@ -13,34 +13,48 @@ import pandas as pd
 
 from posejax.landmarks import NUM_LANDMARKS
 from posejax.result import PoseTrack
-from posejax.tables.layouts import COORDS, LAYOUTS, UNITS, WIDTH_SCALED, PoseTable, parse_table
+from posejax.tables.layouts import (
+    COORDS,
+    DEFAULT_VIDEO,
+    LAYOUTS,
+    UNITS,
+    WIDTH_SCALED,
+    PoseTable,
+    parse_table,
+)
 
 
 def _track_attrs(track, units: str) -> dict:
-    sizes = np.asarray(track.image_sizes)
-    attrs = {
+    """The small JSON values a table caches in ``attrs``; everything per frame is in columns."""
+    return {
         "fps": float(track.fps),
         "model_complexity": int(track.model_complexity),
         "units": units,
-        "video_names": None if track.video_names is None else list(track.video_names),
-        "rois": np.asarray(track.rois, np.float32).copy(),
+        "n_frames": int(track.n_frames),
     }
-    unique = np.unique(sizes.reshape(-1, 2), axis=0)
-    if len(unique) == 1:
-        attrs["image_size"] = (int(unique[0, 0]), int(unique[0, 1]))
-    else:
-        attrs["image_sizes"] = sizes.astype(np.int64).copy()
-    return attrs
 
 
-def _video_labels(track) -> list[str]:
+def _video_labels(track, video) -> list[str]:
+    if video is not None:
+        labels = [video] if isinstance(video, str) else [str(v) for v in video]
+        if len(labels) != track.batch_size:
+            raise ValueError(f"{len(labels)} video name(s) for {track.batch_size} video(s)")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"video names must differ, got {labels}")
+        return labels
     if track.video_names is not None:
         return [str(name) for name in track.video_names]
+    if not track.is_batch:
+        return [DEFAULT_VIDEO]
     return [str(i) for i in range(track.batch_size)]
 
 
 def track_to_dataframe(
-    track, layout: str = "long", units: str = "normalized", scorer: str | None = None
+    track,
+    layout: str = "long",
+    units: str = "normalized",
+    scorer: str | None = None,
+    video=None,
 ) -> pd.DataFrame:
     """A :class:`~posejax.result.PoseTrack` as a DataFrame.
 
@@ -49,36 +63,46 @@ def track_to_dataframe(
     track : PoseTrack
         One video ``(T, ...)`` or a batch ``(B, T, ...)``.
     layout : {"long", "wide", "dlc"}
-        ``long``: one row per frame and landmark with columns ``[video,] frame, time, landmark,
-        x, y, z, visibility, presence, world_x, world_y, world_z, world_visibility`` (the world
-        landmarks' visibility is smoothed by its own filter, so it differs slightly).
-        ``wide``: one row per frame, MultiIndex columns ``(landmark, coord)``.
+        ``long``: one row per frame and landmark with columns ``video, frame, time, landmark,
+        x, y, z, visibility, presence, world_x, world_y, world_z, world_visibility,
+        image_width, image_height`` (the world landmarks' visibility is smoothed by its own
+        filter, so it differs slightly).
+        ``wide``: one row per frame, indexed by ``(video, frame)``; MultiIndex columns
+        ``(landmark, coord)`` after the per-frame columns ``time``, ``image_width``,
+        ``image_height``.
         ``dlc``: DeepLabCut's table (pixel ``x, y``, ``likelihood`` = visibility; one video
         only; lossy).
     units : {"normalized", "px"}
         ``normalized``: ``x, y`` as fractions of the image width and height, ``z`` on ``x``'s
         scale (MediaPipe's convention). ``px``: ``x, y, z`` multiplied by the image width,
-        height and width. World coordinates are always metres. ``dlc`` is always in pixels.
+        height and width, and a ``units`` column saying so. World coordinates are always metres.
+        ``dlc`` is always in pixels.
     scorer : str, optional
         Wide layout only: add a top column level with this name and call the levels
         ``(scorer, bodyparts, coords)`` as DeepLabCut does. ``dlc`` uses ``"posejax"`` by default.
+    video : str or list of str, optional
+        The ``video`` label (one per video of a batch). By default the track's
+        ``video_names`` (a video file's name, as :func:`posejax.track` gives it), else ``"0"``
+        (``"0"``, ``"1"``, ... for a batch): name tracks of arrays before joining their tables.
 
     Returns
     -------
     pandas.DataFrame
-        Frame rate, image size, model complexity, video names, ROIs (and the wide layout's
-        per-frame times) are in ``df.attrs``, so :func:`track_from_dataframe` restores the track
-        exactly (segmentation masks excepted).
+        A table that describes itself: ``video`` (categorical), ``frame``, ``time`` (the frame's
+        time in seconds) and the image size are columns, so ``pd.concat`` of several videos,
+        row selections and ``to_parquet`` keep them. ``df.attrs`` caches the frame rate, model
+        complexity, units and length (plain JSON). ROIs and segmentation masks are not in
+        tables.
 
     Example
     -------
     >>> df = track_to_dataframe(track)
     >>> df.shape
-    (7590, 12)
+    (7590, 15)
     >>> df.columns[:5].tolist()
-    ['frame', 'time', 'landmark', 'x', 'y']
+    ['video', 'frame', 'time', 'landmark', 'x']
     >>> track_to_dataframe(track, "wide", units="px").shape
-    (230, 297)
+    (230, 301)
     >>> df[df.landmark == "left_knee"].plot(x="time", y="y")
     <Axes: xlabel='time'>
     """
@@ -103,18 +127,18 @@ def track_to_dataframe(
             values[..., COORDS.index(coord)] *= sizes[..., 1]
         values[..., COORDS.index("y")] *= sizes[..., 0]
     times = np.asarray(track.timestamps, np.float64).reshape(n_videos, track.n_frames)
+    codes = np.repeat(np.arange(n_videos), track.n_frames)
     table = PoseTable(
         values={c: values[..., i].reshape(-1, NUM_LANDMARKS) for i, c in enumerate(COORDS)},
         frames=np.tile(np.arange(track.n_frames), n_videos),
-        videos=np.repeat(np.arange(n_videos), track.n_frames) if track.is_batch else None,
-        video_labels=_video_labels(track) if track.is_batch else None,
+        videos=codes.astype(np.int8 if n_videos < 128 else np.int64),
+        video_labels=_video_labels(track, video),
         times=times.reshape(-1),
         attrs=_track_attrs(track, units),
         layout=layout,
         scorer=scorer if layout != "dlc" else (scorer or "posejax"),
+        sizes=np.asarray(track.image_sizes, np.float64).reshape(-1, 2),
     )
-    if layout != "long":
-        table.attrs["timestamps"] = times.reshape(np.shape(track.timestamps)).copy()
     return table.to_frame()
 
 
@@ -162,14 +186,12 @@ def track_from_dataframe(
     if fps is not None:
         table.attrs["fps"] = float(fps)
     if image_size is not None:
-        table.attrs["image_size"] = tuple(int(v) for v in image_size)
-        table.attrs.pop("image_sizes", None)
+        size = np.asarray([int(v) for v in image_size], np.float64)
+        table = table.replace(sizes=np.broadcast_to(size, (table.n_frames, 2)).copy())
     if table.units not in UNITS:
         raise ValueError(
             f"a table in {table.units!r} units cannot become a PoseTrack (only normalized or px)"
         )
-    if "fps" not in table.attrs:
-        raise ValueError("the frame rate is unknown: pass fps= or set df.attrs['fps']")
     if "x" not in table.values or "y" not in table.values:
         missing = [c for c in ("x", "y") if c not in table.values]
         raise ValueError(
@@ -177,8 +199,11 @@ def track_from_dataframe(
             "pose track needs (was the column dropped?); its coordinate columns are "
             f"{list(table.values)}"
         )
-    if len(table.frames) and table.frames.min() < 0:
+    if table.n_frames == 0:
+        raise ValueError("the pose table has no frames (were all rows filtered out?)")
+    if table.frames.min() < 0:
         raise ValueError(f"frame numbers start at 0; the table has frame {table.frames.min()}")
+    fps = table.frame_rate()
     # Every row goes to its own frame number: rows a user removed (frames without a pose dropped,
     # a range cut out) come back as frames without a pose, never as renumbered neighbours. The
     # track is as long as the highest frame, or as the video if the attrs say how long it was.
@@ -195,33 +220,37 @@ def track_from_dataframe(
         videos=None if table.videos is None else np.repeat(codes, n_frames),
         times=None,
         values={},
+        sizes=None,
     )
-    sizes = full.image_sizes() if _knows_size(full) else None
+    sizes = _slot_sizes(table, full, slots, n_videos, n_frames)
     values = np.full((n_videos * n_frames, NUM_LANDMARKS, len(COORDS)), np.nan, np.float64)
     for i, coord in enumerate(COORDS):
         if coord in table.values:
             values[slots, :, i] = table.values[coord]
     if table.units == "px":
-        if sizes is None:
+        if np.isnan(sizes).any():
             raise ValueError("pixel coordinates need the image size: pass image_size=(h, w)")
         for coord in WIDTH_SCALED:
             values[..., COORDS.index(coord)] /= sizes[:, 1:2]
         values[..., COORDS.index("y")] /= sizes[:, 0:1]
-    if sizes is None:
-        sizes = np.zeros((n_videos * n_frames, 2))
+    sizes = np.nan_to_num(sizes, nan=0.0)
     present = np.isfinite(values[..., 0]).any(axis=-1)
-    if "rois" in full.attrs:
+    if "rois" in full.attrs:  # tables of earlier posejax versions cached them
         rois = full._per_frame(np.asarray(full.attrs["rois"], np.float32), np.nan)
     else:
         rois = np.full((n_videos * n_frames, 5), np.nan, np.float32)
-    times = _slot_times(table, full, slots, n_videos, n_frames)
-    if table.videos is None:
+    times = _slot_times(table, full, slots, n_videos, n_frames, fps)
+    labels = ([DEFAULT_VIDEO] if table.videos is None
+              else [table.video_labels[c] for c in codes])
+    if n_videos == 1:
         lead = (n_frames,)
-        names = table.attrs.get("video_names")
+        names = table.attrs.get("video_names") if table.videos is None else labels
+        if names == [DEFAULT_VIDEO]:
+            names = None  # the placeholder of a track of arrays
     else:
         lead = (n_videos, n_frames)
-        names = [table.video_labels[c] for c in codes]
-        if table.attrs.get("video_names") is None and names == [str(c) for c in codes]:
+        names = labels
+        if names == [str(i) for i in range(n_videos)]:
             names = None  # placeholders of an unnamed batch
     return PoseTrack(
         landmarks=values[..., :5].astype(np.float32).reshape(lead + (NUM_LANDMARKS, 5)),
@@ -230,14 +259,34 @@ def track_from_dataframe(
         rois=rois.reshape(lead + (5,)),
         timestamps=times.reshape(lead),
         image_sizes=np.asarray(sizes).astype(np.int64).reshape(lead + (2,)),
-        fps=float(table.attrs["fps"]),
+        fps=fps,
         model_complexity=int(table.attrs.get("model_complexity", 1)),
         video_names=None if names is None else tuple(str(n) for n in names),
     )
 
 
+def _slot_sizes(table: PoseTable, full: PoseTable, slots, n_videos: int, n_frames: int):
+    """``(height, width)`` of every frame of the track; NaN where nothing says.
+
+    A frame the table lacks takes the size of its video's nearest frame: a video keeps its size.
+    """
+    sizes = full._sizes_from_attrs()
+    if sizes is None:
+        sizes = np.full((n_videos * n_frames, 2), np.nan)
+    sizes[slots] = table._all_sizes()
+    grid = sizes.reshape(n_videos, n_frames, 2)
+    for video in grid:
+        known = np.flatnonzero(~np.isnan(video[:, 0]))
+        if len(known) and len(known) < n_frames:
+            nearest = known[np.clip(np.searchsorted(known, np.arange(n_frames)), 0, len(known) - 1)]
+            video[:] = video[nearest]
+    return grid.reshape(-1, 2)
+
+
 def _recorded_length(attrs: dict) -> int:
     """Frames per video that a posejax table's attrs record (0 when they record none)."""
+    if "n_frames" in attrs:
+        return int(attrs["n_frames"])
     for key, trailing in (("rois", 2), ("timestamps", 1), ("image_sizes", 2)):
         if key in attrs:
             shape = np.shape(attrs[key])
@@ -246,7 +295,8 @@ def _recorded_length(attrs: dict) -> int:
     return 0
 
 
-def _slot_times(table: PoseTable, full: PoseTable, slots, n_videos: int, n_frames: int):
+def _slot_times(table: PoseTable, full: PoseTable, slots, n_videos: int, n_frames: int,
+                fps: float):
     """Seconds of every frame of the track: the table's own times where it has the frame.
 
     A frame the table lacks takes its time from ``attrs["timestamps"]`` where posejax recorded
@@ -256,11 +306,11 @@ def _slot_times(table: PoseTable, full: PoseTable, slots, n_videos: int, n_frame
     times = np.full(n_videos * n_frames, np.nan)
     if "timestamps" in full.attrs:
         times = full._per_frame(np.asarray(full.attrs["timestamps"], np.float64), np.nan)
-    times[slots] = table.frame_times()
+    times[slots] = table.frame_times() if table.times is None else table.times
     missing = np.isnan(times)
     if not missing.any():
         return times
-    period = 1.0 / float(table.attrs["fps"])
+    period = 1.0 / fps
     grid = times.reshape(n_videos, n_frames)
     frames = np.arange(n_frames)
     for row in grid:
@@ -276,10 +326,6 @@ def _slot_times(table: PoseTable, full: PoseTable, slots, n_videos: int, n_frame
     return grid.reshape(-1)
 
 
-def _knows_size(table: PoseTable) -> bool:
-    return "image_size" in table.attrs or "image_sizes" in table.attrs
-
-
 def convert_layout(df: pd.DataFrame, layout: str, scorer: str | None = None) -> pd.DataFrame:
     """The same pose table in another layout (``"long"``, ``"wide"`` or ``"dlc"``).
 
@@ -288,7 +334,7 @@ def convert_layout(df: pd.DataFrame, layout: str, scorer: str | None = None) -> 
     >>> long = track.to_dataframe()
     >>> wide = convert_layout(long, "wide")
     >>> wide.shape
-    (230, 297)
+    (230, 300)
     >>> convert_layout(wide, "long").equals(long)
     True
     """
@@ -297,36 +343,7 @@ def convert_layout(df: pd.DataFrame, layout: str, scorer: str | None = None) -> 
     table = parse_table(df)
     if layout == "dlc" and table.videos is not None and len(np.unique(table.videos)) > 1:
         raise ValueError("a DeepLabCut table holds one video; select one first")
-    attrs = dict(table.attrs)
-    if layout == "wide":
-        if table.times is not None:
-            attrs["timestamps"] = _times_by_frame(table)
-        times = None
-    else:
-        times = table.times
-        if times is None and layout == "long":
-            try:
-                times = table.frame_times()
-            except ValueError:
-                times = None
-        attrs.pop("timestamps", None)
-    if layout == "dlc":
-        attrs["units"] = "px"
     return table.replace(
         layout=layout,
-        times=times,
-        attrs=attrs,
         scorer=scorer if scorer else (table.scorer if layout != "long" else None),
     ).to_frame()
-
-
-def _times_by_frame(table: PoseTable) -> np.ndarray:
-    """Per-frame times as a ``([B,] T)`` array indexed by frame number (NaN where unknown)."""
-    length = int(table.frames.max()) + 1
-    if table.videos is None:
-        out = np.full(length, np.nan)
-        out[table.frames] = table.times
-        return out
-    out = np.full((int(table.videos.max()) + 1, length), np.nan)
-    out[table.videos, table.frames] = table.times
-    return out

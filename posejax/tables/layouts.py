@@ -3,12 +3,13 @@
 Two layouts hold the same numbers:
 
 ``long`` (tidy)
-    One row per frame and landmark: ``[video,] frame, time, landmark, x, y, z, visibility,
-    presence, world_x, world_y, world_z, world_visibility``. ``landmark`` is an ordered
-    categorical of the 33 names.
+    One row per frame and landmark: ``video, frame, time, landmark, x, y, z, visibility,
+    presence, world_x, world_y, world_z, world_visibility, image_width, image_height``.
+    ``landmark`` is an ordered categorical of the 33 names, ``video`` a categorical.
 ``wide``
-    One row per frame (index ``frame``, or ``(video, frame)`` for a batch), columns a MultiIndex
-    ``(landmark, coord)``. With ``scorer=...`` the column levels are DeepLabCut's
+    One row per frame, indexed by ``(video, frame)``; columns a MultiIndex ``(landmark, coord)``
+    and the per-frame columns ``("time", "")``, ``("image_width", "")``, ``("image_height", "")``
+    (so ``df["time"]`` is a Series). With ``scorer=...`` the column levels are DeepLabCut's
     ``(scorer, bodyparts, coords)``.
 
 A third, lossy layout ``dlc`` is DeepLabCut's own table: pixel ``x, y`` and ``likelihood``
@@ -16,10 +17,20 @@ A third, lossy layout ``dlc`` is DeepLabCut's own table: pixel ``x, y`` and ``li
 
 :func:`parse_table` takes any of them apart into a :class:`PoseTable` (per coordinate an array
 ``(frames, 33)``), which is what the conversions, the files, the xarray export and the ``df.pose``
-accessor work on; :meth:`PoseTable.to_frame` builds a layout back. What a table needs to become a
-:class:`~posejax.result.PoseTrack` again (frame rate, image size, ROIs, per-frame times of the
-wide layout) travels in ``df.attrs``; per-frame entries there are indexed by frame number, so row
-selections keep working.
+accessor work on; :meth:`PoseTable.to_frame` builds a layout back.
+
+A table describes itself in its columns: which video (``video``), which frame, the frame's time
+in seconds (``time``) and the image size pixel maths needs, and, when the coordinates are not
+normalized, a ``units`` column (``"px"``, or ``"pose"`` after ``df.pose.normalize()``). So
+``pd.concat``, ``groupby``, boolean row selection, ``to_parquet``/``read_parquet`` and Dask keep
+everything ``df.pose``, ``classify`` and the readers need. ``df.attrs`` hold small JSON values
+only (frame rate, model complexity, units): a cache, never required. Tables of earlier posejax
+versions, whose per-frame times, image sizes and ROIs sat in ``attrs``, still parse; their
+``attrs`` are read where the columns are missing.
+
+The per-frame columns cost 4 bytes per landmark row (a 1-byte video code and two 2-byte sizes
+where they fit, 33 rows a frame), and Parquet's dictionary and run-length encodings store them
+in almost nothing.
 
 Over the house's 500 lines by a little: the long parser keeps frames with missing landmark rows
 apart from duplicated ones, and that rule belongs with the layouts it reads.
@@ -40,6 +51,15 @@ COORDS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+#: Per-frame columns beside the coordinates: the frame's time (s) and the image size in pixels.
+FRAME_COLUMNS: tuple[str, ...] = ("time", "image_width", "image_height")
+#: The column that says the coordinates' units where they are not ``"normalized"``.
+UNITS_COLUMN = "units"
+#: The ``video`` label of a track whose frames came as arrays, without a name.
+DEFAULT_VIDEO = "0"
+#: Keys of ``df.attrs`` that held per-frame arrays in earlier posejax versions; read, not written.
+LEGACY_ATTRS = ("image_size", "image_sizes", "timestamps", "rois", "video_names")
+
 LAYOUTS = ("long", "wide", "dlc")
 UNITS = ("normalized", "px")
 # Coordinates scaled by the image width (x, and z which MediaPipe puts on x's scale) or height.
@@ -47,12 +67,13 @@ WIDTH_SCALED = ("x", "z")
 HEIGHT_SCALED = ("y",)
 
 
-#: Flat column name of each ``(landmark, coord)`` pair of a wide table: ``"left_knee_x"``.
+#: Flat column name of each ``(landmark, coord)`` pair of a wide table: ``"left_knee_x"``; the
+#: per-frame columns ``("time", "")`` keep their own name.
 _FLAT_NAMES: dict[str, tuple[str, str]] = {
     f"{name}_{coord}": (name, coord)
     for name in LANDMARK_NAMES
     for coord in COORDS + ("likelihood",)
-}
+} | {name: (name, "") for name in FRAME_COLUMNS + (UNITS_COLUMN,)}
 
 
 def flat_column_names(columns: pd.MultiIndex) -> list[str]:
@@ -64,12 +85,12 @@ def flat_column_names(columns: pd.MultiIndex) -> list[str]:
 
     Example
     -------
-    >>> columns = pd.MultiIndex.from_tuples([("nose", "x"), ("left_knee", "world_z")])
+    >>> columns = pd.MultiIndex.from_tuples([("time", ""), ("nose", "x"), ("left_knee", "world_z")])
     >>> flat_column_names(columns)
-    ['nose_x', 'left_knee_world_z']
+    ['time', 'nose_x', 'left_knee_world_z']
     """
     pairs = zip(columns.get_level_values(-2), columns.get_level_values(-1), strict=True)
-    return [f"{name}_{coord}" for name, coord in pairs]
+    return [f"{name}_{coord}" if coord != "" else str(name) for name, coord in pairs]
 
 
 def split_flat_names(names) -> list[tuple[str, str]] | None:
@@ -77,8 +98,8 @@ def split_flat_names(names) -> list[tuple[str, str]] | None:
 
     Example
     -------
-    >>> split_flat_names(["nose_x", "left_eye_inner_visibility"])
-    [('nose', 'x'), ('left_eye_inner', 'visibility')]
+    >>> split_flat_names(["time", "nose_x", "left_eye_inner_visibility"])
+    [('time', ''), ('nose', 'x'), ('left_eye_inner', 'visibility')]
     >>> split_flat_names(["nose_x", "comment"]) is None
     True
     """
@@ -98,6 +119,12 @@ def landmark_dtype() -> pd.CategoricalDtype:
 
 
 # -- the frame table shared by the layouts --------------------------------------------------------
+
+
+def size_dtype(sizes: np.ndarray) -> np.dtype:
+    """The smallest signed integer type holding every image size (int16 up to 32767 pixels)."""
+    finite = sizes[np.isfinite(sizes)] if np.issubdtype(sizes.dtype, np.floating) else sizes
+    return np.dtype(np.int16 if finite.size == 0 or finite.max() <= 32767 else np.int32)
 
 
 @dataclasses.dataclass
@@ -126,6 +153,8 @@ class PoseTable:
     # Where the numbers sit in the parsed DataFrame: rows (F, 33) of a long table, or for a wide
     # table each coordinate's 33 column positions; lets results keep the user's other columns.
     positions: np.ndarray | dict | None = None
+    # (F, 2) height and width of each frame from the table's columns; NaN where a row lacks them.
+    sizes: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -133,8 +162,13 @@ class PoseTable:
         return len(self.frames)
 
     @property
+    def n_videos(self) -> int:
+        """Number of videos the table holds (1 for a table without a ``video`` column)."""
+        return 1 if self.videos is None else len(np.unique(self.videos))
+
+    @property
     def units(self) -> str:
-        """``"normalized"``, ``"px"`` or ``"pose"`` (after normalization), from ``attrs``."""
+        """``"normalized"``, ``"px"`` or ``"pose"`` (after normalization)."""
         return self.attrs.get("units", "normalized")
 
     def replace(self, **changes) -> PoseTable:
@@ -142,13 +176,23 @@ class PoseTable:
         return dataclasses.replace(self, **changes)
 
     # per-frame look-ups -------------------------------------------------------------------------
-    def index(self) -> pd.Index:
-        """Row index of per-frame results: ``frame``, or ``(video, frame)`` for a batch."""
-        frame = pd.Index(self.frames, name="frame")
+    def _video_column(self) -> pd.Categorical:
         if self.videos is None:
+            return pd.Categorical.from_codes(np.zeros(self.n_frames, np.int8), [DEFAULT_VIDEO])
+        return pd.Categorical.from_codes(self.videos, categories=self.video_labels)
+
+    def index(self) -> pd.Index:
+        """Row index of per-frame results: ``frame``, or ``(video, frame)`` for several videos."""
+        frame = pd.Index(self.frames, name="frame")
+        if self.n_videos == 1:
             return frame
-        video = pd.Categorical.from_codes(self.videos, categories=self.video_labels)
-        return pd.MultiIndex.from_arrays([video, self.frames], names=["video", "frame"])
+        return pd.MultiIndex.from_arrays([self._video_column(), self.frames],
+                                         names=["video", "frame"])
+
+    def row_index(self) -> pd.MultiIndex:
+        """``(video, frame)`` of every frame: the row index of the wide layout."""
+        return pd.MultiIndex.from_arrays([self._video_column(), self.frames],
+                                         names=["video", "frame"])
 
     def _per_frame(self, array: np.ndarray, fill) -> np.ndarray:
         """Rows of a per-frame attrs array ``([B,] T, ...)`` for this table's frames."""
@@ -164,34 +208,72 @@ class PoseTable:
         out[inside] = array[videos[inside], self.frames[inside]]
         return out
 
-    def image_sizes(self) -> np.ndarray:
-        """``(F, 2)`` height and width of each frame; ValueError if the table does not say."""
+    def _sizes_from_attrs(self) -> np.ndarray | None:
         if "image_size" in self.attrs:
             return np.broadcast_to(
                 np.asarray(self.attrs["image_size"], np.float64), (self.n_frames, 2)
-            )
+            ).copy()
         if "image_sizes" in self.attrs:
-            sizes = self._per_frame(np.asarray(self.attrs["image_sizes"], np.float64), np.nan)
-            if np.isnan(sizes).any():
-                raise ValueError("df.attrs['image_sizes'] does not cover every frame of the table")
-            return sizes
-        raise ValueError(
-            "the image size is unknown: set df.attrs['image_size'] = (height, width) "
-            "(posejax tables carry it; it is needed to turn normalized coordinates into pixels)"
-        )
+            return self._per_frame(np.asarray(self.attrs["image_sizes"], np.float64), np.nan)
+        return None
+
+    def image_sizes(self) -> np.ndarray:
+        """``(F, 2)`` height and width of each frame; ValueError if the table does not say."""
+        sizes = None if self.sizes is None else self.sizes.copy()
+        if sizes is None or np.isnan(sizes).any():
+            cached = self._sizes_from_attrs()  # tables of earlier versions kept them there
+            if cached is not None:
+                sizes = cached if sizes is None else np.where(np.isnan(sizes), cached, sizes)
+        if sizes is None or np.isnan(sizes).any():
+            raise ValueError(
+                "the image size is unknown for some rows: a posejax table carries it in its "
+                "'image_width' and 'image_height' columns (was one dropped, or rows from another "
+                "table added?); set them, e.g. df['image_width'] = 1920, to turn normalized "
+                "coordinates into pixels"
+            )
+        return sizes
 
     def frame_times(self) -> np.ndarray:
-        """``(F,)`` seconds: the ``time`` column, ``attrs["timestamps"]`` or frame / fps."""
-        if self.times is not None:
-            return self.times
+        """``(F,)`` seconds: the ``time`` column, else ``attrs["timestamps"]`` or frame / fps."""
+        times = None if self.times is None else self.times.copy()
+        if times is not None and not np.isnan(times).any():
+            return times
         if "timestamps" in self.attrs:
-            times = self._per_frame(np.asarray(self.attrs["timestamps"], np.float64), np.nan)
+            cached = self._per_frame(np.asarray(self.attrs["timestamps"], np.float64), np.nan)
+            times = cached if times is None else np.where(np.isnan(times), cached, times)
             if not np.isnan(times).any():
                 return times
         fps = self.attrs.get("fps")
         if fps is None:
-            raise ValueError("the table has no times: set df.attrs['fps'] or a 'time' column")
-        return self.frames / float(fps)
+            raise ValueError(
+                "the table has no times: a posejax table carries them in its 'time' column "
+                "(seconds); set one, or df.attrs['fps'] for frame / fps"
+            )
+        by_rate = self.frames / float(fps)
+        return by_rate if times is None else np.where(np.isnan(times), by_rate, times)
+
+    def frame_rate(self) -> float:
+        """Frames per second: ``attrs["fps"]``, else the median step of the ``time`` column.
+
+        Raises a ValueError when neither says (a table of single frames without ``attrs``).
+        """
+        if self.attrs.get("fps") is not None:
+            return float(self.attrs["fps"])
+        if self.times is not None:
+            steps = []
+            for rows in self.groups():
+                frames, times = self.frames[rows], self.times[rows]
+                gaps = np.diff(frames)
+                ok = (gaps > 0) & np.isfinite(np.diff(times))
+                steps.append(np.diff(times)[ok] / gaps[ok])
+            steps = np.concatenate(steps) if steps else np.zeros(0)
+            steps = steps[steps > 0]
+            if steps.size:
+                return float(1.0 / np.median(steps))
+        raise ValueError(
+            "the frame rate is unknown: the table's 'time' column has fewer than two frames of "
+            "one video; pass fps= or set df.attrs['fps']"
+        )
 
     def groups(self):
         """Row selections of each video, in frame order."""
@@ -201,6 +283,14 @@ class PoseTable:
         for code in np.unique(self.videos):
             rows = np.flatnonzero(self.videos == code)
             yield rows[np.argsort(self.frames[rows], kind="stable")]
+
+    def _all_sizes(self) -> np.ndarray:
+        """:meth:`image_sizes` where known, NaN elsewhere (never raises)."""
+        try:
+            return self.image_sizes()
+        except ValueError:
+            sizes = self.sizes if self.sizes is not None else self._sizes_from_attrs()
+            return np.full((self.n_frames, 2), np.nan) if sizes is None else sizes
 
     def coord(self, name: str) -> np.ndarray:
         """``(F, 33)`` values of one coordinate; ValueError naming the ones the table has."""
@@ -231,7 +321,10 @@ class PoseTable:
         raise ValueError(f"space must be 'image' or 'world', got {space!r}")
 
     def write_back(self, df: pd.DataFrame, values: dict, **attrs) -> pd.DataFrame:
-        """A copy of ``df`` (the table this one was parsed from) holding new ``values``."""
+        """A copy of ``df`` (the table this one was parsed from) holding new ``values``.
+
+        ``units=`` among ``attrs`` also sets the table's ``units`` column.
+        """
         out = df.copy()
         if self.layout == "long":
             rows = self.positions.reshape(-1)
@@ -245,7 +338,10 @@ class PoseTable:
             for coord, array in values.items():
                 for j, position in enumerate(self.positions[coord]):
                     out.isetitem(int(position), array[:, j])
-        out.attrs = {**df.attrs, **attrs}
+            out = out.copy()  # one block again after hundreds of column writes
+        if "units" in attrs and self.layout != "dlc":
+            _set_units_column(out, attrs["units"], self.scorer)
+        out.attrs = {**json_attrs(df.attrs), **attrs}
         return out
 
     # back to a DataFrame --------------------------------------------------------------------------
@@ -253,24 +349,57 @@ class PoseTable:
         """The table as a DataFrame in its :attr:`layout`, with its ``attrs``."""
         builders = {"long": self._long, "wide": self._wide, "dlc": self._dlc}
         df = builders[self.layout]()
-        df.attrs = dict(self.attrs)
+        attrs = json_attrs(self.attrs)
+        if self.layout == "dlc":  # DeepLabCut's table has no columns for them
+            attrs.update(self._dlc_attrs())
+        df.attrs = attrs
         return df
+
+    def _frame_columns(self) -> dict[str, np.ndarray]:
+        """The per-frame columns (``time``, ``image_width``, ``image_height``), where known."""
+        columns = {}
+        times = self.times
+        if times is None:
+            try:
+                times = self.frame_times()
+            except ValueError:
+                times = None
+        if times is not None:
+            columns["time"] = np.asarray(times, np.float64)
+        sizes = self._all_sizes()
+        if not np.isnan(sizes).all():
+            if np.isnan(sizes).any():
+                columns["image_width"] = pd.array(np.where(np.isnan(sizes[:, 1]), None,
+                                                           sizes[:, 1]), dtype="Int32")
+                columns["image_height"] = pd.array(np.where(np.isnan(sizes[:, 0]), None,
+                                                            sizes[:, 0]), dtype="Int32")
+            else:
+                dtype = size_dtype(sizes)
+                columns["image_width"] = sizes[:, 1].astype(dtype)
+                columns["image_height"] = sizes[:, 0].astype(dtype)
+        return columns
 
     def _long(self) -> pd.DataFrame:
         n = self.n_frames
-        columns = {}
-        if self.videos is not None:
-            codes = np.repeat(self.videos, NUM_LANDMARKS)
-            columns["video"] = pd.Categorical.from_codes(codes, categories=self.video_labels)
-        columns["frame"] = np.repeat(self.frames.astype(np.int64), NUM_LANDMARKS)
-        if self.times is not None:
-            columns["time"] = np.repeat(self.times, NUM_LANDMARKS)
+        per_frame = self._frame_columns()
+        columns = {
+            "video": self._video_column()[np.repeat(np.arange(n), NUM_LANDMARKS)],
+            "frame": np.repeat(self.frames.astype(np.int32), NUM_LANDMARKS),
+        }
+        if "time" in per_frame:
+            columns["time"] = np.repeat(per_frame["time"], NUM_LANDMARKS)
         columns["landmark"] = pd.Categorical.from_codes(
             np.tile(np.arange(NUM_LANDMARKS), n), dtype=landmark_dtype()
         )
         for coord, array in self.values.items():
             columns[coord] = array.reshape(-1)
-        return pd.DataFrame(columns)
+        for name in ("image_width", "image_height"):
+            if name in per_frame:
+                columns[name] = np.repeat(per_frame[name], NUM_LANDMARKS)
+        df = pd.DataFrame(columns)
+        if self.units != "normalized":
+            _set_units_column(df, self.units, None)
+        return df
 
     def _wide(self) -> pd.DataFrame:
         coords = list(self.values)
@@ -284,7 +413,20 @@ class PoseTable:
         columns = pd.MultiIndex.from_tuples(tuples, names=list(names))
         dtypes = {self.values[c].dtype for c in coords}
         dtype = dtypes.pop() if len(dtypes) == 1 else np.float64
-        return pd.DataFrame(data.astype(dtype, copy=False), index=self.index(), columns=columns)
+        index = self.row_index()
+        pose = pd.DataFrame(data.astype(dtype, copy=False), index=index, columns=columns)
+        per_frame = self._frame_columns()
+        if not per_frame:
+            return pose
+        prefix = () if self.scorer is None else (self.scorer,)
+        meta = pd.DataFrame(
+            {prefix + (name, ""): values for name, values in per_frame.items()}, index=index
+        )
+        meta.columns = pd.MultiIndex.from_tuples(list(meta.columns), names=list(names))
+        df = pd.concat([meta, pose], axis=1)
+        if self.units != "normalized":
+            _set_units_column(df, self.units, self.scorer)
+        return df
 
     def _dlc(self) -> pd.DataFrame:
         if self.units != "px":
@@ -301,8 +443,46 @@ class PoseTable:
             [[self.scorer or "posejax"], list(LANDMARK_NAMES), ["x", "y", "likelihood"]],
             names=["scorer", "bodyparts", "coords"],
         )
-        index = self.index()
-        return pd.DataFrame(data, index=pd.Index(np.asarray(index), name=None), columns=columns)
+        return pd.DataFrame(data, index=pd.Index(self.frames, name=None), columns=columns)
+
+    def _dlc_attrs(self) -> dict:
+        """What a DeepLabCut table keeps in ``attrs``: units, one image size, the frame rate."""
+        attrs = {"units": "px"}
+        sizes = np.unique(self._all_sizes(), axis=0)
+        if len(sizes) == 1 and np.isfinite(sizes).all():
+            attrs["image_size"] = (int(sizes[0, 0]), int(sizes[0, 1]))
+        try:
+            attrs["fps"] = self.frame_rate()
+        except ValueError:
+            pass
+        return attrs
+
+
+def json_attrs(attrs: dict) -> dict:
+    """``attrs`` without the per-frame arrays earlier posejax versions kept there.
+
+    What stays is plain JSON (numbers, strings, lists, dicts), so ``df.to_parquet``, ``pd.concat``
+    and ``copy.deepcopy`` handle it.
+
+    Example
+    -------
+    >>> json_attrs({"fps": 30.0, "rois": np.zeros((2, 5))})
+    {'fps': 30.0}
+    """
+    return {k: v for k, v in attrs.items() if k not in LEGACY_ATTRS}
+
+
+def _set_units_column(df: pd.DataFrame, units: str, scorer: str | None) -> None:
+    """Put ``units`` in the table's ``units`` column (none for normalized coordinates)."""
+    if isinstance(df.columns, pd.MultiIndex):
+        key = (UNITS_COLUMN, "") if df.columns.nlevels == 2 else (scorer, UNITS_COLUMN, "")
+    else:
+        key = UNITS_COLUMN
+    if units == "normalized":
+        if key in df.columns:
+            del df[key]
+        return
+    df[key] = pd.Categorical([units] * len(df), categories=[units])
 
 
 # -- DataFrame -> table ---------------------------------------------------------------------------
@@ -378,7 +558,8 @@ def _parse_long(df: pd.DataFrame) -> PoseTable:
         raise ValueError(
             f"frame {int(frame)}{video} has landmark {LANDMARK_NAMES[twice % NUM_LANDMARKS]!r} "
             "more than once: every frame of a long pose table needs each of the 33 landmarks "
-            "once (a table of several videos needs a 'video' column that tells them apart)"
+            "once. Tables of several videos joined with pd.concat need 'video' labels that tell "
+            "them apart: name each video, e.g. track.to_dataframe(video='squat_1.mp4')"
         )
     first = np.full((len(unique), NUM_LANDMARKS), -1, np.int64)
     first[frame_of_row, codes] = np.arange(len(df))
@@ -393,23 +574,66 @@ def _parse_long(df: pd.DataFrame) -> PoseTable:
     frame_rows = frames[any_row][:, None]
     times = None
     if "time" in df.columns:
-        times = df["time"].to_numpy(np.float64)[any_row]
+        times = _float_column(df["time"])[any_row]
+    sizes = _sizes(df.get("image_height"), df.get("image_width"))
     return PoseTable(
         values=values,
         frames=frame_rows[:, 0].astype(np.int64),
         videos=None if videos is None else videos[any_row],
         video_labels=labels,
         times=times,
-        attrs=dict(df.attrs),
+        attrs=_with_units(dict(df.attrs), df.get(UNITS_COLUMN)),
         layout="long",
         positions=first,
+        sizes=None if sizes is None else sizes[any_row],
     )
 
 
+def _float_column(column) -> np.ndarray:
+    """A numeric column as float64, missing values (``pd.NA`` of nullable dtypes) as NaN."""
+    return pd.to_numeric(pd.Series(column), errors="raise").to_numpy(np.float64, na_value=np.nan)
+
+
+def _sizes(height, width) -> np.ndarray | None:
+    """``(rows, 2)`` height, width from the table's size columns (NaN where missing)."""
+    if height is None or width is None:
+        return None
+    return np.stack([_float_column(height), _float_column(width)], axis=1)
+
+
+def _with_units(attrs: dict, column) -> dict:
+    """``attrs`` with the ``units`` the table's ``units`` column gives (it wins over attrs)."""
+    if column is None:
+        return attrs
+    units = pd.unique(pd.Series(column).astype(object))
+    if len(units) != 1 or pd.isna(units[0]):
+        raise ValueError(
+            f"the table mixes coordinate units {[str(u) for u in units]} in its 'units' column; "
+            "convert the parts to one unit before joining them"
+        )
+    if str(units[0]) not in UNITS + ("pose",):
+        raise ValueError(f"unknown units {str(units[0])!r}; expected one of {UNITS + ('pose',)}")
+    attrs["units"] = str(units[0])
+    return attrs
+
+
+def _meta_positions(columns: pd.MultiIndex) -> dict[str, int]:
+    """Positions of a wide table's per-frame columns (``("time", "")``, ...) by name."""
+    names = columns.get_level_values(-2)
+    last = columns.get_level_values(-1)
+    return {
+        str(name): i
+        for i, (name, end) in enumerate(zip(names, last, strict=True))
+        if end == "" and name in FRAME_COLUMNS + (UNITS_COLUMN,)
+    }
+
+
 def _parse_wide(df: pd.DataFrame) -> PoseTable:
-    columns = df.columns
-    scorer = None
     layout = "wide"
+    meta = _meta_positions(df.columns) if df.columns.nlevels in (2, 3) else {}
+    pose_positions = np.setdiff1d(np.arange(df.shape[1]), list(meta.values()))
+    columns = df.columns[pose_positions]
+    scorer = None
     if columns.nlevels == 3:
         scorers = columns.get_level_values(0).unique()
         if len(scorers) != 1:
@@ -436,8 +660,11 @@ def _parse_wide(df: pd.DataFrame) -> PoseTable:
         raise ValueError(f"unknown coordinate column(s) {unknown}; expected some of {COORDS}")
     if "likelihood" in present and "visibility" not in present:
         layout = "dlc"
-    position = {(p, c): i for i, (p, c) in enumerate(zip(parts, coords, strict=True))}
-    data = df.to_numpy()
+    position = {
+        (p, c): int(i) for i, p, c in zip(pose_positions, parts, coords, strict=True)
+    }
+    data = df.iloc[:, pose_positions].to_numpy()
+    local = {int(i): j for j, i in enumerate(pose_positions)}
     values, positions = {}, {}
     for coord in present:
         missing = [name for name in LANDMARK_NAMES if (name, coord) not in position]
@@ -445,7 +672,7 @@ def _parse_wide(df: pd.DataFrame) -> PoseTable:
             raise ValueError(f"the pose table lacks {coord!r} for landmark(s) {missing[:5]}")
         key = "visibility" if coord == "likelihood" else coord
         positions[key] = np.array([position[(name, coord)] for name in LANDMARK_NAMES])
-        values[key] = data[:, positions[key]]
+        values[key] = data[:, [local[int(i)] for i in positions[key]]]
     if layout == "dlc":
         values = {c: values[c] for c in ("x", "y", "visibility") if c in values}
     index = df.index
@@ -460,15 +687,20 @@ def _parse_wide(df: pd.DataFrame) -> PoseTable:
         frames = index.to_numpy()
     if not np.issubdtype(frames.dtype, np.integer):
         raise ValueError(f"a wide pose table is indexed by frame numbers, got {frames.dtype}")
-    attrs = dict(df.attrs)
+    def meta_column(name):
+        return df.iloc[:, meta[name]] if name in meta else None
+
+    attrs = _with_units(dict(df.attrs), meta_column(UNITS_COLUMN))
     if layout == "dlc":
         attrs.setdefault("units", "px")
+    times = meta_column("time")
     return PoseTable(
         values={c: np.asarray(v, dtype=_float_dtype(v)) for c, v in values.items()},
         frames=frames.astype(np.int64),
         videos=videos,
         video_labels=labels,
-        times=None,
+        times=None if times is None else _float_column(times),
+        sizes=_sizes(meta_column("image_height"), meta_column("image_width")),
         attrs=attrs,
         layout=layout,
         scorer=scorer,
@@ -497,7 +729,7 @@ def parse_table(df) -> PoseTable:
         return _parse_wide(df)
     if "landmark" in df.columns:
         return _parse_long(df)
-    pose_columns = [c for c in df.columns if c not in ("video", "frame")]
+    pose_columns = [c for c in df.columns if c not in ("video", "frame") + FRAME_COLUMNS]
     if split_flat_names(pose_columns) is not None:
         raise ValueError(
             "this is a wide pose table with flat column names (nose_x, ...), as pd.read_csv "
@@ -508,6 +740,37 @@ def parse_table(df) -> PoseTable:
         "not a pose table: expected a 'landmark' column (long layout) or MultiIndex columns "
         "(landmark, coord) (wide layout); build one with PoseTrack.to_dataframe()"
     )
+
+
+def upgrade_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A long or wide table of an earlier posejax version in today's form; others as they are.
+
+    Earlier tables kept per-frame times, image sizes and ROIs in ``df.attrs`` and had no
+    ``video`` column for a single video. Such a table gets its ``video``, ``time`` and image size
+    columns from those attrs (ROIs are not in tables) and plain JSON attrs; the landmarks are
+    unchanged. A table that already has the columns (or a DeepLabCut table) is returned as is.
+
+    Example
+    -------
+    >>> old = track.to_dataframe().drop(columns=["video", "image_width", "image_height"])
+    >>> old.attrs["image_size"] = (994, 1768)
+    >>> upgrade_table(old).columns[:3].tolist()
+    ['video', 'frame', 'time']
+    """
+    table = parse_table(df)
+    if table.layout == "dlc":
+        return df
+    legacy = any(key in df.attrs for key in LEGACY_ATTRS)
+    if isinstance(df.columns, pd.MultiIndex):
+        current = "video" in df.index.names and "time" in _meta_positions(df.columns)
+    else:
+        current = {"video", "time", "image_width", "image_height"} <= set(df.columns)
+    if current and not legacy:
+        return df
+    if table.videos is None and df.attrs.get("video_names"):
+        labels = [str(name) for name in df.attrs["video_names"]][:1]
+        table = table.replace(videos=np.zeros(table.n_frames, np.int8), video_labels=labels)
+    return table.to_frame()
 
 
 def detect_layout(df: pd.DataFrame) -> str:

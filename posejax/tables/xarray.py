@@ -64,7 +64,10 @@ def to_xarray(data, space: str = "image"):
     else:
         axes = ["x", "y", "z"]
         confidence = table.values.get("world_visibility", table.coord("visibility"))[rows]
-    fps = table.attrs.get("fps")
+    try:
+        fps = table.frame_rate()
+    except ValueError:  # a single frame without attrs
+        fps = None
     return xr.Dataset(
         data_vars={
             "position": (

@@ -34,7 +34,7 @@ def test_csv_and_parquet_round_trips(tmp_path, kind, suffix, layout, units):
     expected = track.to_dataframe(layout, units=units)
     pd.testing.assert_frame_equal(df, expected)
     assert df.attrs.keys() == expected.attrs.keys()
-    assert_tracks_equal(track, io.read_track(path))
+    assert_tracks_equal(track, io.read_track(path), rois=False)
 
 
 @pytest.mark.parametrize("units", ["normalized", "px"])
@@ -95,6 +95,7 @@ def test_long_csv_opens_with_plain_read_csv(tmp_path, kind):
     assert list(plain.columns) == list(expected.columns)
     assert len(plain) == track.batch_size * track.n_frames * 33  # one row per frame x landmark
     assert plain["landmark"].iloc[25] == "left_knee" and plain["frame"].dtype == np.int64
+    assert plain["image_width"].iloc[0] == WIDTH
     np.testing.assert_array_equal(plain["x"].to_numpy(np.float32), expected["x"].to_numpy())
     np.testing.assert_array_equal(plain["landmark"], expected["landmark"].astype(str))
 
@@ -104,7 +105,7 @@ def test_wide_csv_opens_with_plain_read_csv_as_flat_columns(tmp_path, kind):
     track = TRACKS[kind]()
     path = io.write_landmarks(track, tmp_path / "wide.csv", layout="wide")
     plain = pd.read_csv(path)
-    index = ["video", "frame"] if track.is_batch else ["frame"]
+    index = ["video", "frame", "time", "image_width", "image_height"]
     assert list(plain.columns[: len(index)]) == index
     assert list(plain.columns[len(index) : len(index) + 3]) == ["nose_x", "nose_y", "nose_z"]
     assert plain.columns[-1] == "right_foot_index_world_visibility"
@@ -131,7 +132,8 @@ def test_parquet_opens_with_plain_read_parquet(tmp_path):
         io.write_landmarks(track, tmp_path / "wide.csv", layout="wide"), index_col=[0, 1]
     ).columns.tolist()
     np.testing.assert_array_equal(plain.to_numpy(), expected.to_numpy())
-    assert set(plain.dtypes) == {np.dtype(np.float32)}
+    assert set(plain.dtypes[3:]) == {np.dtype(np.float32)}
+    assert list(plain.columns[:3]) == ["time", "image_width", "image_height"]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -182,7 +184,7 @@ def test_csv_sidecar_is_written_beside_it_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["poses.csv", "poses.posejax.json"]
     meta = json.loads(sidecar.read_text())
     assert meta["csv"] == "poses.csv" and meta["layout"] == "long"
-    assert meta["attrs"]["fps"] == 30.0 and meta["attrs"]["video_names"] == ["clip"]
+    assert meta["attrs"]["fps"] == 30.0 and meta["video_categories"] == ["clip"]
     assert "pd.read_csv" in meta["about"]
     # Writing again replaces both, leaving no temporary files behind.
     io.write_landmarks(track, path, layout="wide")
@@ -209,10 +211,10 @@ def test_csv_without_its_sidecar_reads_with_a_warning(tmp_path, layout):
     expected = track.to_dataframe(layout)
     coords = ["x", "world_visibility"] if layout == "long" else list(expected.columns)
     np.testing.assert_allclose(df[coords].to_numpy(float), expected[coords].to_numpy(float))
-    with pytest.warns(UserWarning, match="missing"), pytest.raises(ValueError, match="fps="):
-        io.read_track(path)
+    # The table describes itself: the frame rate comes from its time column.
     with pytest.warns(UserWarning, match="missing"):
-        back = io.read_track(path, fps=30.0)
+        back = io.read_track(path)
+    assert back.fps == pytest.approx(30.0, rel=1e-9)
     np.testing.assert_array_equal(back.landmarks, track.landmarks)
     assert back.video_names == track.video_names  # from the video column itself
 

@@ -30,7 +30,10 @@ TRACKS = {
 def test_long_layout_columns_and_order():
     track = random_track(n_frames=4)
     df = track.to_dataframe()
-    assert list(df.columns) == ["frame", "time", "landmark", *tables.COORDS]
+    assert list(df.columns) == [
+        "video", "frame", "time", "landmark", *tables.COORDS, "image_width", "image_height",
+    ]  # fmt: skip
+    assert list(df["video"].cat.categories) == [tables.DEFAULT_VIDEO]
     assert len(df) == 4 * 33
     assert df["landmark"].dtype == tables.landmark_dtype()
     assert df["landmark"].cat.ordered
@@ -39,7 +42,8 @@ def test_long_layout_columns_and_order():
     assert row.x == track.landmarks[3, L.LEFT_KNEE, 0]
     assert row.world_z == track.world_landmarks[3, L.LEFT_KNEE, 2]
     assert row.time == track.timestamps[3]
-    assert df.attrs["fps"] == 30.0 and df.attrs["image_size"] == (HEIGHT, WIDTH)
+    assert (row.image_width, row.image_height) == (WIDTH, HEIGHT)
+    assert df.attrs == {"fps": 30.0, "model_complexity": 0, "units": "normalized", "n_frames": 4}
 
 
 def test_batch_gets_a_video_column_in_order():
@@ -53,11 +57,12 @@ def test_batch_gets_a_video_column_in_order():
 def test_wide_layout_is_one_row_per_frame():
     track = random_track(n_frames=5)
     wide = track.to_dataframe("wide")
-    assert wide.shape == (5, 33 * len(tables.COORDS))
+    assert wide.shape == (5, 3 + 33 * len(tables.COORDS))
     assert wide.columns.names == ["landmark", "coord"]
-    assert wide.index.name == "frame"
+    assert wide.index.names == ["video", "frame"]
     assert wide[("left_wrist", "y")].iloc[4] == track.landmarks[4, L.LEFT_WRIST, 1]
-    np.testing.assert_array_equal(wide.attrs["timestamps"], track.timestamps)
+    np.testing.assert_array_equal(wide["time"], track.timestamps)
+    assert (wide["image_width"] == WIDTH).all() and (wide["image_height"] == HEIGHT).all()
 
 
 def test_wide_layout_with_deeplabcut_levels():
@@ -86,10 +91,9 @@ def test_round_trip_long_wide_track(kind, units):
     track = TRACKS[kind]()
     long = track.to_dataframe("long", units=units)
     wide = track.to_dataframe("wide", units=units)
-    assert_tracks_equal(track, PoseTrack.from_dataframe(long))
-    assert_tracks_equal(track, PoseTrack.from_dataframe(wide))
-    assert_tracks_equal(track, PoseTrack.from_dataframe(tables.convert_layout(long, "wide")))
-    assert_tracks_equal(track, PoseTrack.from_dataframe(tables.convert_layout(wide, "long")))
+    for table in (long, wide, tables.convert_layout(long, "wide"),
+                  tables.convert_layout(wide, "long")):
+        assert_tracks_equal(track, PoseTrack.from_dataframe(table), rois=False)
     pd.testing.assert_frame_equal(tables.convert_layout(wide, "long"), long)
     pd.testing.assert_frame_equal(tables.convert_layout(long, "wide"), wide)
 
@@ -105,13 +109,14 @@ def test_pixel_units_scale_x_and_z_by_width_and_y_by_height():
 def test_round_trip_survives_shuffled_rows_and_selected_frames():
     track = random_track(n_frames=8)
     df = track.to_dataframe().sample(frac=1.0, random_state=0)
-    assert_tracks_equal(track, PoseTrack.from_dataframe(df))
-    # Selected frames keep their numbers and times: the others come back without a pose.
+    assert_tracks_equal(track, PoseTrack.from_dataframe(df), rois=False)
+    # Selected frames keep their numbers and times: the others come back without a pose, one
+    # frame period from their neighbours, for as long as the video was (attrs["n_frames"]).
     part = PoseTrack.from_dataframe(track.to_dataframe("wide").iloc[3:6])
     assert part.n_frames == track.n_frames
     np.testing.assert_array_equal(part.landmarks[3:6], track.landmarks[3:6])
-    np.testing.assert_array_equal(part.rois, track.rois)
-    np.testing.assert_array_equal(part.timestamps, track.timestamps)
+    np.testing.assert_array_equal(part.timestamps[3:6], track.timestamps[3:6])
+    np.testing.assert_allclose(part.timestamps, track.timestamps, rtol=0, atol=1e-12)
     assert not part.pose_present[[0, 1, 2, 6, 7]].any()
     assert np.isnan(part.landmarks[[0, 1, 2, 6, 7]]).all()
 
@@ -126,8 +131,8 @@ def test_dlc_table_becomes_a_track_without_depth():
 
 def test_bad_tables_raise_clear_errors():
     df = random_track().to_dataframe()
-    with pytest.raises(ValueError, match="frame 0 has landmark 'nose' more than once.*33 "
-                       "landmarks once.*'video' column"):
+    with pytest.raises(ValueError, match="frame 0 of video '0' has landmark 'nose' more than "
+                       "once.*33 landmarks once.*'video' labels.*to_dataframe\\(video="):
         tables.track_from_dataframe(df.iloc[[*range(len(df)), 0]])
     with pytest.raises(ValueError, match="no 'x' coordinates.*dropped"):
         tables.track_from_dataframe(df.drop(columns="x"))
@@ -138,9 +143,11 @@ def test_bad_tables_raise_clear_errors():
         tables.track_from_dataframe(pd.DataFrame({"a": [1]}))
     with pytest.raises(TypeError, match="DataFrame"):
         tables.track_from_dataframe(np.zeros(3))
-    no_fps = df.copy()
-    no_fps.attrs = {}
-    with pytest.raises(ValueError, match="frame rate"):
-        tables.track_from_dataframe(no_fps)
+    # Without attrs the frame rate comes from the time column; one frame alone has none.
+    no_attrs = df.copy()
+    no_attrs.attrs = {}
+    assert tables.track_from_dataframe(no_attrs).fps == pytest.approx(30.0, rel=1e-12)
+    with pytest.raises(ValueError, match="frame rate is unknown.*time.*fps="):
+        tables.track_from_dataframe(no_attrs[no_attrs.frame == 1])
     with pytest.raises(ValueError, match="layout"):
         random_track().to_dataframe("tall")
