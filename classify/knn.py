@@ -278,10 +278,13 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         X, posed = self._posed_rows(X)
         if posed.all():
             return self.classes_[np.argmax(self._vote_shares(X), axis=1)]
-        try:
-            both = np.result_type(self.classes_.dtype, np.asarray(self.no_pose_label).dtype)
-        except TypeError:  # a string label among numeric classes, say
-            both = np.dtype(object)
+        label = np.asarray(self.no_pose_label).dtype
+        both = np.dtype(object)  # a string label among numeric classes, say
+        if (label.kind in "US") == (self.classes_.dtype.kind in "US"):
+            try:
+                both = np.result_type(self.classes_.dtype, label)
+            except TypeError:
+                pass
         labels = np.full(len(X), self.no_pose_label, dtype=both)
         if posed.any():
             labels[posed] = self.classes_[np.argmax(self._vote_shares(X[posed]), axis=1)]
