@@ -29,7 +29,8 @@ def pose_frames(data, labels=None):
 
         * the name of a column of a long table, the same on the 33 rows of each frame;
         * a Series indexed like the result: by ``(video, frame)`` for a table of several videos
-          (video names as strings), by ``frame`` for one video; frames it lacks are unlabelled;
+          (video names as strings), by ``frame`` for one video (also when its table names that
+          video); frames it lacks are unlabelled;
         * an array with one label per row of the result, in its order.
 
         Frames with a missing label (NaN, None, or absent from the Series) are left out of
@@ -113,9 +114,16 @@ def _frame_key(index: pd.Index, several: bool) -> pd.Index:
 
 
 def _align(series: pd.Series, index: pd.Index) -> pd.Series:
+    target = index
     several = isinstance(index, pd.MultiIndex)
+    if several and not isinstance(series.index, pd.MultiIndex):
+        if index.get_level_values("video").nunique() == 1:
+            # One video indexed (video, frame), as tables that always name their video are:
+            # labels by frame number are unambiguous.
+            target = index.get_level_values("frame")
+            several = False
     keyed = series.set_axis(_frame_key(series.index, several))
     if keyed.index.has_duplicates:
         raise ValueError("the labels name a frame more than once")
-    aligned = keyed.reindex(_frame_key(index, several))
+    aligned = keyed.reindex(_frame_key(target, several))
     return pd.Series(aligned.to_numpy(), index=index)

@@ -143,6 +143,17 @@ def test_pose_frames_aligns_labels_given_several_ways(two_exercises):
     np.testing.assert_array_equal(y.to_numpy(), labels[order])
 
 
+def test_pose_frames_of_one_named_video_takes_labels_by_frame():
+    track = random_track(n_frames=6, batch=1, missing=(1,))
+    X, y = pose_frames(track, labels=pd.Series(["b", "a", "b"], index=[4, 0, 2]))
+    assert X.index.names == ["video", "frame"]
+    assert X.index.get_level_values("frame").tolist() == [0, 2, 4]
+    assert y.tolist() == ["a", "b", "b"] and (y.index == X.index).all()
+    np.testing.assert_array_equal(pose_landmarks(X), pose_landmarks(track)[[0, 2, 4]])
+    with pytest.raises(ValueError, match="more than once"):
+        pose_frames(track, labels=pd.Series(["a", "b"], index=[0, 0]))
+
+
 def test_pose_frames_rejects_labels_it_cannot_align(two_exercises):
     with pytest.raises(ValueError, match="names no column"):
         pose_frames(two_exercises, labels="kind")
