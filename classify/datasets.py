@@ -21,6 +21,18 @@ DATA_FILE = "fitness_poses.npz"
 COORDINATES = ("world", "image")
 #: Columns of the coordinates in the ``as_frame=True`` table, landmark by landmark.
 COORDINATE_COLUMNS: tuple[str, ...] = tuple(f"{n}_{a}" for n in LANDMARK_NAMES for a in "xyz")
+#: Frame rate of each video of the set, as the shared media's ``MANIFEST.md`` gives it (the
+#: ``.npz`` keeps frame numbers only); stills have none.
+CLIP_FPS: dict[str, float] = {
+    "videos/mp_docs_pushups_5reps_overlay.mp4": 10.0,
+    "videos/mp_docs_squats_5reps_overlay.mp4": 10.0,
+    "videos/mp_docs_squats_world_landmarks_overlay.mp4": 3725 / 148,
+    "videos/mp_pose_squats.mp4": 5.0,
+    "videos/infai_synthetic_leg_raises_6reps.mp4": 24.0,
+    "videos/mp_docs_dance_segmentation.mp4": 20.0,
+    "videos/mp_docs_yoga_flow_overlay.gif": 5.0,
+    "videos/tfjs_pose_1_synthetic_balance.mp4": 30.0,
+}
 
 
 @functools.cache
@@ -95,3 +107,81 @@ def fitness_pose_groups() -> np.ndarray:
     True
     """
     return _load_arrays()["clip"].astype(str)
+
+
+def fitness_pose_table(clip: str | None = None):
+    """The bundled pose set as a long posejax table, one video per clip, with a ``label`` column.
+
+    Only the labelled frames of each clip are in it (frames on the way up or down were left out
+    when labelling), so a clip's frame numbers have gaps; a track made from it
+    (``PoseTrack.from_dataframe``) has no pose on those frames.
+
+    Parameters
+    ----------
+    clip : str, optional
+        One clip (a ``video`` of the whole table): its table alone, without a ``video`` column,
+        its frame rate in ``attrs["fps"]``, ready for :func:`classify.count_repetitions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``video`` (categorical, the clip; not with ``clip=``), ``frame``, ``time``
+        (seconds; 0 for stills), ``label``, ``landmark`` and the coordinates of
+        ``PoseTrack.to_dataframe`` (``x, y`` normalized, ``z``, ``visibility``, ``presence``,
+        ``world_x, world_y, world_z`` in metres, ``world_visibility``). ``attrs`` give the image
+        size of every frame.
+
+    Example
+    -------
+    >>> table = fitness_pose_table()
+    >>> table.groupby("video", observed=True)["frame"].nunique().max() > 100
+    True
+    >>> one = fitness_pose_table("videos/mp_pose_squats.mp4")
+    >>> one.attrs["fps"], sorted(one["label"].unique())
+    (5.0, ['squat_down', 'squat_up'])
+    """
+    import pandas as pd
+
+    from posejax.tables import landmark_dtype
+
+    data = _load_arrays()
+    clips = data["clip"].astype(str)
+    names = list(dict.fromkeys(clips))
+    if clip is not None:
+        if clip not in names:
+            raise ValueError(f"no clip {clip!r} in the bundled pose set; its clips: {names}")
+        rows = np.flatnonzero(clips == clip)
+    else:
+        rows = np.arange(len(clips))
+    n = len(rows)
+    frames = data["frame"][rows].astype(np.int64)
+    fps = np.array([CLIP_FPS.get(c, np.nan) for c in clips[rows]])
+    times = np.where(np.isnan(fps), 0.0, frames / np.where(np.isnan(fps), 1.0, fps))
+    image = data["landmarks"][rows].astype(np.float64)
+    world = data["world_landmarks"][rows].astype(np.float64)
+    columns = {}
+    if clip is None:
+        codes = np.repeat([names.index(c) for c in clips[rows]], len(LANDMARK_NAMES))
+        columns["video"] = pd.Categorical.from_codes(codes, categories=names)
+    columns["frame"] = np.repeat(frames, len(LANDMARK_NAMES))
+    columns["time"] = np.repeat(times, len(LANDMARK_NAMES))
+    columns["label"] = np.repeat(data["label"][rows].astype(str), len(LANDMARK_NAMES))
+    columns["landmark"] = pd.Categorical.from_codes(
+        np.tile(np.arange(len(LANDMARK_NAMES)), n), dtype=landmark_dtype()
+    )
+    for k, coord in enumerate(("x", "y", "z", "visibility", "presence")):
+        columns[coord] = image[..., k].reshape(-1)
+    for k, coord in enumerate(("world_x", "world_y", "world_z", "world_visibility")):
+        columns[coord] = world[..., k].reshape(-1)
+    table = pd.DataFrame(columns)
+    table.attrs = {"units": "normalized", "model_complexity": int(data["model_complexity"])}
+    sizes = data["image_size"][rows].astype(np.int64)
+    if clip is not None:
+        table.attrs["fps"] = float(fps[0]) if np.isfinite(fps[0]) else None
+        table.attrs["image_size"] = tuple(int(v) for v in sizes[0])
+        return table
+    # Per video and frame number, as posejax tables of several videos keep them.
+    per_frame = np.zeros((len(names), int(frames.max()) + 1, 2), dtype=np.int64)
+    per_frame[[names.index(c) for c in clips[rows]], frames] = sizes
+    table.attrs["image_sizes"] = per_frame
+    return table

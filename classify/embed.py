@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from posejax import PoseTrack
 from posejax.landmarks import LANDMARK_NAMES, NUM_LANDMARKS
+from posejax.tables import parse_table
 
 AXES = ("x", "y", "z")
 
@@ -152,9 +152,11 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
     Parameters
     ----------
     data : PoseTrack, pandas.DataFrame or array_like
-        A :class:`posejax.PoseTrack` (frames of a batch are stacked), a DataFrame of
-        ``PoseTrack.to_dataframe`` (long or wide layout; it becomes a track through
-        ``PoseTrack.from_dataframe``), or an array ``(n, 33, >=3)`` or ``(n, 99)`` taken as is.
+        A :class:`posejax.PoseTrack` (frames of a batch are stacked), a posejax DataFrame (long
+        or wide layout, read by :func:`posejax.tables.parse_table`: one row per frame of the
+        table, in the order of :meth:`~posejax.tables.PoseTable.index`, so a table with some
+        rows selected gives those frames only), or an array ``(n, 33, >=3)`` or ``(n, 99)``
+        taken as is.
     coordinates : {"image", "world"}
         For tracks and DataFrames: ``"image"`` gives pixels ``(x * width, y * height,
         z * width)``, the units of MediaPipe's colab; ``"world"`` gives the world landmarks in
@@ -178,7 +180,7 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
             "(n, 99); convert with .toarray() first"
         )
     if is_pose_frame(data):
-        data = PoseTrack.from_dataframe(data)
+        return _table_landmarks(data, coordinates)
     if _is_track(data):
         present = np.asarray(data.pose_present, dtype=bool).reshape(-1)
         if coordinates == "world":
@@ -202,6 +204,23 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
         "pose landmarks must be an array (n, 33, 3) or (n, 99), a PoseTrack or a posejax "
         f"DataFrame; got an array of shape {array.shape}"
     )
+
+
+def _table_landmarks(df, coordinates: str) -> np.ndarray:
+    """Landmarks of every frame of a pose table, like those of a track (NaN without a pose)."""
+    table = parse_table(df)
+    if coordinates == "world":
+        points = table.world_points()
+    else:
+        points = np.stack([table.coord(c).astype(np.float64) for c in AXES], axis=-1)
+        if table.units == "normalized":
+            height_width = table.image_sizes()
+            points = points * height_width[:, None, [1, 0, 1]]
+    # A track has a pose where any x is finite (posejax.tables.track_from_dataframe); the same
+    # rule here gives a table and its track the same rows of NaN.
+    present = np.isfinite(table.coord("x").astype(np.float64)).any(axis=1)
+    points[~present] = np.nan
+    return points
 
 
 def is_pose_frame(data) -> bool:

@@ -10,14 +10,30 @@ For every query the classifier of MediaPipe's pose classification colab
 Both distances compare the training sample with the query and with the query's left-right mirror
 (x coordinates negated) and take the smaller, so that a pose filmed facing left matches one
 filmed facing right.
+
+Rows with a NaN are frames without a pose (:class:`~classify.PoseEmbedder` gives NaN rows for
+them): :meth:`KNNPoseClassifier.fit` leaves them out with a warning that says how many, and
+:meth:`~KNNPoseClassifier.predict` labels them :data:`NO_POSE`, so that a video in which the
+person is lost for a few frames never stops a pipeline.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+#: What :meth:`KNNPoseClassifier.predict` says for a frame without a pose (a row with a NaN).
+NO_POSE = "no_pose"
 
 # Queries are compared with all training samples in blocks of at most this many
 # (query, sample, feature) differences, which bounds memory at about 64 MB of float64.
@@ -42,6 +58,9 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         Weight of each coordinate of a group; the default trusts depth (z) less.
     mirror : bool, default True
         Also compare with the left-right mirror of each query and keep the smaller distance.
+    no_pose_label : default :data:`NO_POSE` (``"no_pose"``)
+        What :meth:`predict` returns for rows with a NaN (frames without a pose); choose one of
+        the type of your classes (``-1`` for integer classes, say) to keep the output's dtype.
 
     Attributes
     ----------
@@ -54,8 +73,9 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
     -----
     ``predict_proba`` is the share of the voting samples in each class:
     ``votes / top_n_by_mean_distance``, or over fewer voters when the training set is smaller
-    than that. Ties in distance go to the training sample seen first, as in the colab's stable
-    sort, so every query is classified independently of the others in its batch.
+    than that; NaN for rows with a NaN. Ties in distance go to the training sample seen first,
+    as in the colab's stable sort, so every query is classified independently of the others in
+    its batch.
 
     Example
     -------
@@ -73,11 +93,13 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         top_n_by_mean_distance=10,
         axes_weights=(1.0, 1.0, 0.2),
         mirror=True,
+        no_pose_label=NO_POSE,
     ):
         self.top_n_by_max_distance = top_n_by_max_distance
         self.top_n_by_mean_distance = top_n_by_mean_distance
         self.axes_weights = axes_weights
         self.mirror = mirror
+        self.no_pose_label = no_pose_label
 
     def _check_params(self):
         for name in ("top_n_by_max_distance", "top_n_by_mean_distance"):
@@ -93,19 +115,53 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         return weights
 
     def fit(self, X, y):
-        """Store the training embeddings.
+        """Store the training embeddings; rows with a NaN (frames without a pose) are left out.
 
         Parameters
         ----------
         X : array_like, (n_samples, n_features)
-            Pose embeddings.
+            Pose embeddings; NaN rows for frames without a pose.
         y : array_like, (n_samples,)
-            Class labels.
+            Class labels. Those of rows left out are not read (they may be missing).
+
+        Warns
+        -----
+        UserWarning
+            When rows are left out, with their number.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        posed = np.isfinite(X).all(axis=1)
+        if not posed.all():
+            dropped = int(np.sum(~posed))
+            if not posed.any():
+                raise ValueError(
+                    f"all {dropped} training samples have NaN features (frames without a pose); "
+                    "there is nothing to fit"
+                )
+            warnings.warn(
+                f"{type(self).__name__}.fit left out {dropped} of {len(X)} training samples "
+                "with NaN features (frames without a pose)",
+                UserWarning,
+                stacklevel=2,
+            )
+            X, y = X[posed], y[posed]
+        # Labels are checked after the frames without a pose are gone: those may be unlabelled.
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y)
         self.classes_, self._y_codes = np.unique(y, return_inverse=True)
+        if any(c == self.no_pose_label for c in self.classes_.tolist()):
+            raise ValueError(
+                f"{self.no_pose_label!r} is a class of the training labels, but it is the "
+                "no_pose_label that predict gives frames without a pose; label those frames "
+                "otherwise or set no_pose_label"
+            )
         self._X = X
         return self
 
@@ -126,10 +182,18 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray, int, (n_queries, k)
             ``k = min(top_n_by_mean_distance, top_n_by_max_distance, n_training_samples)``.
+
+        Raises
+        ------
+        ValueError
+            For rows with a NaN (frames without a pose have no neighbours).
         """
         check_is_fitted(self)
         self._check_params()
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._kneighbors(X)
+
+    def _kneighbors(self, X: np.ndarray) -> np.ndarray:
         weights, signs = self._feature_weights_and_signs()
         queries = [X * weights]
         if self.mirror:
@@ -156,19 +220,35 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
             result[start:stop] = np.take_along_axis(by_max, by_mean, axis=1)
         return result
 
+    def _posed_rows(self, X):
+        """Validated queries and which of them hold a pose (no NaN)."""
+        check_is_fitted(self)
+        self._check_params()
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
+        return X, np.isfinite(X).all(axis=1)
+
     def predict_proba(self, X):
         """Share of the voting neighbours in each class.
 
         Parameters
         ----------
         X : array_like, (n_queries, n_features)
+            NaN rows for frames without a pose.
 
         Returns
         -------
         ndarray, (n_queries, n_classes)
-            Columns in the order of ``classes_``; rows sum to 1.
+            Columns in the order of ``classes_``; rows sum to 1, except rows with a NaN in
+            ``X`` (frames without a pose), which are NaN.
         """
-        neighbours = self.kneighbors(X)
+        X, posed = self._posed_rows(X)
+        proba = np.full((len(X), len(self.classes_)), np.nan)
+        if posed.any():
+            proba[posed] = self._vote_shares(X[posed])
+        return proba
+
+    def _vote_shares(self, X: np.ndarray) -> np.ndarray:
+        neighbours = self._kneighbors(X)
         codes = self._y_codes[neighbours]
         votes = np.zeros((len(codes), len(self.classes_)))
         np.add.at(votes, (np.arange(len(codes))[:, None], codes), 1.0)
@@ -180,13 +260,35 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array_like, (n_queries, n_features)
+            NaN rows for frames without a pose.
 
         Returns
         -------
         ndarray, (n_queries,)
+            ``no_pose_label`` (:data:`NO_POSE`, ``"no_pose"``, by default) for rows with a NaN;
+            the dtype widens to hold it (strings stay strings; other classes become objects).
+
+        Example
+        -------
+        >>> X = np.r_[np.zeros((3, 3)), np.ones((3, 3))]
+        >>> model = KNNPoseClassifier(top_n_by_mean_distance=3).fit(X, ["down"] * 3 + ["up"] * 3)
+        >>> model.predict([[1.0, 1.0, 1.0], [np.nan, np.nan, np.nan]])
+        array(['up', 'no_pose'], dtype='<U7')
         """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        X, posed = self._posed_rows(X)
+        if posed.all():
+            return self.classes_[np.argmax(self._vote_shares(X), axis=1)]
+        label = np.asarray(self.no_pose_label).dtype
+        both = np.dtype(object)  # a string label among numeric classes, say
+        if (label.kind in "US") == (self.classes_.dtype.kind in "US"):
+            try:
+                both = np.result_type(self.classes_.dtype, label)
+            except TypeError:
+                pass
+        labels = np.full(len(X), self.no_pose_label, dtype=both)
+        if posed.any():
+            labels[posed] = self.classes_[np.argmax(self._vote_shares(X[posed]), axis=1)]
+        return labels
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -196,6 +298,7 @@ class KNNPoseClassifier(ClassifierMixin, BaseEstimator):
         # check_classifiers_train, are then inseparable; without mirror matching the check's
         # accuracy bound applies.
         tags.classifier_tags.poor_score = bool(self.mirror)
+        tags.input_tags.allow_nan = True  # NaN rows are frames without a pose
         return tags
 
 
@@ -218,7 +321,8 @@ def find_outliers(X, y, estimator=None) -> np.ndarray:
     Returns
     -------
     ndarray, int
-        Indices of the outliers, ascending.
+        Indices of the outliers, ascending; frames without a pose (rows the estimator gives NaN
+        probabilities) are never among them.
 
     Example
     -------
@@ -233,8 +337,11 @@ def find_outliers(X, y, estimator=None) -> np.ndarray:
     y = np.asarray(y)
     model.fit(X, y)
     proba = model.predict_proba(X)
+    # Frames without a pose (NaN rows, left out of the fit) are no outliers: they have no class.
+    posed = np.flatnonzero(~np.isnan(proba).any(axis=1))
+    proba = proba[posed]
     top = proba.max(axis=1, keepdims=True)
     winners = proba == top
-    own = np.searchsorted(model.classes_, y)
-    own_wins = winners[np.arange(len(y)), own] & (winners.sum(axis=1) == 1)
-    return np.flatnonzero(~own_wins)
+    own = np.searchsorted(model.classes_, y[posed])
+    own_wins = winners[np.arange(len(posed)), own] & (winners.sum(axis=1) == 1)
+    return posed[~own_wins]

@@ -173,6 +173,95 @@ segments = result.frames.attrs["segments"]
 both_sides = ("hip", "knee", "elbow", "shoulder")
 [(s.signal, len(s.cycles), s.accepted, s.reason) for s in segments if s.signal in both_sides]"""),
     ],
+    "04_training_a_pose_classifier.ipynb": [
+        ("markdown", """# Training a pose classifier on tables of several videos
+
+Label the frames of two exercises, train a k-NN pose classifier with scikit-learn, measure it by
+**video** (a frame of a clip the model was trained on says little about a new clip), and count the
+repetitions on a video it never saw. Everything runs on the landmarks bundled with `classify`
+(`classify/data/fitness_poses.npz`: numbers computed from Apache-2.0 clips, no pixels), so this
+notebook needs no video."""),
+        ("code", """import warnings
+
+import pandas as pd
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+import classify
+
+table = classify.fitness_pose_table()  # a long posejax table: 33 rows per frame
+two = table[table["label"].str.startswith(("squat", "pushup"))]
+HELD_OUT = "videos/mp_docs_squats_5reps_overlay.mp4"  # counted at the end, never trained on
+train = two[two["video"] != HELD_OUT]
+train.groupby(["video", "label"], observed=True)["frame"].nunique().unstack(fill_value=0)"""),
+        ("markdown", """## One row per frame
+
+scikit-learn splits the rows of `X` as samples; a long table has 33 per frame.
+`classify.pose_frames` gives the wide layout, one row per frame indexed by `(video, frame)`,
+and the labels on the same index (here from the table's `label` column; a Series indexed by
+`(video, frame)` works too, and frames without a label are left out)."""),
+        ("code", """X, y = classify.pose_frames(train, labels="label")
+groups = X.index.get_level_values("video")
+print(f"{len(train)} table rows -> {len(X)} frames of {groups.nunique()} videos")
+X.iloc[:3, :6]"""),
+        ("markdown", """## Cross-validation by video
+
+`GroupKFold` on `video` keeps every frame of a video in the same fold, so each score is that of
+clips the model never saw. The pipeline embeds world landmarks (metres, the same for any camera
+distance) and classifies them with MediaPipe's two-stage k-NN."""),
+        ("code", """model = make_pipeline(classify.PoseEmbedder(coordinates="world"),
+                      classify.KNNPoseClassifier())
+cv = GroupKFold(n_splits=3)
+scores = cross_validate(model, X, y, groups=groups, cv=cv, return_indices=True)
+pd.DataFrame({
+    "test videos": [sorted(set(groups[i])) for i in scores["indices"]["test"]],
+    "frames": [len(i) for i in scores["indices"]["test"]],
+    "accuracy": scores["test_score"].round(2),
+})"""),
+        ("markdown", """The third fold holds out every source of push-ups (the clip and both halves of a still
+image): trained on squats only, the model cannot name a push-up. That is what grouping by video
+shows and a random split of frames would hide (each push-up frame would have its neighbours in
+the training set). The remedy is more videos, not more frames of the same one.
+
+The classifier's parameters are tuned the same way, with `GridSearchCV` on the pipeline:"""),
+        ("code", """search = GridSearchCV(model, {"knnposeclassifier__top_n_by_mean_distance": [3, 10, 20]},
+                      cv=cv)
+search.fit(X, y, groups=groups)
+print(search.best_params_, f"mean accuracy by video {search.best_score_:.2f}")"""),
+        ("markdown", """## Frames without a pose
+
+A clip where the person is lost for some frames has NaN rows there. `fit` leaves them out and
+says how many; `predict` labels them `classify.NO_POSE` (`"no_pose"`) and `predict_proba` gives
+them NaN. The held-out clip has only its labelled frames in the bundled set, so as a track its
+other frames (on the way up or down) have no pose:"""),
+        ("code", """import posejax
+
+clip = classify.fitness_pose_table(HELD_OUT)
+track = posejax.PoseTrack.from_dataframe(clip)
+fitted = search.best_estimator_
+predicted = pd.Series(fitted.predict(track))
+print(f"{track.n_frames} frames, {(~track.pose_present).sum()} without a pose")
+predicted.value_counts()"""),
+        ("markdown", """Training on such a track works the same: its labels, one per frame of the track, are
+missing where there is no pose, and those frames are left out with a warning:"""),
+        ("code", """labels = clip.groupby("frame")["label"].first().reindex(range(track.n_frames))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    make_pipeline(classify.PoseEmbedder(coordinates="world"),
+                  classify.KNNPoseClassifier()).fit(track, labels)
+print(caught[0].message)"""),
+        ("markdown", """## Counting repetitions on the held-out video
+
+The trained model drives `classify.count_repetitions`: a repetition is a full cycle from the rest
+pose (`squat_up`) through the turning pose (`squat_down`) and back. The clip holds 5 squats,
+counted by eye (the shared media's `MANIFEST.md`)."""),
+        ("code", """result = classify.count_repetitions(clip, fitted, "squat_down", rest_class="squat_up")
+print(result.summary())
+result.reps[["rep", "start_time", "end_time", "duration", "angle_at_bottom"]].round(2)"""),
+        ("markdown", """The knee angle over the clip, each repetition shaded (the straight stretches on the way down
+and up bridge the frames without a pose):"""),
+        ("code", """ax = result.plot()"""),
+    ],
 }
 
 
