@@ -221,7 +221,9 @@ def join_videos(results: list[tuple[str, Repetitions]]) -> Repetitions:
         table.insert(0, "video", pd.Categorical([label] * len(table), dtype=categories))
         return table
 
-    reps = pd.concat([tagged(r.reps, label) for label, r in results], ignore_index=True)
+    # Videos without a repetition add no rows (and their empty columns no object dtype).
+    with_reps = [(label, r) for label, r in results if len(r.reps)] or results[:1]
+    reps = pd.concat([tagged(r.reps, label) for label, r in with_reps], ignore_index=True)
     frames = pd.concat([tagged(r.frames, label) for label, r in results], ignore_index=True)
     counts = pd.Series([r.count for _, r in results], index=pd.CategoricalIndex(
         labels, dtype=categories, name="video"), name="count")

@@ -269,7 +269,9 @@ class PoseTable:
             steps = np.concatenate(steps) if steps else np.zeros(0)
             steps = steps[steps > 0]
             if steps.size:
-                return float(1.0 / np.median(steps))
+                # Nine significant digits: what float noise in the times leaves exact (10 fps
+                # is 10.0 again, not 9.999999999999991), so a table counts as its track does.
+                return float(f"{1.0 / np.median(steps):.9g}")
         raise ValueError(
             "the frame rate is unknown: the table's 'time' column has fewer than two frames of "
             "one video; pass fps= or set df.attrs['fps']"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from classify import (
@@ -355,3 +358,30 @@ def test_count_repetitions_picks_the_rest_pose_and_rejects_contradictions():
         count_repetitions(track, model, "squat_up", exercise="squat")
     with pytest.raises(ValueError, match="need a model"):
         count_repetitions(track, class_name="squat_down")
+
+
+def test_a_table_of_several_videos_counts_each_video_apart():
+    """pd.concat of videos' tables: each count equals the video's alone, .reps gains video."""
+    tracks = {
+        "three.mp4": squat_track(PATTERN),
+        "two.mp4": dataclasses.replace(squat_track(PATTERN[:-10], fps=15.0),
+                                       video_names=("two.mp4",)),
+        "none.mp4": squat_track(["squat_up"] * 20),
+    }
+    tables = [t.to_dataframe(video=name) for name, t in tracks.items()]
+    alone = {name: count_repetitions(t, exercise="squat") for name, t in tracks.items()}
+    assert [r.count for r in alone.values()] == [3, 2, 0]
+    for joined in (pd.concat(tables), pd.concat([t.pose.to_layout("wide") for t in tables])):
+        joined.attrs = {}
+        result = count_repetitions(joined, exercise="squat")
+        assert result.counts.to_dict() == {name: r.count for name, r in alone.items()}
+        assert result.count == 5 and result.reps.columns[0] == "video"
+        for name, expected in alone.items():
+            reps = result.reps[result.reps.video == name].drop(columns="video")
+            if expected.count == 0:
+                assert reps.empty
+                continue
+            pd.testing.assert_frame_equal(reps.reset_index(drop=True), expected.reps)
+        assert "three.mp4: 3" in result.summary()
+    batch = count_repetitions(PoseTrack.from_dataframe(pd.concat(tables[:2])), exercise="squat")
+    assert batch.counts.to_dict() == {"three.mp4": 3, "two.mp4": 2}
