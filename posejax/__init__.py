@@ -74,9 +74,15 @@ _LAZY = {
 }
 
 
+#: Submodules reached as attributes (``posejax.draw.skeleton``) without importing them first:
+#: imported on first access, so that ``import posejax`` stays light. ``posejax.dask`` imports
+#: Dask only inside its functions, so reaching it needs no extra, only calling it does.
+_SUBMODULES = ("accessor", "batch", "dask", "draw", "io", "kinematics", "solutions", "tables")
+
+
 def __getattr__(name):
-    if name == "solutions":
-        return importlib.import_module("posejax.solutions")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"posejax.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'posejax' has no attribute {name!r}")
@@ -86,7 +92,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
 
 
 def _register_accessor():

@@ -49,6 +49,20 @@ def test_the_accessor_class_shows_the_real_methods_before_first_use():
     assert out == "True True True"
 
 
+@pytest.mark.parametrize("module, attribute", [
+    ("draw", "annotate_video"), ("io", "read_video"), ("tables", "track_to_dataframe"),
+    ("kinematics", "joint_angle"), ("accessor", "PoseAccessor"), ("batch", "track_videos"),
+    ("dask", "local_client"), ("solutions", "drawing_utils"),
+])
+def test_submodules_load_on_first_attribute_access(module, attribute):
+    out = _run(f"import sys, posejax; before = 'posejax.{module}' in sys.modules; "
+               f"value = posejax.{module}.{attribute}; "
+               f"print(before, callable(value) or hasattr(value, '__file__'), "
+               f"'{module}' in dir(posejax))")
+    # posejax.io is imported by posejax.track (reading videos); the others wait for first use.
+    assert out == f"{module == 'io'} True True"
+
+
 def test_every_public_name_resolves():
     for name in posejax.__all__:
         assert getattr(posejax, name) is not None, name
