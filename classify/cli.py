@@ -42,6 +42,7 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
     'squat'
     """
     from classify.exercises import EXERCISES
+    from posejax import __version__
 
     parser = subparsers.add_parser(
         "reps",
@@ -88,6 +89,7 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
         "--progress", action=argparse.BooleanOptionalAction, default=True,
         help="show a progress bar while tracking (default: on)",
     )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"posejax {__version__}")
     parser.set_defaults(run=run_reps)
     return parser
 

@@ -101,7 +101,7 @@ class Repetitions:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 3.2))
+            _, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")  # labels kept by savefig
         time = self.frames["time"].to_numpy()
         ax.plot(time, self.frames[self.angle].to_numpy(), color="0.25", lw=1.4,
                 label=self.angle.replace("_", " "))  # fmt: skip

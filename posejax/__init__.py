@@ -74,9 +74,15 @@ _LAZY = {
 }
 
 
+#: Submodules reached as attributes (``posejax.draw.skeleton``) without importing them first:
+#: imported on first access, so that ``import posejax`` stays light. ``posejax.dask`` imports
+#: Dask only inside its functions, so reaching it needs no extra, only calling it does.
+_SUBMODULES = ("accessor", "batch", "dask", "draw", "io", "kinematics", "solutions", "tables")
+
+
 def __getattr__(name):
-    if name == "solutions":
-        return importlib.import_module("posejax.solutions")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"posejax.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'posejax' has no attribute {name!r}")
@@ -86,7 +92,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
 
 
 def _register_accessor():
@@ -105,21 +111,27 @@ def _register_accessor():
 
         return PoseAccessor
 
-    class ForwardsToTheRealAccessor(type):
-        # ``pd.DataFrame.pose`` is the class itself: ``help(pd.DataFrame.pose.angle)``, IPython's
-        # ``?`` and Sphinx look attributes up on it, so they are looked up on the real one.
-        def __getattr__(cls, name):
-            return getattr(real_accessor(), name)
-
-        def __dir__(cls):
-            return dir(real_accessor())
-
     @pd.api.extensions.register_dataframe_accessor("pose")
-    class PoseAccessorOnFirstUse(metaclass=ForwardsToTheRealAccessor):
+    class PoseAccessorOnFirstUse:
         """``df.pose``: :class:`posejax.accessor.PoseAccessor`, imported on first use."""
 
         def __new__(cls, frame):
             return real_accessor()(frame)
+
+    registered = vars(pd.DataFrame)["pose"]
+
+    class ClassAccessGivesTheRealAccessor:
+        # ``pd.DataFrame.pose`` is what help(), IPython's ``?`` and Sphinx document: the real
+        # class, imported then (pandas is loaded by that time), rather than the stand-in.
+        def __get__(self, frame, owner=None):
+            if frame is not None:
+                return registered.__get__(frame, owner)
+            try:
+                return real_accessor()
+            except ImportError:  # a broken install: show the stand-in, fail on use
+                return PoseAccessorOnFirstUse
+
+    pd.DataFrame.pose = ClassAccessGivesTheRealAccessor()
 
 
 class _AccessorWhenPandasLoads(importlib.abc.MetaPathFinder):

@@ -31,7 +31,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from posejax import _cache, stepwise
+from posejax import __version__, _cache, stepwise
 from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
 from posejax.io._atomic import atomic_path
 from posejax.io._paths import refuse_input_as_output
@@ -229,6 +229,7 @@ def build_parser(with_reps: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="MediaPipe Pose (BlazePose) in JAX: pose tracking from the shell."
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     _add_track_parser(subparsers)

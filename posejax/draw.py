@@ -318,7 +318,8 @@ def time_series(times, curves, groups=None, ax=None, xlabel: str = "time (s)",
     if groups is None:
         groups = [("", np.arange(len(times)))]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
+        # Constrained layout keeps the axis labels inside the figure for a plain savefig().
+        _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
     for label, rows in groups:
         prefix = f"{label}: " if label else ""
         for name, values in curves.items():

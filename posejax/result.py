@@ -8,13 +8,14 @@ of them.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import numpy as np
 
 from posejax.landmarks import NUM_LANDMARKS
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class PoseTrack:
     """Pose landmarks of one video (or a batch of videos), frame by frame.
 
@@ -48,6 +49,9 @@ class PoseTrack:
         0 (lite), 1 (full) or 2 (heavy).
     video_names : tuple of str, optional
         One name per video of a batch (used as the ``video`` column of DataFrames).
+
+    Indexing selects frames (see :meth:`__getitem__`): ``track[10:20]`` is a track of 10
+    frames, of every video of a batch; :meth:`video` picks one video of a batch.
     """
 
     landmarks: np.ndarray
@@ -96,6 +100,90 @@ class PoseTrack:
 
     def __len__(self) -> int:
         return self.pose_present.shape[0]
+
+    def __getitem__(self, frames) -> PoseTrack:
+        """The track of some frames: ``track[10:20]``, ``track[-1]``, ``track[[0, 5]]``.
+
+        Selects along the frame axis, the last leading one: of the one video, or of every video
+        of a batch (``batch[10:20]`` has shape ``(B, 10)``; use :meth:`video` for one video).
+        Every per-frame array follows, segmentation masks included. The timestamps keep the
+        frames' real times, whereas :meth:`to_dataframe` numbers the frames of the new track
+        from 0 again (its ``time`` column keeps the real times).
+
+        Parameters
+        ----------
+        frames : int, slice, or 1-D array of int or bool
+            An int gives a track of one frame (the frame axis stays); a boolean array needs
+            one value per frame.
+
+        Returns
+        -------
+        PoseTrack
+
+        Example
+        -------
+        >>> track[10:20].n_frames  # doctest: +SKIP
+        10
+        >>> track[track.pose_present].pose_present.all()  # frames with a pose  # doctest: +SKIP
+        True
+        """
+        key = self._frame_key(frames)
+        lead = (slice(None), key) if self.is_batch else (key,)
+        return dataclasses.replace(
+            self,
+            landmarks=self.landmarks[lead],
+            world_landmarks=self.world_landmarks[lead],
+            pose_present=self.pose_present[lead],
+            rois=self.rois[lead],
+            timestamps=self.timestamps[lead],
+            image_sizes=self.image_sizes[lead],
+            segmentation_mask=self._masks_of(lead, key),
+        )
+
+    def _frame_key(self, frames):
+        """``frames`` as a slice or a 1-D index array; an int becomes a one-frame slice."""
+        if isinstance(frames, slice):
+            return frames
+        if isinstance(frames, tuple):
+            raise TypeError("a PoseTrack is indexed by frames only; use track.video(i) to pick "
+                            "a video of a batch, then index its frames")
+        if isinstance(frames, numbers.Integral) and not isinstance(frames, bool):
+            n = self.n_frames
+            if not -n <= frames < n:
+                raise IndexError(f"frame {frames} is out of range for {n} frames")
+            start = int(frames) % n
+            return slice(start, start + 1)
+        key = np.asarray(frames)
+        if key.ndim != 1 or not (key.dtype == bool or np.issubdtype(key.dtype, np.integer)):
+            raise TypeError(f"frames must be an int, a slice or a 1-D array of int or bool, "
+                            f"got {frames!r}")
+        if key.dtype == bool and len(key) != self.n_frames:
+            raise IndexError(f"a boolean frame mask needs {self.n_frames} values, got {len(key)}")
+        return key
+
+    def _masks_of(self, lead, key):
+        masks = self.segmentation_mask
+        if masks is None or isinstance(masks, np.ndarray):
+            return None if masks is None else masks[lead]
+        # A list of (H, W) masks, one per frame (frames of several sizes).
+        return [masks[i] for i in np.arange(self.n_frames)[key]]
+
+    def __repr__(self) -> str:
+        n = self.n_frames
+        videos = (f"{self.batch_size} videos x {n} frames" if self.is_batch
+                  else f"{n} frame{'s' * (n != 1)}, 1 video")
+        if self.video_names is not None and not self.is_batch:
+            videos += f" {self.video_names[0]!r}"
+        sizes = np.unique(np.asarray(self.image_sizes).reshape(-1, 2), axis=0)
+        # width x height, as video sizes are usually written (image_sizes holds height, width)
+        size = f"{sizes[0, 1]}x{sizes[0, 0]}" if len(sizes) == 1 else f"{len(sizes)} frame sizes"
+        present = int(np.count_nonzero(self.pose_present))
+        total = int(np.size(self.pose_present))
+        pose = (f"pose in {present} of {total} frames" if self.is_batch
+                else f"pose in {present} frame{'s' * (present != 1)}")
+        mask = ", segmentation" if self.segmentation_mask is not None else ""
+        return (f"<PoseTrack {videos}, {size}, {self.fps:g} fps, {pose}{mask}, "
+                f"model_complexity={self.model_complexity}>")
 
     @property
     def image_size(self) -> tuple[int, int]:

@@ -7,8 +7,10 @@ the cells below (so stored outputs cannot drift from the code) and runs every co
 bottom.
 
 Executing needs Jupyter (``pip install -e '.[docs]'``) and the shared test media next to the
-repository (``../shared/data``, read by ``02_counting_squats``). Figures are stored as PNG at
-:data:`FIGURE_DPI` dots per inch to keep each notebook small.
+repository (``../shared/data``, or the folder ``$POSEJAX_SHARED_DATA`` names), read by
+``02_counting_squats`` and ``03_counting_any_exercise``; without their clip those two only say
+what to download. Figures are stored as PNG at :data:`FIGURE_DPI` dots per inch to keep each
+notebook small.
 
 Usage::
 
@@ -98,9 +100,16 @@ print(out.name, back.shape)"""),
 
 The bundled exercise models (`classify`) classify each frame as the top or bottom of a squat from
 the landmark embedding, smooth the probabilities and count full cycles: standing, the bottom,
-standing again. The clip is MediaPipe's own squat demo from the shared test media
-(`../shared/data`, Apache-2.0; it is not redistributed in this repository)."""),
-        ("code", """from pathlib import Path
+standing again. The clip is MediaPipe's own squat demo (Apache-2.0), which this repository does
+not redistribute: it is `videos/mp_docs_squats_5reps_overlay.mp4` of the shared test media, in
+`../shared/data` next to the repository or in the folder the environment variable
+`POSEJAX_SHARED_DATA` names. To make it yourself, download
+`https://github.com/google/mediapipe/raw/master/docs/images/mobile/pose_classification_pushups_and_squats.gif`
+and keep its bottom panel at 10 fps:
+`ffmpeg -i pose_classification_pushups_and_squats.gif -vf "crop=310:172:0:178,fps=10" -pix_fmt yuv420p mp_docs_squats_5reps_overlay.mp4`.
+Without the clip, the first cell says so and the others do nothing."""),
+        ("code", """import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 
@@ -108,30 +117,35 @@ import classify
 import posejax
 
 ROOT = Path.cwd() if (Path.cwd() / "datasets").is_dir() else Path.cwd().parent
-clip = ROOT.parent / "shared" / "data" / "videos" / "mp_docs_squats_5reps_overlay.mp4"
-if not clip.exists():
-    raise FileNotFoundError(f"{clip}: this notebook needs the shared test media "
-                            "next to the repository")
-track = posejax.track(clip, model_complexity=1)
-print(f"{track.n_frames} frames, pose on {track.pose_present.mean():.0%}")"""),
-        ("code", """result = classify.count_repetitions(track, exercise="squat")
-print(result.summary())
-result.reps.round(2)"""),
+DATA = Path(os.environ.get("POSEJAX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+clip = DATA / "videos" / "mp_docs_squats_5reps_overlay.mp4"
+HAVE_CLIP = clip.is_file()
+if HAVE_CLIP:
+    track = posejax.track(clip, model_complexity=1)
+    print(f"{track.n_frames} frames, pose on {track.pose_present.mean():.0%}")
+else:
+    print(f"{clip} is missing: make it as the introduction says (or set POSEJAX_SHARED_DATA "
+          "to the folder holding videos/); the cells below do nothing without it.")"""),
+        ("code", """if HAVE_CLIP:
+    result = classify.count_repetitions(track, exercise="squat")
+    print(result.summary())
+result.reps.round(2) if HAVE_CLIP else None"""),
         ("markdown", """One row per repetition: where it starts (the last frame standing), turns (the deepest knee
 angle) and ends (the first frame standing again), its duration, the knee angle at the bottom and
 the range of motion, in degrees. A repetition counts only as a full cycle, standing, bottom and
 standing again, so flickering poses at the bottom never add one. The knee angle over time, each
 repetition shaded:"""),
-        ("code", """ax = result.plot()"""),
+        ("code", """ax = result.plot() if HAVE_CLIP else None"""),
         ("markdown", "Behind the count: the smoothed class probabilities the trained counter reads."),
-        ("code", """frames = result.frames
-fig, ax = plt.subplots(figsize=(10, 3.2))
-for name in ("squat_up", "squat_down", "other"):
-    ax.plot(frames["time"], frames[f"smoothed_{name}"], label=name)
-ax.axhline(0.6, ls="--", c="grey", lw=0.8, label="pose reached")
-ax.set_xlabel("time (s)")
-ax.set_ylabel("smoothed probability")
-ax.legend(loc="upper right", fontsize=8)"""),
+        ("code", """if HAVE_CLIP:
+    frames = result.frames
+    fig, ax = plt.subplots(figsize=(10, 3.2), layout="constrained")
+    for name in ("squat_up", "squat_down", "other"):
+        ax.plot(frames["time"], frames[f"smoothed_{name}"], label=name)
+    ax.axhline(0.6, ls="--", c="grey", lw=0.8, label="pose reached")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("smoothed probability")
+    ax.legend(loc="upper right", fontsize=8)"""),
     ],
     "03_counting_any_exercise.ipynb": [
         ("markdown", """# Counting an exercise no model was trained on
@@ -141,8 +155,14 @@ shoulders, hips, knees; each side and their mean), keeps the stretches where one
 forth periodically (cycles alike in duration, depth and body posture, confirmed by a second
 signal, hips staying in place) and counts the full cycles of the strongest. Nothing tells it
 which exercise this is. The clip: *Fitness Basic Dataset sample, Infinity AI, CC BY 4.0*
-(lying leg raises, from the shared test media `../shared/data`; not redistributed here)."""),
-        ("code", """from pathlib import Path
+(lying leg raises), not redistributed in this repository: it is
+`videos/infai_synthetic_leg_raises_6reps.mp4` of the shared test media, in `../shared/data` next
+to the repository or in the folder the environment variable `POSEJAX_SHARED_DATA` names. It is
+`fitness-basic/sample_data/000000.mp4` of the GitHub repository `toinfinityai/infinity-datasets`:
+download it under that name. Without the clip, the first cell says so and the others do
+nothing."""),
+        ("code", """import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 
@@ -150,28 +170,36 @@ import classify
 import posejax
 
 ROOT = Path.cwd() if (Path.cwd() / "datasets").is_dir() else Path.cwd().parent
-clip = ROOT.parent / "shared" / "data" / "videos" / "infai_synthetic_leg_raises_6reps.mp4"
-if not clip.exists():
-    raise FileNotFoundError(f"{clip}: this notebook needs the shared test media "
-                            "next to the repository")
-track = posejax.track(clip, model_complexity=1)
-result = classify.count_repetitions(track)
-print(result.summary())"""),
-        ("code", """ax = result.plot()"""),
+DATA = Path(os.environ.get("POSEJAX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+clip = DATA / "videos" / "infai_synthetic_leg_raises_6reps.mp4"
+HAVE_CLIP = clip.is_file()
+if HAVE_CLIP:
+    track = posejax.track(clip, model_complexity=1)
+    result = classify.count_repetitions(track)
+    print(result.summary())
+else:
+    print(f"{clip} is missing: download it as the introduction says (or set "
+          "POSEJAX_SHARED_DATA to the folder holding videos/); the cells below do nothing "
+          "without it.")"""),
+        ("code", """ax = result.plot() if HAVE_CLIP else None"""),
         ("markdown", "Tempo and depth, repetition by repetition:"),
-        ("code", """result.reps[["rep", "start_time", "end_time", "duration", "angle_at_bottom",
-             "range_of_motion"]].round(2)"""),
+        ("code", """columns = ["rep", "start_time", "end_time", "duration", "angle_at_bottom",
+           "range_of_motion"]
+result.reps[columns].round(2) if HAVE_CLIP else None"""),
         ("markdown", """Every candidate angle, and why the others were not counted (each periodic segment found,
 accepted or not, with its reason):"""),
-        ("code", """fig, ax = plt.subplots(figsize=(10, 3.2))
-for name in ("hip", "knee", "elbow", "shoulder"):
-    ax.plot(result.frames["time"], result.frames[f"{name}_angle"], label=f"{name} (both sides)")
-ax.set_xlabel("time (s)")
-ax.set_ylabel("angle (degrees)")
-ax.legend(fontsize=8)
-segments = result.frames.attrs["segments"]
-both_sides = ("hip", "knee", "elbow", "shoulder")
-[(s.signal, len(s.cycles), s.accepted, s.reason) for s in segments if s.signal in both_sides]"""),
+        ("code", """both_sides = ("hip", "knee", "elbow", "shoulder")
+if HAVE_CLIP:
+    fig, ax = plt.subplots(figsize=(10, 3.2), layout="constrained")
+    for name in both_sides:
+        ax.plot(result.frames["time"], result.frames[f"{name}_angle"],
+                label=f"{name} (both sides)")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("angle (degrees)")
+    ax.legend(fontsize=8)
+    segments = result.frames.attrs["segments"]
+([(s.signal, len(s.cycles), s.accepted, s.reason) for s in segments if s.signal in both_sides]
+ if HAVE_CLIP else None)"""),
     ],
     "04_training_a_pose_classifier.ipynb": [
         ("markdown", """# Training a pose classifier on tables of several videos

@@ -46,6 +46,16 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.parametrize("command", [[], ["reps"]])
+def test_version(command):
+    import posejax as package
+
+    result = posejax(*command, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"posejax {package.__version__}"
+    assert package.__version__.count(".") == 2
+
+
 @pytest.mark.parametrize("command", [[], ["track"], ["reps"]])
 def test_help_of_every_command(command):
     result = posejax(*command, "--help")

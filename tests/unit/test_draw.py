@@ -164,3 +164,28 @@ def test_annotate_video_checks_the_frame_count(tmp_path):
     track = pose_track(np.stack([standing_pose_px()] * 4))
     with pytest.raises(ValueError, match="3 frames"):
         draw.annotate_video(src, track, tmp_path / "out.mp4", progress=False)
+
+
+def _labels_inside_the_saved_figure(ax) -> bool:
+    """Whether a plain ``savefig`` (no ``bbox_inches``) keeps both axis labels whole."""
+    import io as bytes_io
+
+    fig = ax.figure
+    fig.savefig(bytes_io.BytesIO(), format="png")  # draws, and lays the figure out as saved
+    renderer = fig.canvas.get_renderer()
+    inside = all(fig.bbox.contains(*corner)
+                 for label in (ax.xaxis.label, ax.yaxis.label)
+                 for corner in label.get_window_extent(renderer).corners())
+    plt.close(fig)
+    return inside
+
+
+def test_a_time_series_saved_plainly_keeps_its_axis_labels():
+    t = np.linspace(0, 2, 50)
+    ax = draw.time_series(t, {"left_knee": 90 + 60 * np.cos(np.pi * t)}, ylabel="degrees")
+    assert ax.xaxis.label.get_text() == "time (s)"
+    assert _labels_inside_the_saved_figure(ax)
+    # The same axes on a figure without a layout engine lose the x label: the check can fail.
+    _, bare = plt.subplots(figsize=(8, 3.5))
+    draw.time_series(t, {"left_knee": t}, ax=bare, ylabel="degrees")
+    assert not _labels_inside_the_saved_figure(bare)

@@ -49,6 +49,32 @@ def test_the_accessor_class_shows_the_real_methods_before_first_use():
     assert out == "True True True"
 
 
+def test_help_of_the_accessor_documents_the_real_one():
+    out = _run("import sys, pydoc, posejax, pandas as pd; "
+               "loaded = 'posejax.accessor' in sys.modules; "
+               "from posejax.accessor import PoseAccessor; "
+               "text = pydoc.render_doc(pd.DataFrame.pose, renderer=pydoc.plaintext); "
+               "print(loaded, pd.DataFrame.pose is PoseAccessor, "
+               "pd.DataFrame.pose.__doc__ == PoseAccessor.__doc__, "
+               "'PoseAccessorOnFirstUse' in text, 'def interpolate' in text or "
+               "'interpolate(self' in text, type(pd.DataFrame({'x': [1.0]}).pose).__name__)")
+    assert out == "False True True False True PoseAccessor"
+
+
+@pytest.mark.parametrize("module, attribute", [
+    ("draw", "annotate_video"), ("io", "read_video"), ("tables", "track_to_dataframe"),
+    ("kinematics", "joint_angle"), ("accessor", "PoseAccessor"), ("batch", "track_videos"),
+    ("dask", "local_client"), ("solutions", "drawing_utils"),
+])
+def test_submodules_load_on_first_attribute_access(module, attribute):
+    out = _run(f"import sys, posejax; before = 'posejax.{module}' in sys.modules; "
+               f"value = posejax.{module}.{attribute}; "
+               f"print(before, callable(value) or hasattr(value, '__file__'), "
+               f"'{module}' in dir(posejax))")
+    # posejax.io is imported by posejax.track (reading videos); the others wait for first use.
+    assert out == f"{module == 'io'} True True"
+
+
 def test_every_public_name_resolves():
     for name in posejax.__all__:
         assert getattr(posejax, name) is not None, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import numpy as np
 import pandas as pd
@@ -347,7 +348,14 @@ def test_repetitions_plot_shades_each_repetition():
     lefts = sorted(p.get_x() for p in spans)
     np.testing.assert_allclose(lefts, result.reps["start_time"])
     assert ax.get_title() == "squat: 3 repetitions"
-    plt.close(ax.figure)
+    # A plain savefig (no bbox_inches) keeps the axis labels inside the image.
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), format="png")
+    renderer = fig.canvas.get_renderer()
+    for label in (ax.xaxis.label, ax.yaxis.label):
+        corners = label.get_window_extent(renderer).corners()
+        assert all(fig.bbox.contains(*corner) for corner in corners), label.get_text()
+    plt.close(fig)
 
 
 def test_count_repetitions_picks_the_rest_pose_and_rejects_contradictions():
