@@ -71,6 +71,8 @@ def read_landmarks(output_dir):
     import dask.dataframe as dd
 
     results = finished_results(output_dir)
+    if not results:
+        raise ValueError(f"{str(output_dir)!r} holds no finished results (see its _index.csv)")
     outputs = [str(path) for path, _ in results]
     names = [name for _, name in results]
     categories = pd.CategoricalDtype(names)

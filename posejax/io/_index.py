@@ -323,7 +323,7 @@ def finished_results(output_dir) -> list[tuple[Path, str]]:
     FileNotFoundError
         When the folder has no index.
     ValueError
-        When the index lists no finished result, or one label twice.
+        When the index lists one video or label twice.
 
     Examples
     --------
@@ -332,9 +332,6 @@ def finished_results(output_dir) -> list[tuple[Path, str]]:
     """
     index = read_index(output_dir)
     ready = index[index.status.isin(["done", "skipped"])]
-    if ready.empty:
-        raise ValueError(f"{str(output_dir)!r} holds no finished results (see its "
-                         f"{INDEX_NAME})")
     if ready.name.duplicated().any() or ready.video.duplicated().any():
         raise ValueError(f"the index of {str(output_dir)!r} lists a video twice; run "
                          f"posejax.track_videos on the folder again to rewrite it")
