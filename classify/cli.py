@@ -1,6 +1,10 @@
 """``posejax reps``: count exercise repetitions in a video, with a bundled model or without.
 
 ``posejax.cli`` registers the subcommand through :func:`add_reps_parser` and :func:`run_reps`.
+The input is a video, tracked first, or a landmark file posejax wrote (its suffix one of
+:data:`posejax.io.LANDMARK_FORMATS`: ``posejax track`` output, a ``track_videos`` result),
+counted as it is, without tracking; the tracking options (``--model-complexity``, ``--fps``)
+are refused for it before any work, since its landmarks were tracked already.
 
 Example
 -------
@@ -9,6 +13,7 @@ Example
     posejax reps squats.mp4 --exercise squat
     posejax reps pushups.mp4 --exercise pushup -o pushups_reps.csv --plot pushups.png
     posejax reps jumping_jacks.mp4          # any exercise: counts whatever is repeated
+    posejax reps landmarks/squats-80b67431.parquet --exercise squat    # no tracking
 """
 
 from __future__ import annotations
@@ -54,7 +59,11 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
             "exercise. One line per repetition, then '<what>: <n> repetitions' last."
         ),
     )
-    parser.add_argument("video", metavar="VIDEO", help="video file of one person exercising")
+    parser.add_argument(
+        "video", metavar="VIDEO|LANDMARKS",
+        help="video file of one person exercising, or its landmark file written by posejax "
+        "(.csv, .parquet, .h5: counted without tracking)",
+    )  # fmt: skip
     parser.add_argument(
         "--exercise", default=None, type=_exercise_name, metavar="NAME",
         help=f"bundled exercise: {', '.join(sorted(EXERCISES))} (default: any exercise, "
@@ -74,8 +83,8 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
         help="save the main joint angle over time, repetitions shaded (.png, .svg, .pdf)",
     )  # fmt: skip
     parser.add_argument(
-        "--model-complexity", type=int, choices=(0, 1, 2), default=1,
-        help="pose model: 0 lite, 1 full (default), 2 heavy",
+        "--model-complexity", type=int, choices=(0, 1, 2), default=None,
+        help="pose model for tracking a video: 0 lite, 1 full (default), 2 heavy",
     )  # fmt: skip
     parser.add_argument(
         "--enter-threshold", type=float, default=0.6, metavar="P",
@@ -83,7 +92,7 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--fps", type=float, default=None,
-        help="frame rate for tracking and smoothing (default: the file's)",
+        help="frame rate for tracking a video and smoothing (default: the file's)",
     )  # fmt: skip
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True,
@@ -128,10 +137,20 @@ def run_reps(args) -> int:
     0
     """
     from classify.reps import count_repetitions
+    from posejax.io._paths import LANDMARK_FORMATS
 
     video = Path(args.video)
+    landmarks = video.suffix.lower() in LANDMARK_FORMATS
     if not video.is_file():
-        raise FileNotFoundError(f"no such video: {video}")
+        raise FileNotFoundError(f"no such {'file' if landmarks else 'video'}: {video}")
+    if landmarks:
+        given = [name for name, value in (("--model-complexity", args.model_complexity),
+                                          ("--fps", args.fps)) if value is not None]
+        if given:
+            raise ValueError(
+                f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to tracking "
+                f"a video; {video.name} holds landmarks tracked already (pass the video to "
+                f"track it again)")
     tables = {"output": args.output, "frames_output": args.frames_output}
     for value in tables.values():
         if value is not None and Path(value).suffix.lower() not in TABLE_SUFFIXES:
@@ -152,14 +171,22 @@ def run_reps(args) -> int:
         if value is not None:
             refuse_input_as_output(value, [video], option)
             Path(value).parent.mkdir(parents=True, exist_ok=True)
-    from posejax.track import track
+    if landmarks:
+        from posejax.io import read_track
 
-    poses = track(
-        str(video),
-        model_complexity=args.model_complexity,
-        fps=args.fps,
-        progress=args.progress,
-    )
+        poses = read_track(video)
+        if poses.is_batch:
+            raise ValueError(f"{video.name} holds {poses.batch_size} videos; posejax reps "
+                             f"counts one: write one video per file")
+    else:
+        from posejax.track import track
+
+        poses = track(
+            str(video),
+            model_complexity=1 if args.model_complexity is None else args.model_complexity,
+            fps=args.fps,
+            progress=args.progress,
+        )
     if args.exercise is None:
         result = count_repetitions(poses)
     else:

@@ -3,15 +3,22 @@
 The contract, for a list of videos (paths, a glob pattern or a folder) and an output folder:
 
 * one Parquet file per video, ``<output_dir>/<stem>-<hash>.parquet``, in the long layout of
-  :func:`posejax.write_landmarks` (exactly ``posejax.track(video).to_dataframe()``; read it
-  with :func:`posejax.read_landmarks`). The name depends on the video's own path only: ``<hash>``
-  is 8 hex digits of the SHA-1 of its absolute, resolved path (:func:`output_name`), so
-  ``day1/clip.mp4`` and ``day2/clip.mp4`` get two files, and a video gets the same file whatever
-  else is in the run;
-* ``<output_dir>/index.csv`` describes the folder, not the last run (:mod:`posejax.io._index`):
+  :func:`posejax.write_landmarks` (``posejax.track(video).to_dataframe()``, its ``video`` the
+  video's label; read it with :func:`posejax.read_landmarks`). The name depends on the video's
+  own path only: ``<hash>`` is 8 hex digits of the SHA-1 of its absolute, resolved path
+  (:func:`output_name`), so ``day1/clip.mp4`` and ``day2/clip.mp4`` get two files, and a video
+  gets the same file whatever else is in the run;
+* each video's label is unique within the folder: its file name (``clip.mp4``), or, when
+  another video of the folder (in its index or earlier in the run) has that one, the shortest
+  trailing part of its path no other has (``day2/clip.mp4``). A video keeps its label in later
+  runs. So ``pd.read_parquet(output_dir)`` gives one table of every result, each video apart;
+* ``<output_dir>/_index.csv`` describes the folder, not the last run (:mod:`posejax.io._index`):
   one row per video ever tracked into it, :data:`INDEX_COLUMNS`, ``video`` being the absolute,
-  resolved path. It is rewritten as results arrive (every :data:`INDEX_EVERY` seconds at most)
-  and when the run ends, fails or is interrupted, so finished videos are always listed;
+  resolved path, ``name`` its label. Its leading ``_`` keeps it out of the Parquet dataset the
+  folder is (the lock and temporary files start with ``.``, also skipped). It is rewritten as
+  results arrive (every :data:`INDEX_EVERY` seconds at most) and when the run ends, fails or is
+  interrupted, so finished videos are always listed. A folder's older ``index.csv`` is read,
+  and removed once ``_index.csv`` holds its rows;
 * every file is written all or nothing (:mod:`posejax.io._atomic`): a killed run never leaves a
   half-written file under a final name;
 * each result carries, in its ``df.attrs["batch"]``, the video's name, size and modification
@@ -38,6 +45,7 @@ nor read: their videos are tracked again under the new name.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import glob
 import hashlib
 import inspect
@@ -57,7 +65,10 @@ from posejax.io._index import (
     INDEX_NAME,
     as_index,
     check_names,
+    find_index,
+    labels,
     merged_index,
+    old_index,
     output_name,
     read_index,
     write_index,
@@ -95,7 +106,7 @@ def track_videos(videos, output_dir, *, executor=None, client=None, progress: bo
         :data:`VIDEO_SUFFIXES`, sorted, not recursive); or a list mixing these. A path that does
         not exist becomes a ``failed`` row.
     output_dir : str or os.PathLike
-        Folder for ``<stem>-<hash>.parquet`` per video (:func:`output_name`) and ``index.csv``
+        Folder for ``<stem>-<hash>.parquet`` per video (:func:`output_name`) and ``_index.csv``
         (created if needed). One run at a time per folder: see the module's docstring.
     executor : concurrent.futures.Executor or distributed.Client, optional
         Run the videos on it, one task per video: anything with ``submit(fn, *args)`` returning
@@ -116,9 +127,10 @@ def track_videos(videos, output_dir, *, executor=None, client=None, progress: bo
     -------
     pandas.DataFrame
         This run's rows of the index, one per video in input order, columns
-        :data:`INDEX_COLUMNS`: ``video`` the absolute, resolved path; ``status`` ``done``
+        :data:`INDEX_COLUMNS`: ``video`` the absolute, resolved path; ``name`` the label in
+        the result's ``video`` column; ``status`` ``done``
         (tracked now), ``skipped`` (an up-to-date result existed) or ``failed`` (``error`` says
-        why); ``seconds`` of work; ``output`` the landmark file. ``index.csv`` (see
+        why); ``seconds`` of work; ``output`` the landmark file. ``_index.csv`` (see
         :func:`read_index`) also keeps the rows of earlier runs into the folder.
 
     Raises
@@ -162,9 +174,12 @@ def track_videos(videos, output_dir, *, executor=None, client=None, progress: bo
         for stale in output_dir.iterdir():
             if is_partial(stale):
                 stale.unlink(missing_ok=True)   # left by a killed run; never a finished result
-        earlier = read_index(output_dir) if (output_dir / INDEX_NAME).is_file() else None
+        earlier = read_index(output_dir) if find_index(output_dir) is not None else None
+        old = old_index(output_dir)
         jobs = plan_jobs(paths, output_dir)
         check_names(jobs, earlier)
+        for job, name in zip(jobs, labels([j["video"] for j in jobs], earlier), strict=True):
+            job["name"] = name
         rows: list[dict | None] = [None] * len(jobs)
         written = [-float("inf")]
 
@@ -178,6 +193,10 @@ def track_videos(videos, output_dir, *, executor=None, client=None, progress: bo
             _run(jobs, options, executor, arrived, progress)
         finally:
             write_index(merged_index(earlier, rows), output_dir / INDEX_NAME)
+            if old is not None:
+                # Its rows are in _index.csv now, committed: the old file would only stop
+                # pd.read_parquet(output_dir) (it reads every file not named _* or .*).
+                old.unlink(missing_ok=True)
     return as_index([r for r in rows if r is not None])
 
 
@@ -236,6 +255,7 @@ def plan_jobs(paths: list[Path], output_dir: Path) -> list[dict]:
     list of dict
         ``video`` (absolute, resolved: the video's identity in the index) and ``output``
         (``output_dir /`` :func:`output_name`), as strings, plain data that travels to workers.
+        :func:`track_videos` adds each video's ``name`` (:func:`posejax.io._index.labels`).
 
     Examples
     --------
@@ -310,7 +330,8 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
     Parameters
     ----------
     job : dict
-        ``{"video": path, "output": path}`` from :func:`plan_jobs`.
+        ``{"video": path, "output": path}`` from :func:`plan_jobs`, with the video's label as
+        ``name`` (without one, the video's file name).
     options : dict
         Normalized :func:`posejax.track` options.
     bar : tqdm, optional
@@ -330,7 +351,7 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
     """
     start = time.perf_counter()
     video, output = Path(job["video"]), Path(job["output"])
-    row = _failed_row(job["video"])
+    row = _failed_row(job)
     try:
         stamp = _stamp(video)
         key = _options_key(options)
@@ -339,22 +360,26 @@ def process_video(job: dict, options: dict, bar=None) -> dict:
             row.update(status="skipped", frames=record["frames"],
                        frames_with_pose=record["frames_with_pose"], output=str(output))
         else:
-            frames, with_pose = _track_to_file(video, output, options, stamp, key, bar)
+            frames, with_pose = _track_to_file(video, output, options, stamp, key, bar,
+                                               row["name"])
             row.update(status="done", frames=frames, frames_with_pose=with_pose,
                        output=str(output))
     except Exception as error:  # noqa: BLE001  (a bad video is a row, not the end of the run)
-        row = _failed_row(job["video"], error)
+        row = _failed_row(job, error)
     row["seconds"] = round(time.perf_counter() - start, 3)
     return row
 
 
-def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
+def _track_to_file(video, output, options, stamp, key, bar, name: str) -> tuple[int, int]:
     config = _config(options)
     # A truncated or corrupt video raises VideoDecodeError from the reader (posejax.io.video
     # holds every container's packets against what it declares): its message says how many
     # frames were read, what the container declares and where decoding stopped.
     result = _track(str(video), config, options["fps"], None, False, bar=bar,
                     mediapipe_clock=options["mediapipe_clock"])
+    # The label becomes the table's video column: the folder's files concatenate into one
+    # table where each video stays apart.
+    result = dataclasses.replace(result, video_names=(name,))
     frames, with_pose = int(result.n_frames), int(np.sum(result.pose_present))
     df = result.to_dataframe("long")
     del result
@@ -364,11 +389,12 @@ def _track_to_file(video, output, options, stamp, key, bar) -> tuple[int, int]:
     return frames, with_pose
 
 
-def _failed_row(video: str, error: BaseException | None = None) -> dict:
+def _failed_row(job: dict, error: BaseException | None = None) -> dict:
     """An index row of a video that failed (with ``error``), or of one not finished yet."""
     why = "" if error is None else f"{type(error).__name__}: {' '.join(str(error).split())}"
-    return {"video": video, "status": "failed", "frames": 0, "frames_with_pose": 0,
-            "seconds": 0.0, "output": "", "error": why}
+    name = job.get("name") or Path(job["video"]).name
+    return {"video": job["video"], "name": name, "status": "failed", "frames": 0,
+            "frames_with_pose": 0, "seconds": 0.0, "output": "", "error": why}
 
 
 def _as_completed(futures):
@@ -415,7 +441,7 @@ def _run(jobs: list[dict], options: dict, executor, arrived, progress: bool) -> 
                 try:
                     row = future.result()
                 except Exception as error:  # noqa: BLE001  (the task died: a killed worker)
-                    row = _failed_row(jobs[i]["video"], error)
+                    row = _failed_row(jobs[i], error)
                 arrived(i, row)
                 videos.update(1)
                 if not in_threads and row["status"] == "done":

@@ -7,7 +7,7 @@ Example
     posejax track squats.mp4 -o squats.csv --annotate squats_pose.mp4
     posejax track photos/*.jpg -o poses.parquet
     posejax track a.mp4 b.mp4 -o out/{stem}.h5 --model-complexity 2
-    posejax track workouts/ -o landmarks/                  # one Parquet per video + index.csv
+    posejax track workouts/ -o landmarks/                  # one Parquet per video + _index.csv
     posejax track workouts/ -o landmarks/ --workers 4      # on a local Dask cluster
     posejax track workouts/ -o landmarks/ --scheduler tcp://host:8786
 
@@ -61,7 +61,7 @@ def _add_track_parser(subparsers) -> None:
             "Several inputs: images go into one table (frame i = i-th image) unless OUTPUT "
             "contains {stem}; videos need {stem} in OUTPUT (and in --annotate), e.g. "
             "-o out/{stem}.csv. A folder as OUTPUT (ending in /) or among the inputs tracks "
-            "many videos into OUTPUT/<stem>-<hash>.parquet and OUTPUT/index.csv, resumably: a "
+            "many videos into OUTPUT/<stem>-<hash>.parquet and OUTPUT/_index.csv, resumably: a "
             "second run skips what is done; one run at a time per OUTPUT folder; exit status 1 "
             "if any video failed."
         ),

@@ -20,12 +20,10 @@ worker; a video that kills every worker it reaches becomes a ``failed`` row like
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from posejax.batch import read_index
 from posejax.io import read_landmarks as _read_landmarks_file
+from posejax.io._index import finished_results
 
 __all__ = ["close_client", "local_client", "read_landmarks"]
 
@@ -44,15 +42,20 @@ def read_landmarks(output_dir):
 
     One partition per video (``done`` and ``skipped`` rows of the index), in index order: the
     long layout of :func:`posejax.read_landmarks` with a first column ``video``, categorical:
-    the index's ``video``, the video's absolute, resolved path. It is unique per video, so
-    ``day1/clip.mp4`` and ``day2/clip.mp4`` stay apart and (video, frame, landmark) is a key.
-    The parts carry no ``attrs``: read one file with :func:`posejax.read_landmarks` for its fps
-    and tracking options.
+    the video's label (the index's ``name``: its file name, or as much of its path as keeps it
+    unique in the folder). A result carries its own ``video`` column; one written before
+    results did gets the index's label. So ``day1/clip.mp4`` and ``day2/clip.mp4`` stay apart
+    and (video, frame, landmark) is a key. The parts carry no ``attrs``: read one file with
+    :func:`posejax.read_landmarks` for its fps and tracking options.
+
+    The folder also opens with ``dask.dataframe.read_parquet(output_dir)`` (its index,
+    ``_index.csv``, and its hidden files are skipped); this reader adds the index's order and
+    labels for results written before they carried them.
 
     Parameters
     ----------
     output_dir : str or os.PathLike
-        The output folder (its ``index.csv`` lists the results of every run into it).
+        The output folder (its ``_index.csv`` lists the results of every run into it).
 
     Returns
     -------
@@ -67,33 +70,37 @@ def read_landmarks(output_dir):
     _require()
     import dask.dataframe as dd
 
-    index = read_index(output_dir)
-    ready = index[index.status.isin(["done", "skipped"])]
-    if ready.empty:
-        raise ValueError(f"{str(output_dir)!r} holds no finished results (see its index.csv)")
-    names = list(ready.video)
-    if len(set(names)) < len(names):
-        raise ValueError(f"the index of {str(output_dir)!r} lists a video twice; run "
-                         f"posejax.track_videos on the folder again to rewrite it")
-    # Results live in the folder itself: found there, whatever the working folder was when the
-    # index was written or is now, and wherever the folder has moved since.
-    outputs = [str(Path(output_dir) / Path(output).name) for output in ready.output]
+    results = finished_results(output_dir)
+    if not results:
+        raise ValueError(f"{str(output_dir)!r} holds no finished results (see its _index.csv)")
+    outputs = [str(path) for path, _ in results]
+    names = [name for _, name in results]
     categories = pd.CategoricalDtype(names)
-    meta = _with_video(_read_landmarks_file(outputs[0]).iloc[:0], names[0], categories)
+    meta = _with_video(_read_landmarks_file(outputs[0]).iloc[:0], names[0], categories,
+                       outputs[0])
     return dd.from_map(_read_one, outputs, names, categories=categories, meta=meta,
                        divisions=None, enforce_metadata=False)
 
 
 def _read_one(output: str, name: str, categories):
-    return _with_video(_read_landmarks_file(output), name, categories)
+    return _with_video(_read_landmarks_file(output), name, categories, output)
 
 
-def _with_video(df, name, categories):
+def _with_video(df, name, categories, output):
     df = df.copy()
     # Each file's attrs (fps, its batch record) describe that video only; pandas compares the
     # parts' attrs when it joins them, which fails on equal-length arrays, so they stay behind.
     df.attrs = {}
-    df.insert(0, "video", pd.Categorical([name] * len(df), dtype=categories))
+    if "video" not in df.columns:
+        df.insert(0, "video", pd.Categorical([name] * len(df), dtype=categories))
+        return df
+    own = set(df["video"].astype(str).unique()) if len(df) else {name}
+    if own != {name}:
+        # A file copied in from elsewhere, or renamed: its rows would join the wrong video.
+        raise ValueError(f"{output!r}: its video column holds {sorted(own)}, but the "
+                         f"folder's index labels it {name!r}; run posejax.track_videos on the "
+                         f"folder again")
+    df["video"] = pd.Categorical(df["video"].astype(str), dtype=categories)
     return df
 
 

@@ -11,8 +11,8 @@ through :func:`atomic_path` or :func:`atomic_write`, so that
   the usual umask ``022``), not the ``0600`` of a temporary file.
 
 A killed process cannot remove its temporary file; such leftovers are named
-``.<name>.<random>.partial<suffix>``, never a name posejax reads as a result (see
-:func:`is_partial`).
+``.<name>.<random>.partial<suffix>`` (no suffix for Parquet, whose dataset readers take every
+``*.parquet`` of a folder), never a name posejax reads as a result (see :func:`is_partial`).
 """
 
 from __future__ import annotations
@@ -71,11 +71,25 @@ def is_partial(path) -> bool:
     return bool(_PARTIAL_NAME.match(Path(path).name))
 
 
+#: Suffixes by which readers of datasets pick a folder's files: ``dask.dataframe.read_parquet``
+#: takes every ``*.parquet`` of a folder, hidden or not, so a write in progress must not end so.
+_DATASET_SUFFIXES = frozenset({".parquet", ".pq", ".parq"})
+
+
 def temporary_name(path: Path) -> Path:
-    """The hidden name a write of ``path`` uses until it is complete (see :func:`is_partial`)."""
+    """The hidden name a write of ``path`` uses until it is complete (see :func:`is_partial`).
+
+    Examples
+    --------
+    >>> is_partial(temporary_name(Path("clip.mp4"))), temporary_name(Path("c.mp4")).suffix
+    (True, '.mp4')
+    >>> temporary_name(Path("clip.parquet")).suffix
+    '.partial'
+    """
     # The real suffix comes last so that writers that choose a format by suffix (pandas'
-    # to_hdf, imageio, matplotlib's savefig) still see it.
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}{PARTIAL_MARK}{path.suffix}")
+    # to_hdf, imageio, matplotlib's savefig) still see it; Parquet writers never look at it.
+    suffix = "" if path.suffix.lower() in _DATASET_SUFFIXES else path.suffix
+    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}{PARTIAL_MARK}{suffix}")
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -194,24 +194,37 @@ def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
 
 
 def read_landmarks(path):
-    """Read a landmark file written by :func:`write_landmarks` (or by DeepLabCut).
+    """Read a landmark file written by :func:`write_landmarks` (or by DeepLabCut), or many.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        ``.csv``, ``.parquet`` or ``.h5``.
+    path : str, os.PathLike, list or tuple
+        ``.csv``, ``.parquet`` or ``.h5``. Or many files: a folder (a
+        :func:`posejax.track_videos` output folder gives its finished results; any other, its
+        posejax landmark files), a glob pattern (``"out/*.parquet"``) or a list of paths; see
+        :mod:`posejax.io.datasets`.
 
     Returns
     -------
     pandas.DataFrame
         The table as written, with its ``attrs``. A posejax ``.h5`` file comes back as the wide
         layout (every coordinate, exactly); a DeepLabCut file as its own table, without attrs.
+        Many files come back as one table, each video apart in its ``video`` (the file's own,
+        or its stem for a file written without one), with the ``attrs`` equal in all of them;
+        two files holding one video raise ``ValueError``, and a folder or pattern that names no
+        file ``FileNotFoundError``.
 
     Example
     -------
     >>> df = read_landmarks("poses.csv")  # doctest: +SKIP
     >>> df.pose.angle("left_knee")  # doctest: +SKIP
+    >>> everything = read_landmarks("landmarks/")  # doctest: +SKIP
+    >>> everything.groupby("video", observed=True).frame.max()  # doctest: +SKIP
     """
+    from posejax.io import datasets
+
+    if datasets.is_many(path):
+        return datasets.read_dataset(path)
     path = existing_file(path)
     suffix = _landmark_suffix(path)
     if suffix in (".h5", ".hdf5"):

@@ -92,15 +92,45 @@ def test_every_video_gets_a_row_and_bad_ones_fail_alone(videos, serial):
     assert "truncated or corrupt" in truncated and "of the 57 its index lists" in truncated
     read = int(truncated.split(" frames read")[0].split()[-1])
     assert 0 < read < 57 and f"decoding stopped at frame {read}" in truncated
-    written = pd.read_csv(output / "index.csv", keep_default_na=False)
+    written = pd.read_csv(output / "_index.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(batch.read_index(output), index)
     assert len(written) == len(index)
     # The video's identity is its absolute, resolved path; its result's name comes from it.
     assert list(index.video) == [str(Path(v).resolve()) for v in index.video]
     # Only the finished results and the index: no temporary file, no lock is left behind.
     results = [batch.output_name(videos["folder"] / n) for n in GOOD]
-    assert sorted(p.name for p in output.iterdir()) == sorted(["index.csv", *results])
+    assert sorted(p.name for p in output.iterdir()) == sorted(["_index.csv", *results])
     assert all(n.startswith(("pushups-", "walk-")) for n in results)
+    # Each video is labelled by its file name, in the index and in its result.
+    assert list(index.name) == [Path(v).name for v in index.video]
+    for name in GOOD:
+        result = output / batch.output_name(videos["folder"] / name)
+        assert posejax.read_track(result).video_names == (name,)
+
+
+def test_the_output_folder_is_one_parquet_dataset_for_pandas_and_dask(videos, serial,
+                                                                      tmp_path):
+    # The index, the lock and a killed write's leftover are in the folder, as mid-run.
+    index, first = serial
+    output = tmp_path / "dataset"
+    shutil.copytree(first, output)
+    (output / LOCK_NAME).write_text("{}")
+    (output / ".pushups.0123456789ab.partial").write_bytes(b"PAR1 half a file")
+    (output / ".walk.0123456789ab.partial.parquet").write_bytes(b"PAR1 an older leftover")
+    expected = pd.concat([posejax.read_landmarks(output / batch.output_name(
+        videos["folder"] / n)) for n in GOOD])
+    table = pd.read_parquet(output)
+    assert len(table) == len(expected) == 33 * (57 + 40)
+    assert list(table.columns) == list(expected.columns)
+    pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
+
+    # dask takes every *.parquet, hidden or not: only a write older than _atomic's Parquet
+    # naming ends so, and a run removes those before any work.
+    (output / ".walk.0123456789ab.partial.parquet").unlink()
+    assert len(dd.read_parquet(output).compute()) == len(expected)
+    assert sorted(p.name for p in output.iterdir() if p.name.startswith(("_", "."))) == sorted(
+        ["_index.csv", LOCK_NAME, ".pushups.0123456789ab.partial"])
 
 
 def test_done_outputs_read_back_as_track_gives(serial, reference):
@@ -155,7 +185,7 @@ def test_a_killed_run_resumes_and_redoes_nothing_finished(videos, tmp_path):
     first = output / batch.output_name(inputs[0])
     deadline = time.monotonic() + 600
     # The index is written as results arrive: wait until it lists the first video.
-    while (not (output / "index.csv").exists() and child.poll() is None
+    while (not (output / "_index.csv").exists() and child.poll() is None
            and time.monotonic() < deadline):
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
@@ -196,7 +226,7 @@ def test_an_interrupted_run_ends_the_videos_under_way_and_keeps_what_finished(
     index = batch.read_index(output)
     assert list(index.status) == ["done"] and Path(index.video[0]).name == "pushups.mp4"
     assert sorted(p.name for p in output.iterdir()) == sorted(
-        ["index.csv", batch.output_name(videos["folder"] / "pushups.mp4")])
+        ["_index.csv", batch.output_name(videos["folder"] / "pushups.mp4")])
 
 
 def rows_status(rows: dict) -> dict:
@@ -213,7 +243,7 @@ def test_a_failed_write_leaves_no_result(videos, tmp_path, monkeypatch):
     monkeypatch.setattr(pq, "write_table", broken)
     index = posejax.track_videos(videos["folder"] / "pushups.mp4", tmp_path, progress=False)
     assert list(index.status) == ["failed"] and "disk full" in index.error[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_index.csv"]
 
 
 @pytest.mark.parametrize("kind", ["mkv-h264", "webm-vp9", "avi-mjpeg"])
@@ -278,12 +308,23 @@ def test_same_name_videos_in_two_folders_keep_both_results(videos, tmp_path):
     assert list(index.video) == [str(c.resolve()) for c in clips]
     assert list(index.output) == [str(r) for r in results]
     assert list(index.frames) == [57, 57]
+    # The second is labelled by as much of its path as sets it apart, in its file too.
+    assert list(index.name) == ["clip.mp4", "day2/clip.mp4"]
+    assert posejax.read_track(results[1]).video_names == ("day2/clip.mp4",)
     # All results as one table: the two videos stay apart, (video, frame, landmark) is a key.
-    pytest.importorskip("dask.dataframe")
-    table = posejax.dask.read_landmarks(output).compute()
+    table = posejax.read_landmarks(output)
     assert table.groupby("video", observed=True).frame.nunique().to_dict() == {
-        str(clips[0].resolve()): 57, str(clips[1].resolve()): 57}
+        "clip.mp4": 57, "day2/clip.mp4": 57}
     assert not table.duplicated(["video", "frame", "landmark"]).any()
+    # A later run keeps each video's label.
+    again = posejax.track_videos(clips[::-1], output, progress=False)
+    assert list(again.name) == ["day2/clip.mp4", "clip.mp4"]
+    pytest.importorskip("dask.dataframe")
+    lazy = posejax.dask.read_landmarks(output).compute()
+    both = posejax.read_landmarks(output)     # in index order: this run's videos last
+    assert both.video.cat.categories.tolist() == ["day2/clip.mp4", "clip.mp4"]
+    lazy.attrs = both.attrs = {}
+    pd.testing.assert_frame_equal(lazy.reset_index(drop=True), both)
 
 
 def test_a_moved_output_folder_still_reads_from_any_working_folder(
@@ -297,28 +338,50 @@ def test_a_moved_output_folder_still_reads_from_any_working_folder(
     assert table.frame.nunique() == 57
 
 
-def test_another_programs_index_csv_is_never_overwritten(tmp_path):
+def test_another_programs_index_csv_is_never_read_overwritten_or_removed(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
     (output / "index.csv").write_text("name,score\nalice,3\n")
     with pytest.raises(ValueError, match="is not a posejax index"):
-        posejax.track_videos(tmp_path / "missing.mp4", output, progress=False)
+        batch.read_index(output)
+    index = posejax.track_videos(tmp_path / "missing.mp4", output, progress=False)
+    assert list(index.status) == ["failed"]
     assert (output / "index.csv").read_text() == "name,score\nalice,3\n"
-    assert sorted(p.name for p in output.iterdir()) == ["index.csv"]
+    assert sorted(p.name for p in output.iterdir()) == ["_index.csv", "index.csv"]
+    assert list(batch.read_index(output).status) == ["failed"]
+    # A foreign file under the new name is not merged into either.
+    (output / "_index.csv").write_text("name,score\nbob,4\n")
+    with pytest.raises(ValueError, match="is not a posejax index"):
+        posejax.track_videos(tmp_path / "missing.mp4", output, progress=False)
+    assert (output / "_index.csv").read_text() == "name,score\nbob,4\n"
 
 
-def test_an_old_index_still_reads_and_keeps_its_rows(tmp_path):
+def test_an_old_index_still_reads_and_a_run_moves_it_to_the_new_name(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
     old = pd.DataFrame([{"video": "clips/a.mp4", "status": "done", "frames": 10,
                          "frames_with_pose": 9, "seconds": 1.5,
-                         "output": str(output / "a.parquet"), "error": ""}])
+                         "output": str(output / "a.parquet"), "error": ""},
+                        {"video": "/other/clips/a.mp4", "status": "failed", "frames": 0,
+                         "frames_with_pose": 0, "seconds": 0.1, "output": "", "error": "x"}])
     old.to_csv(output / "index.csv", index=False)    # the columns indexes always had
-    assert batch.read_index(output).to_dict("records") == old.to_dict("records")
+    read = batch.read_index(output)
+    # Without names, each row is labelled by its file name, or more of its path if taken.
+    assert list(read.name) == ["a.mp4", "clips/a.mp4"]
+    assert read.drop(columns="name").to_dict("records") == old.to_dict("records")
     missing = tmp_path / "b.mp4"
     index = posejax.track_videos(missing, output, progress=False)
     assert list(index.video) == [str(missing.resolve())] and list(index.status) == ["failed"]
-    assert list(batch.read_index(output).video) == ["clips/a.mp4", str(missing.resolve())]
+    # The rows moved to _index.csv, then the old file went: the folder reads as a dataset.
+    assert sorted(p.name for p in output.iterdir()) == ["_index.csv"]
+    listed = batch.read_index(output)
+    assert list(listed.video) == ["clips/a.mp4", "/other/clips/a.mp4", str(missing.resolve())]
+    assert list(listed.name) == ["a.mp4", "clips/a.mp4", "b.mp4"]
+    # A migration cut short leaves both files: both are read, the new one's rows first.
+    old.iloc[:1].to_csv(output / "index.csv", index=False)
+    assert list(batch.read_index(output).video) == list(listed.video)
+    posejax.track_videos(missing, output, progress=False)
+    assert sorted(p.name for p in output.iterdir()) == ["_index.csv"]
 
 
 def test_a_folder_that_takes_no_files_fails_before_any_tracking(videos, tmp_path, monkeypatch):
@@ -371,14 +434,14 @@ def _lock_file(folder: Path, pid: int, host: str, age: float) -> None:
 
 def test_a_held_lock_refuses_at_once_and_a_stale_one_is_taken_over(tmp_path):
     output, missing = tmp_path / "out", tmp_path / "missing.mp4"
-    partial = output / ".clip.0123456789ab.partial.parquet"
+    partial = output / ".clip.0123456789ab.partial"
     # Held by a live process of this host (our parent): a clear refusal, nothing touched.
     _lock_file(output, os.getppid(), socket.gethostname(), 30)
     partial.write_bytes(b"being written by the other run")
     with pytest.raises(FolderLockedError, match=rf"in use by another posejax run \(pid "
                                                 rf"{os.getppid()} on host .*30 s ago\)"):
         posejax.track_videos(missing, output, progress=False)
-    assert partial.exists() and not (output / "index.csv").exists()
+    assert partial.exists() and not (output / "_index.csv").exists()
     # Held on another host: it cannot be checked from here; the message gives its age.
     _lock_file(output, 1, "elsewhere", 7300)
     with pytest.raises(FolderLockedError, match="another host .*'elsewhere'.*2.0 h ago.*delete"):
@@ -391,7 +454,7 @@ def test_a_held_lock_refuses_at_once_and_a_stale_one_is_taken_over(tmp_path):
     with pytest.warns(RuntimeWarning, match=f"took over the lock .*pid {gone.pid} "):
         index = posejax.track_videos(missing, output, progress=False)
     assert list(index.status) == ["failed"]
-    assert sorted(p.name for p in output.iterdir()) == ["index.csv"]
+    assert sorted(p.name for p in output.iterdir()) == ["_index.csv"]
     with warnings.catch_warnings():   # released: the next run takes it quietly
         warnings.simplefilter("error")
         posejax.track_videos(missing, output, progress=False)
@@ -482,8 +545,7 @@ def test_the_cluster_run_equals_the_serial_run(videos, serial, client, tmp_path)
     table = ddf.compute()
     assert list(table.columns[:3]) == ["video", "frame", "time"]
     assert table.groupby("video", observed=True).frame.nunique().to_dict() == {
-        str((videos["folder"] / "pushups.mp4").resolve()): 57,
-        str((videos["folder"] / "walk.mp4").resolve()): 40}
+        "pushups.mp4": 57, "walk.mp4": 40}
 
 
 # -- the command line -------------------------------------------------------------------------

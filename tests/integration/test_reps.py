@@ -119,12 +119,19 @@ def test_posejax_reps_command_with_and_without_an_exercise(capsys, tmp_path):
     assert sum(line.startswith("rep ") for line in lines) == 5
     reps = pd.read_csv(table)
     assert list(reps.columns) == list(classify.reps.REPETITION_COLUMNS) and len(reps) == 5
+    # The clip's landmarks, written as posejax track writes them, count alike, untracked.
+    from posejax import track, write_landmarks
+
+    landmarks = write_landmarks(track(path), tmp_path / "pushups.parquet")
+    assert main(["reps", str(landmarks), "--exercise", "pushup", "-o",
+                 str(tmp_path / "from_file.csv")]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[1:] == [
+        line.replace(str(table), str(tmp_path / "from_file.csv")) for line in lines[1:]]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "from_file.csv"), reps)
     assert main(["reps", path, "--no-progress", "--plot", str(tmp_path / "reps.png")]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.endswith("elbow angle: 5 repetitions"), last
     assert (tmp_path / "reps.png").stat().st_size > 0
-
-    from posejax import track
 
     now = track(path, model_complexity=1, mediapipe_clock=True)  # the fixture's clock
     stored = fixture_track(clip)

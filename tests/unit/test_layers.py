@@ -31,6 +31,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("posejax.tables",),
     ("posejax.io._metadata", "posejax.io._hdf5", "posejax.io._index", "posejax.io.csv_files",
      "posejax.io.landmark_files", "posejax.io"),
+    ("posejax.io.datasets",),
     ("posejax.draw",),
     ("posejax.accessor",),
     ("posejax.solutions.*", "posejax.solutions"),
@@ -67,6 +68,8 @@ DEFERRED_OURS = {
     ("posejax", "posejax.accessor"): "df.pose loads the accessor on first use, not at import",
     ("posejax.cli", "posejax.batch"): "`posejax track` on one file should not import pandas first",
     ("posejax.cli", "posejax.draw"): "--annotate only; drawing videos is not needed to track",
+    ("posejax.io.landmark_files", "posejax.io.datasets"): "read_landmarks of many files; the "
+    "reader of many reads each with read_landmarks, so importing it at the top is a circle",
 }
 
 PACKAGES = ("posejax", "classify")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from classify.cli import add_reps_parser, run_reps
+from tests.helpers.synthetic import random_track
 from tests.unit.classify.test_reps import PATTERN, squat_track
 
 
@@ -122,3 +123,41 @@ def test_plot_and_tables_into_a_new_folder(fake_track, tmp_path):
     assert (out / "reps.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(out / "reps.csv").shape[0] == 3
     assert sorted(p.name for p in out.iterdir()) == ["reps.csv", "reps.png"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".h5"])
+def test_a_landmark_file_is_counted_without_tracking(fake_track, tmp_path, suffix, capsys):
+    if suffix != ".csv":
+        pytest.importorskip("pyarrow" if suffix == ".parquet" else "tables")
+    from posejax.io import write_landmarks
+
+    video, calls = fake_track
+    assert run_reps(parse(str(video), "--exercise", "squat", "--no-progress")) == 0
+    from_video = capsys.readouterr().out.strip().splitlines()
+    calls.clear()
+    landmarks = write_landmarks(squat_track(PATTERN), tmp_path / f"squats{suffix}")
+    assert run_reps(parse(str(landmarks), "--exercise", "squat")) == 0
+    from_file = capsys.readouterr().out.strip().splitlines()
+    assert from_file[0].startswith(f"squats{suffix}: ")
+    assert from_file[1:] == from_video[1:] and from_file[-1] == "squat: 3 repetitions"
+    assert calls == []
+
+
+def test_tracking_options_are_refused_for_a_landmark_file(fake_track, tmp_path):
+    pytest.importorskip("pyarrow")
+    from posejax.io import write_landmarks
+
+    _, calls = fake_track
+    landmarks = write_landmarks(squat_track(PATTERN), tmp_path / "squats.parquet")
+    with pytest.raises(ValueError, match="--model-complexity applies to tracking a video"):
+        run_reps(parse(str(landmarks), "--model-complexity", "2"))
+    with pytest.raises(ValueError, match="--model-complexity and --fps apply to tracking"):
+        run_reps(parse(str(landmarks), "--model-complexity", "0", "--fps", "30",
+                       "-o", str(tmp_path / "reps.csv")))
+    assert not (tmp_path / "reps.csv").exists()
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        run_reps(parse(str(tmp_path / "missing.parquet")))
+    batch = write_landmarks(random_track(batch=2), tmp_path / "two.parquet")
+    with pytest.raises(ValueError, match="holds 2 videos"):
+        run_reps(parse(str(batch)))
+    assert calls == []
