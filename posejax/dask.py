@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from posejax.io import read_landmarks as _read_landmarks_file
+from posejax.io.landmark_files import read_one_file
 from posejax.io._index import finished_results
 
 __all__ = ["close_client", "local_client", "read_landmarks"]
@@ -76,14 +76,14 @@ def read_landmarks(output_dir):
     outputs = [str(path) for path, _ in results]
     names = [name for _, name in results]
     categories = pd.CategoricalDtype(names)
-    meta = _with_video(_read_landmarks_file(outputs[0]).iloc[:0], names[0], categories,
+    meta = _with_video(read_one_file(outputs[0], video=names[0]).iloc[:0], names[0], categories,
                        outputs[0])
     return dd.from_map(_read_one, outputs, names, categories=categories, meta=meta,
                        divisions=None, enforce_metadata=False)
 
 
 def _read_one(output: str, name: str, categories):
-    return _with_video(_read_landmarks_file(output), name, categories, output)
+    return _with_video(read_one_file(output, video=name), name, categories, output)
 
 
 def _with_video(df, name, categories, output):

@@ -49,6 +49,9 @@ class PoseTrack:
         0 (lite), 1 (full) or 2 (heavy).
     video_names : tuple of str, optional
         One name per video of a batch (used as the ``video`` column of DataFrames).
+    frame_numbers : ndarray, int, (T,), optional
+        The video's number of each frame, for a track of some of its frames (``track[10:20]``);
+        None for frames ``0 .. T-1``. The ``frame`` column of DataFrames.
 
     Indexing selects frames (see :meth:`__getitem__`): ``track[10:20]`` is a track of 10
     frames, of every video of a batch; :meth:`video` picks one video of a batch.
@@ -64,6 +67,7 @@ class PoseTrack:
     segmentation_mask: np.ndarray | list | None = None
     model_complexity: int = 1
     video_names: tuple[str, ...] | None = None
+    frame_numbers: np.ndarray | None = None
 
     def __post_init__(self):
         lead = self.pose_present.shape
@@ -81,6 +85,21 @@ class PoseTrack:
             raise ValueError(f"PoseTrack arrays must lead with (T,) or (B, T), got {lead}")
         if self.video_names is not None and len(self.video_names) != self.batch_size:
             raise ValueError(f"{len(self.video_names)} video_names for {self.batch_size} videos")
+        if self.frame_numbers is not None and np.shape(self.frame_numbers) != lead[-1:]:
+            raise ValueError(f"PoseTrack.frame_numbers has shape {np.shape(self.frame_numbers)}, "
+                             f"expected {lead[-1:]}")
+
+    def frame_index(self) -> np.ndarray:
+        """``(T,)`` the video's number of each frame: :attr:`frame_numbers`, or ``0 .. T-1``.
+
+        Example
+        -------
+        >>> track[5:8].frame_index()  # doctest: +SKIP
+        array([5, 6, 7])
+        """
+        if self.frame_numbers is None:
+            return np.arange(self.n_frames)
+        return np.asarray(self.frame_numbers, np.int64)
 
     # -- shape -------------------------------------------------------------------------------------
     @property
@@ -106,9 +125,9 @@ class PoseTrack:
 
         Selects along the frame axis, the last leading one: of the one video, or of every video
         of a batch (``batch[10:20]`` has shape ``(B, 10)``; use :meth:`video` for one video).
-        Every per-frame array follows, segmentation masks included. The timestamps keep the
-        frames' real times, whereas :meth:`to_dataframe` numbers the frames of the new track
-        from 0 again (its ``time`` column keeps the real times).
+        Every per-frame array follows, segmentation masks included. Frames keep their numbers
+        (:attr:`frame_numbers`, the ``frame`` column of :meth:`to_dataframe`) and their times:
+        nothing is renumbered.
 
         Parameters
         ----------
@@ -138,6 +157,7 @@ class PoseTrack:
             timestamps=self.timestamps[lead],
             image_sizes=self.image_sizes[lead],
             segmentation_mask=self._masks_of(lead, key),
+            frame_numbers=self.frame_index()[key],
         )
 
     def _frame_key(self, frames):

@@ -76,7 +76,7 @@ class _FrameSource:
             self.batch = 1
             self.n_frames = self.reader.n_frames
             self.height, self.width = self.reader.height, self.reader.width
-            self.names = (Path(frames).stem,)
+            self.names = (Path(os.fsdecode(frames)).name,)
             return
         if isinstance(frames, (list, tuple)):
             if len(frames) == 0:

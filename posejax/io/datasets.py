@@ -16,7 +16,7 @@ Which files are read:
 
 Each table keeps its own ``video`` column (or index level, in the wide and DeepLabCut layouts);
 a file written before tables carried one gets its index label (a ``track_videos`` folder), else
-the one name of its ``attrs["video_names"]``, else its file's stem. Two files holding one video
+the one name it recorded (``attrs["video_names"]``), else its file's stem. Two files holding one video
 label are an error, never merged: a video's rows would mix. The result's ``attrs`` are those
 equal in every file.
 """
@@ -33,7 +33,7 @@ from posejax.io._index import find_index, finished_results
 from posejax.io._metadata import dumps
 from posejax.io._paths import LANDMARK_FORMATS, existing_file
 from posejax.io.csv_files import sidecar_path
-from posejax.io.landmark_files import read_landmarks
+from posejax.io.landmark_files import read_one_file
 from posejax.tables import detect_layout
 
 __all__ = ["is_many", "read_dataset"]
@@ -91,8 +91,8 @@ def read_dataset(source) -> pd.DataFrame:
     files = _files(source)
     tables, owners = [], {}
     for path, fallback in files:
-        table = read_landmarks(existing_file(path))
-        table, names = _with_video(table, fallback, path.stem)
+        table = read_one_file(path, video=fallback, default_video=path.stem)
+        names = _videos(table)
         for name in names:
             if name in owners:
                 raise ValueError(
@@ -170,31 +170,13 @@ def _is_landmark_file(path: Path) -> bool:
     return True
 
 
-def _with_video(table: pd.DataFrame, fallback: str | None,
-                stem: str) -> tuple[pd.DataFrame, list[str]]:
-    """``table`` with a video column or index level, its videos.
-
-    A table without one is labelled ``fallback`` (the index's label), else by its one video
-    name, else by ``stem``.
-    """
+def _videos(table: pd.DataFrame) -> list[str]:
+    """The video labels of a table (a column, or an index level of the wide layouts)."""
     if "video" in table.columns:
-        return table, [str(v) for v in pd.unique(table["video"].astype(str))]
+        return [str(v) for v in pd.unique(table["video"].astype(str))]
     if "video" in table.index.names:
-        values = table.index.get_level_values("video").astype(str)
-        return table, [str(v) for v in pd.unique(values)]
-    names = table.attrs.get("video_names")
-    if fallback is None:
-        one = isinstance(names, (list, tuple)) and len(names) == 1
-        fallback = str(names[0]) if one else stem
-    table = table.copy(deep=False)
-    if detect_layout(table) == "long":
-        table.insert(0, "video", fallback)
-    else:
-        table.index = pd.MultiIndex.from_arrays(
-            [[fallback] * len(table), *[table.index.get_level_values(i)
-                                        for i in range(table.index.nlevels)]],
-            names=["video", *table.index.names])
-    return table, [fallback]
+        return [str(v) for v in pd.unique(table.index.get_level_values("video").astype(str))]
+    return []
 
 
 def _same(a, b) -> bool:

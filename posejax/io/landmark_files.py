@@ -187,6 +187,8 @@ def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
                 group = h5.create_group("/", _H5_GROUP)
                 for name in _TRACK_ARRAYS:
                     h5.create_array(group, name, np.ascontiguousarray(getattr(data, name)))
+                if data.frame_numbers is not None:  # some frames of a video keep their numbers
+                    h5.create_array(group, "frame_numbers", data.frame_index())
                 group._v_attrs.meta = dumps(meta)
     except tables.HDF5ExtError as error:
         # HDF5 reports a full disk or a failed write as its own error; the file was not written.
@@ -225,15 +227,30 @@ def read_landmarks(path):
 
     if datasets.is_many(path):
         return datasets.read_dataset(path)
+    return read_one_file(path)
+
+
+def read_one_file(path, *, video: str | None = None, default_video: str | None = None):
+    """:func:`read_landmarks` of one file, labelling a table that has no ``video`` column.
+
+    Files written before tables carried a ``video`` column have none: they get ``video``, else
+    the one name of their ``attrs["video_names"]``, else ``default_video`` (else ``"0"``).
+    """
     path = existing_file(path)
     suffix = _landmark_suffix(path)
     if suffix in (".h5", ".hdf5"):
         track, dlc = _read_h5(path)
         if track is None:
             return dlc
-        return track.to_dataframe("wide", units=dlc.attrs.get("units", "normalized"))
+        label = None if track.video_names is not None else (video or default_video)
+        return track.to_dataframe(
+            "wide", units=dlc.attrs.get("units", "normalized"), video=label
+        )
+    table = _read_table(path, suffix)
+    if video is None and not table.attrs.get("video_names"):
+        video = default_video
     # Files of earlier versions kept times and image sizes in attrs: given today's columns.
-    return upgrade_table(_read_table(path, suffix))
+    return upgrade_table(table, video=video)
 
 
 def _read_table(path: Path, suffix: str) -> pd.DataFrame:
@@ -312,7 +329,8 @@ def _read_h5(path: Path):
                 ) from None
         if _H5_GROUP not in h5:
             return None, dlc
-        arrays = _hdf5.read_arrays(h5, _H5_GROUP, _TRACK_ARRAYS, path)
+        names = _TRACK_ARRAYS + (("frame_numbers",) if "frame_numbers" in h5[_H5_GROUP] else ())
+        arrays = _hdf5.read_arrays(h5, _H5_GROUP, names, path)
         meta = _hdf5.read_json_attr(h5, _H5_GROUP, "meta", path, loads=loads)
     names = meta["video_names"]
     track = PoseTrack(

@@ -130,7 +130,7 @@ def track_to_dataframe(
     codes = np.repeat(np.arange(n_videos), track.n_frames)
     table = PoseTable(
         values={c: values[..., i].reshape(-1, NUM_LANDMARKS) for i, c in enumerate(COORDS)},
-        frames=np.tile(np.arange(track.n_frames), n_videos),
+        frames=np.tile(track.frame_index(), n_videos),
         videos=codes.astype(np.int8 if n_videos < 128 else np.int64),
         video_labels=_video_labels(track, video),
         times=times.reshape(-1),

@@ -744,13 +744,15 @@ def parse_table(df) -> PoseTable:
     )
 
 
-def upgrade_table(df: pd.DataFrame) -> pd.DataFrame:
+def upgrade_table(df: pd.DataFrame, video: str | None = None) -> pd.DataFrame:
     """A long or wide table of an earlier posejax version in today's form; others as they are.
 
     Earlier tables kept per-frame times, image sizes and ROIs in ``df.attrs`` and had no
     ``video`` column for a single video. Such a table gets its ``video``, ``time`` and image size
     columns from those attrs (ROIs are not in tables) and plain JSON attrs; the landmarks are
     unchanged. A table that already has the columns (or a DeepLabCut table) is returned as is.
+    A table without a ``video`` column is labelled ``video``, else by the one name of its
+    ``attrs["video_names"]``, else :data:`DEFAULT_VIDEO`.
 
     Example
     -------
@@ -769,9 +771,10 @@ def upgrade_table(df: pd.DataFrame) -> pd.DataFrame:
         current = {"video", "time", "image_width", "image_height"} <= set(df.columns)
     if current and not legacy:
         return df
-    if table.videos is None and df.attrs.get("video_names"):
-        labels = [str(name) for name in df.attrs["video_names"]][:1]
-        table = table.replace(videos=np.zeros(table.n_frames, np.int8), video_labels=labels)
+    if table.videos is None:
+        names = df.attrs.get("video_names") or [DEFAULT_VIDEO]
+        label = video if video is not None else str(names[0])
+        table = table.replace(videos=np.zeros(table.n_frames, np.int8), video_labels=[label])
     return table.to_frame()
 
 

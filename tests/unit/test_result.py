@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from posejax import PoseTrack
+
 from tests.helpers.synthetic import random_track
 
 PER_FRAME = ("landmarks", "world_landmarks", "pose_present", "rois", "timestamps", "image_sizes")
@@ -66,11 +68,19 @@ def test_segmentation_masks_follow_the_frames():
     np.testing.assert_array_equal(sliced.segmentation_mask[:, :, 0, 0], [[4, 5], [4, 5]])
 
 
-def test_to_dataframe_numbers_a_slice_from_zero_with_its_real_times():
-    part = random_track(10)[4:7]
+def test_a_slice_keeps_its_frame_numbers_and_times_in_tables():
+    whole = random_track(10)
+    part = whole[4:7]
     frames = part.to_dataframe().drop_duplicates("frame")
-    assert list(frames["frame"]) == [0, 1, 2]
-    assert list(frames["time"]) == pytest.approx(list(random_track(10).timestamps[4:7]))
+    assert list(frames["frame"]) == [4, 5, 6]  # never renumbered
+    assert list(frames["time"]) == list(whole.timestamps[4:7])
+    assert part[[0, 2]].frame_index().tolist() == [4, 6]
+    # Back to a track: the frames sit at their own numbers, the others have no pose.
+    again = PoseTrack.from_dataframe(part.to_dataframe())
+    np.testing.assert_array_equal(again.landmarks[4:7], whole.landmarks[4:7])
+    assert not again.pose_present[:4].any()
+    with pytest.raises(ValueError, match="frame_numbers has shape"):
+        dataclasses.replace(part, frame_numbers=np.arange(5))
 
 
 @pytest.mark.parametrize("key, error, match", [
