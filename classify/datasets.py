@@ -119,17 +119,16 @@ def fitness_pose_table(clip: str | None = None):
     Parameters
     ----------
     clip : str, optional
-        One clip (a ``video`` of the whole table): its table alone, without a ``video`` column,
-        its frame rate in ``attrs["fps"]``, ready for :func:`classify.count_repetitions`.
+        One clip (a ``video`` of the whole table): its table alone, its frame rate also in
+        ``attrs["fps"]``, ready for :func:`classify.count_repetitions`.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``video`` (categorical, the clip; not with ``clip=``), ``frame``, ``time``
-        (seconds; 0 for stills), ``label``, ``landmark`` and the coordinates of
-        ``PoseTrack.to_dataframe`` (``x, y`` normalized, ``z``, ``visibility``, ``presence``,
-        ``world_x, world_y, world_z`` in metres, ``world_visibility``). ``attrs`` give the image
-        size of every frame.
+        Columns ``video`` (categorical, the clip), ``frame``, ``time`` (seconds; 0 for stills),
+        ``label``, ``landmark``, the coordinates of ``PoseTrack.to_dataframe`` (``x, y``
+        normalized, ``z``, ``visibility``, ``presence``, ``world_x, world_y, world_z`` in
+        metres, ``world_visibility``) and the frame's ``image_width`` and ``image_height``.
 
     Example
     -------
@@ -159,11 +158,10 @@ def fitness_pose_table(clip: str | None = None):
     times = np.where(np.isnan(fps), 0.0, frames / np.where(np.isnan(fps), 1.0, fps))
     image = data["landmarks"][rows].astype(np.float64)
     world = data["world_landmarks"][rows].astype(np.float64)
-    columns = {}
-    if clip is None:
-        codes = np.repeat([names.index(c) for c in clips[rows]], len(LANDMARK_NAMES))
-        columns["video"] = pd.Categorical.from_codes(codes, categories=names)
-    columns["frame"] = np.repeat(frames, len(LANDMARK_NAMES))
+    sizes = data["image_size"][rows].astype(np.int64)
+    codes = np.repeat([names.index(c) for c in clips[rows]], len(LANDMARK_NAMES))
+    columns = {"video": pd.Categorical.from_codes(codes, categories=names)}
+    columns["frame"] = np.repeat(frames.astype(np.int32), len(LANDMARK_NAMES))
     columns["time"] = np.repeat(times, len(LANDMARK_NAMES))
     columns["label"] = np.repeat(data["label"][rows].astype(str), len(LANDMARK_NAMES))
     columns["landmark"] = pd.Categorical.from_codes(
@@ -173,15 +171,12 @@ def fitness_pose_table(clip: str | None = None):
         columns[coord] = image[..., k].reshape(-1)
     for k, coord in enumerate(("world_x", "world_y", "world_z", "world_visibility")):
         columns[coord] = world[..., k].reshape(-1)
+    columns["image_width"] = np.repeat(sizes[:, 1].astype(np.int16), len(LANDMARK_NAMES))
+    columns["image_height"] = np.repeat(sizes[:, 0].astype(np.int16), len(LANDMARK_NAMES))
     table = pd.DataFrame(columns)
-    table.attrs = {"units": "normalized", "model_complexity": int(data["model_complexity"])}
-    sizes = data["image_size"][rows].astype(np.int64)
     if clip is not None:
-        table.attrs["fps"] = float(fps[0]) if np.isfinite(fps[0]) else None
-        table.attrs["image_size"] = tuple(int(v) for v in sizes[0])
-        return table
-    # Per video and frame number, as posejax tables of several videos keep them.
-    per_frame = np.zeros((len(names), int(frames.max()) + 1, 2), dtype=np.int64)
-    per_frame[[names.index(c) for c in clips[rows]], frames] = sizes
-    table.attrs["image_sizes"] = per_frame
+        table["video"] = table["video"].cat.remove_unused_categories()
+    table.attrs = {"units": "normalized", "model_complexity": int(data["model_complexity"])}
+    if clip is not None and np.isfinite(fps[0]):
+        table.attrs["fps"] = float(fps[0])  # stills of one clip have no time steps to say it
     return table

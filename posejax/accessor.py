@@ -30,9 +30,11 @@ __all__ = ["JOINT_ANGLES", "PoseAccessor"]
 class PoseAccessor:
     """Pose maths on DataFrames from :meth:`PoseTrack.to_dataframe`: ``df.pose.<method>``.
 
-    Works on the long and the wide layout alike. Per-frame results are Series indexed by
-    ``frame`` (or ``(video, frame)`` for a batch); methods that change coordinates return a new
-    DataFrame in the layout they were given, other columns kept.
+    Works on the long and the wide layout alike, and on tables of several videos (``pd.concat``
+    of their tables): each video is taken on its own, by the table's ``video`` column.
+    Per-frame results are Series indexed by ``frame`` for one video, ``(video, frame)`` for
+    several; methods that change coordinates return a new DataFrame in the layout they were
+    given, other columns kept.
 
     Example
     -------

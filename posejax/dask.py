@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from posejax.io.landmark_files import read_one_file
 from posejax.io._index import finished_results
+from posejax.io.landmark_files import read_one_file
 
 __all__ = ["close_client", "local_client", "read_landmarks"]
 

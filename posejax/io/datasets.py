@@ -16,9 +16,10 @@ Which files are read:
 
 Each table keeps its own ``video`` column (or index level, in the wide and DeepLabCut layouts);
 a file written before tables carried one gets its index label (a ``track_videos`` folder), else
-the one name it recorded (``attrs["video_names"]``), else its file's stem. Two files holding one video
-label are an error, never merged: a video's rows would mix. The result's ``attrs`` are those
-equal in every file.
+the one name it recorded (``attrs["video_names"]``), else its file's stem; so does a table of
+a track of arrays, labelled ``"0"`` (``"0"``, ``"1"``, ... become ``<stem>/0``, ...). Two files
+holding one video label are an error, never merged: a video's rows would mix. The result's
+``attrs`` are those equal in every file.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import pandas as pd
 
 from posejax.io._index import find_index, finished_results
 from posejax.io._metadata import dumps
-from posejax.io._paths import LANDMARK_FORMATS, existing_file
+from posejax.io._paths import LANDMARK_FORMATS
 from posejax.io.csv_files import sidecar_path
 from posejax.io.landmark_files import read_one_file
 from posejax.tables import detect_layout
@@ -92,6 +93,7 @@ def read_dataset(source) -> pd.DataFrame:
     tables, owners = [], {}
     for path, fallback in files:
         table = read_one_file(path, video=fallback, default_video=path.stem)
+        table = _named_by_file(table, fallback or path.stem)
         names = _videos(table)
         for name in names:
             if name in owners:
@@ -168,6 +170,27 @@ def _is_landmark_file(path: Path) -> bool:
         except Exception:  # noqa: BLE001  (not a Parquet file at all: not ours to read)
             return False
     return True
+
+
+def _named_by_file(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``table`` with its placeholder video labels replaced: the file names its videos.
+
+    A track of arrays is labelled ``"0"`` (``"0"``, ``"1"``, ... for a batch); in a file those
+    become ``name`` (``name/0``, ``name/1``, ...).
+    """
+    labels = _videos(table)
+    if labels != [str(i) for i in range(len(labels))]:
+        return table
+    renamed = {label: name if len(labels) == 1 else f"{name}/{label}" for label in labels}
+    table = table.copy(deep=False)
+    if "video" in table.columns:
+        table["video"] = table["video"].astype(str).map(renamed).astype("category")
+    else:
+        index = table.index
+        table.index = index.set_levels(
+            [renamed.get(str(v), str(v)) for v in index.levels[index.names.index("video")]],
+            level="video")
+    return table
 
 
 def _videos(table: pd.DataFrame) -> list[str]:

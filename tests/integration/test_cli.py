@@ -150,7 +150,8 @@ def test_track_a_clip_to_csv_with_annotation(tmp_path, clip):
     assert "with a pose" in summary and "frames/s" in summary and str(output) in summary
     df = io.read_landmarks(output)
     assert df.frame.nunique() == CLIP_FRAMES and df.attrs["model_complexity"] == 0
-    assert df.attrs["image_size"] == (250, 442)  # 249 rows padded to 250 for H.264
+    assert set(zip(df.image_height, df.image_width)) == {(250, 442)}  # 249 rows padded to 250
+    assert set(df.video) == {"walk.mp4"}
     present = int(summary.split(", ")[1].split()[0])
     assert present == int(df.groupby("frame").x.apply(lambda x: x.notna().any()).sum())
     # What a new user does first: the default reader gives the table, not a comment line.

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from posejax import PoseTrack
-
 from tests.helpers.synthetic import random_track
 
 PER_FRAME = ("landmarks", "world_landmarks", "pose_present", "rois", "timestamps", "image_sizes")
