@@ -3,7 +3,7 @@
 scikit-learn takes one row of ``X`` per sample, and a sample here is a frame. A wide posejax
 table already has one row per frame; a long one has 33 (one per landmark), which
 ``cross_val_score`` and ``GridSearchCV`` would split across folds like samples. :func:`pose_frames`
-turns either (or a PoseTrack) into the wide layout, indexed by ``frame`` or ``(video, frame)``,
+turns either (or a PoseTrack) into the wide layout, indexed by ``(video, frame)``,
 with the labels aligned to it, so that the pipelines of :mod:`classify` train and
 cross-validate on the rows a user has.
 """
@@ -39,9 +39,9 @@ def pose_frames(data, labels=None):
     Returns
     -------
     X : pandas.DataFrame
-        The wide layout: columns ``(landmark, coord)``, one row per frame, indexed by ``frame``
-        (one video) or ``(video, frame)`` (several, ``video`` categorical), with the table's
-        ``attrs``. Frames without a pose are NaN rows, which :class:`~classify.PoseEmbedder`
+        The wide layout: the per-frame columns (``time``, ``image_width``, ``image_height``)
+        and ``(landmark, coord)``, one row per frame, indexed by ``(video, frame)`` (``video``
+        categorical), with the table's ``attrs``. Frames without a pose are NaN rows, which :class:`~classify.PoseEmbedder`
         embeds to NaN and :class:`~classify.KNNPoseClassifier` leaves out of ``fit`` (with a
         warning) and labels ``"no_pose"`` in ``predict``. For ``GroupKFold`` by video, pass
         ``groups=X.index.get_level_values("video")``.

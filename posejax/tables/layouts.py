@@ -306,7 +306,11 @@ class PoseTable:
         """``(F, 33, 2)`` x, y in pixels (or in the units of a normalized pose)."""
         x, y = self.coord("x").astype(np.float64), self.coord("y").astype(np.float64)
         if self.units == "normalized":
-            sizes = self.image_sizes()
+            sizes = self._all_sizes()
+            # Frames without a pose need no size: NaN stays NaN, whatever their size says.
+            posed = np.isfinite(x).any(axis=1) | np.isfinite(y).any(axis=1)
+            if np.isnan(sizes[posed]).any():
+                self.image_sizes()  # raises, saying where the size belongs
             x, y = x * sizes[:, 1:2], y * sizes[:, 0:1]
         return np.stack([x, y], axis=-1)
 
