@@ -148,16 +148,15 @@ class PoseTrack:
         """
         key = self._frame_key(frames)
         lead = (slice(None), key) if self.is_batch else (key,)
+        return self._indexed(lead, segmentation_mask=self._masks_of(lead, key),
+                             frame_numbers=self.frame_index()[key])
+
+    def _indexed(self, index, **changes) -> PoseTrack:
+        """A copy with every per-frame array indexed by ``index`` (and ``changes``)."""
+        arrays = ("landmarks", "world_landmarks", "pose_present", "rois", "timestamps",
+                  "image_sizes")
         return dataclasses.replace(
-            self,
-            landmarks=self.landmarks[lead],
-            world_landmarks=self.world_landmarks[lead],
-            pose_present=self.pose_present[lead],
-            rois=self.rois[lead],
-            timestamps=self.timestamps[lead],
-            image_sizes=self.image_sizes[lead],
-            segmentation_mask=self._masks_of(lead, key),
-            frame_numbers=self.frame_index()[key],
+            self, **{name: getattr(self, name)[index] for name in arrays}, **changes
         )
 
     def _frame_key(self, frames):
@@ -224,17 +223,8 @@ class PoseTrack:
             raise ValueError("video() needs a batch track; this one holds a single video")
         mask = None if self.segmentation_mask is None else self.segmentation_mask[index]
         name = None if self.video_names is None else self.video_names[index]
-        return dataclasses.replace(
-            self,
-            landmarks=self.landmarks[index],
-            world_landmarks=self.world_landmarks[index],
-            pose_present=self.pose_present[index],
-            rois=self.rois[index],
-            timestamps=self.timestamps[index],
-            image_sizes=self.image_sizes[index],
-            segmentation_mask=mask,
-            video_names=None if name is None else (name,),
-        )
+        return self._indexed(index, segmentation_mask=mask,
+                             video_names=None if name is None else (name,))
 
     # -- conversions -------------------------------------------------------------------------------
     # The two methods below are the one upward reach of this module: conveniences that hand the

@@ -165,7 +165,8 @@ def test_track_a_clip_to_csv_with_annotation(tmp_path, clip):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     plain = pd.read_csv(wide)
-    assert len(plain) == CLIP_FRAMES and list(plain.columns[:3]) == ["frame", "nose_x", "nose_y"]
+    assert len(plain) == CLIP_FRAMES and list(plain.columns[:6]) == [
+        "video", "frame", "time", "image_width", "image_height", "nose_x"]
     np.testing.assert_allclose(plain["left_knee_y"], df[df.landmark == "left_knee"].y, rtol=1e-6)
     video = io.read_video(annotated)
     assert (video.n_frames, video.width, video.height) == (CLIP_FRAMES, 442, 250)
