@@ -50,6 +50,14 @@ import pandas as pd
 from classify.angles import JOINTS, SIDES, clean_signal, joint_angles, signal_label
 from classify.counters import Cycle, CycleCounter, frames_for
 from classify.embed import pose_landmarks
+from classify.phases import (
+    body_in_image,
+    periodicity_without_pauses,
+    rest_end,
+    travel_per_cycle,
+    travelling,
+    visits,
+)
 from classify.repetitions import Repetitions, one_video, repetition_table
 
 # Ends of the movement, as fractions of the 5th-95th percentile range (hysteresis).
@@ -57,6 +65,9 @@ LOW_END, HIGH_END = 0.35, 0.65
 # Largest change of the torso's lean from vertical (degrees) between the turning points of alike
 # cycles.
 MAX_LEAN_CHANGE = 30.0
+# Largest ratio of a cycle's duration to the segment's median: a tempo from 0.6x to 1.6x of
+# the typical one is a ratio of 1.7 either way, a cycle 2.5 times the others is something else.
+MAX_CYCLE_RATIO = 2.5
 # The quickest repetition (leaving rest to back at rest) a person makes, in seconds; faster
 # "cycles" are landmark jitter.
 MIN_CYCLE_SECONDS = 0.3
@@ -169,7 +180,9 @@ def count_repeated_movement(
     if unknown:
         raise ValueError(f"unknown signals {unknown}; signals: {list(raw)}")
     cleaned = {name: clean_signal(raw[name], fps, max_gap=max_gap) for name in raw}
-    body = _body_in_image(track, present)
+    body = body_in_image(track, present)
+    # Walking in, out or about ends a set, whatever the joints do meanwhile.
+    travel = travelling(track, world, fps) & present
     # The torso's lean tells a plank from standing, which have the same joint angles.
     lean = clean_signal(body[:, 3], fps, max_gap=max_gap)
     posture = np.stack([cleaned[name] for name in _SINGLE_SIDE] + [lean], axis=1)
@@ -178,7 +191,7 @@ def count_repeated_movement(
         segments += find_periodic_segments(
             cleaned[name], fps, name, posture=posture, body=body, min_excursion=min_excursion,
             max_transit=max_transit, min_periodicity=min_periodicity,
-            posture_tolerance=posture_tolerance, gap_frames=gap_frames,
+            posture_tolerance=posture_tolerance, gap_frames=gap_frames, breaks=travel,
         )  # fmt: skip
     best = _dominant_signal(segments)
     n = len(world)
@@ -200,7 +213,7 @@ def count_repeated_movement(
             in_pose[cycle.start + 1 : cycle.end] = True
     angle = cleaned[best] if best is not None else cleaned["knee"]
     column = f"{best or 'knee'}_angle"
-    table |= {"periodic": periodic, "in_pose": in_pose, "count": counts}
+    table |= {"travelling": travel, "periodic": periodic, "in_pose": in_pose, "count": counts}
     frames = pd.DataFrame(table)
     frames.attrs["segments"] = segments
     reps = repetition_table(cycles, times, angle, turn_is_low=rest_is_high)
@@ -236,36 +249,6 @@ def _dominant_signal(segments) -> str | None:
     return None
 
 
-def _body_in_image(track, present) -> np.ndarray:
-    """Hip centre, torso length (pixels) and torso lean from vertical (degrees), ``(n, 4)``."""
-    height_width = np.asarray(track.image_sizes, np.float64).reshape(-1, 2)
-    points = np.asarray(track.landmarks, np.float64)[..., :2] * height_width[:, None, ::-1]
-    hips = (points[:, 23] + points[:, 24]) / 2
-    shoulders = (points[:, 11] + points[:, 12]) / 2
-    up = shoulders - hips
-    torso = np.linalg.norm(up, axis=-1)
-    lean = np.degrees(np.arctan2(np.abs(up[:, 0]), -up[:, 1]))
-    body = np.column_stack([hips, torso, lean])
-    body[~present] = np.nan
-    return body
-
-
-def _visits(x: np.ndarray, low: float, high: float):
-    """Alternating visits to the two ends: ``(is_high, first, last, extreme_frame)`` each."""
-    visits = []
-    for t, value in enumerate(x):
-        state = True if value > high else False if value < low else None
-        if state is None:
-            continue
-        if visits and visits[-1][0] == state:
-            is_high, first, _, extreme = visits[-1]
-            better = value > x[extreme] if is_high else value < x[extreme]
-            visits[-1] = (is_high, first, t, t if better else extreme)
-        else:
-            visits.append((state, t, t, t))
-    return visits
-
-
 def find_periodic_segments(
     x,
     fps: float,
@@ -278,6 +261,7 @@ def find_periodic_segments(
     min_periodicity: float = 0.5,
     posture_tolerance: float = 25.0,
     gap_frames: int | None = None,
+    breaks=None,
 ) -> list[PeriodicSegment]:
     """Segments of one cleaned signal where it moves periodically between two ends.
 
@@ -295,7 +279,11 @@ def find_periodic_segments(
     min_excursion, max_transit, min_periodicity, posture_tolerance
         See :func:`count_repeated_movement`.
     gap_frames : int, optional
-        Frames without a pose that split the signal (always split at NaN left by cleaning).
+        Frames without a pose after which a repetition in progress is dropped (a rest goes on
+        through any gap: people step out of view between sets); by default never.
+    breaks : ndarray of bool (n_frames,), optional
+        Frames that end a set (the whole body travelling, :func:`classify.phases.travelling`):
+        no segment spans them.
 
     Returns
     -------
@@ -310,13 +298,16 @@ def find_periodic_segments(
     [(True, 5)]
     """
     x = np.asarray(x, np.float64)
+    apart = np.zeros(len(x), bool) if breaks is None else np.asarray(breaks, bool)
+    x = np.where(apart, np.nan, x)
     segments = []
-    for start, stop in _runs(np.isfinite(x)):
-        if stop - start < 3:
+    for start, stop in _runs(~apart):
+        seen = np.flatnonzero(np.isfinite(x[start:stop]))
+        if len(seen) < 3:
             continue
         segments += _segments_of_run(
-            x, start, stop, fps, name, posture, body, min_excursion, max_transit,
-            min_periodicity, posture_tolerance,
+            x, start + seen[0], start + seen[-1] + 1, fps, name, posture, body, min_excursion,
+            max_transit, min_periodicity, posture_tolerance, gap_frames,
         )  # fmt: skip
     return segments
 
@@ -328,7 +319,7 @@ def _runs(valid: np.ndarray):
 
 
 def _segments_of_run(x, start, stop, fps, name, posture, body, min_excursion, max_transit,
-                     min_periodicity, posture_tolerance):  # fmt: skip
+                     min_periodicity, posture_tolerance, gap_frames):  # fmt: skip
     # A piece split off a run is split again on its own range, so that a long stretch of
     # something else (talking, walking in) does not set the ends of the exercise.
     pieces = [(start, stop)]
@@ -341,7 +332,7 @@ def _segments_of_run(x, start, stop, fps, name, posture, body, min_excursion, ma
         segment
         for a, b in pieces
         for segment in _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity,
-                              posture_tolerance)  # fmt: skip
+                              posture_tolerance, gap_frames)  # fmt: skip
     ]
 
 
@@ -353,16 +344,16 @@ def _ends(x, a, b):
 def _split_by_visits(x, a, b, fps, max_transit):
     """Split ``[a, b)`` where a move between the ends takes longer than ``max_transit``."""
     low, high, _ = _ends(x, a, b)
-    visits = _visits(x[a:b], low, high)
-    if len(visits) < 2:
+    found = visits(x[a:b], low, high)
+    if len(found) < 2:
         return [(a, b)]
     pieces, first = [], 0
-    for k in range(1, len(visits)):
-        transit = (visits[k][1] - visits[k - 1][2]) / fps
+    for k in range(1, len(found)):
+        transit = (found[k][1] - found[k - 1][2]) / fps
         if transit > max_transit:
-            pieces.append((a + visits[first][1], a + visits[k - 1][2] + 1))
+            pieces.append((a + found[first][1], a + found[k - 1][2] + 1))
             first = k
-    pieces.append((a + visits[first][1], a + visits[-1][2] + 1))
+    pieces.append((a + found[first][1], a + found[-1][2] + 1))
     if len(pieces) == 1:
         # Keep the frames around the visits: the turning points of the first and last cycle.
         return [(a, b)]
@@ -370,23 +361,28 @@ def _split_by_visits(x, a, b, fps, max_transit):
 
 
 def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, posture_tolerance,
-           depth=0):  # fmt: skip
+           gap_frames, depth=0):  # fmt: skip
     """Judge ``[a, b)``; where some of its cycles are unlike the others, judge the runs between."""
     low, high, _ = _ends(x, a, b)
-    visits = _visits(x[a:b], low, high)
-    rest_is_high = bool(visits[0][0]) if visits else True
-    counter = CycleCounter()
+    found = visits(x[a:b], low, high)
+    # The rest end is where the person dwells, not where this stretch happens to start.
+    rest_is_high = rest_end(found)
+    # A repetition in progress is dropped after gap_frames without a pose, as by the trained
+    # counter; a rest may last through any gap (the person steps out of view between sets).
+    counter = CycleCounter(max_gap=gap_frames)
     for t in range(a, b):
         value = x[t]
+        if not np.isfinite(value):
+            counter.update(None)
+            continue
         at_rest = value > high if rest_is_high else value < low
         at_turn = value < low if rest_is_high else value > high
         counter.update(bool(at_rest), bool(at_turn), -value if rest_is_high else value)
     cycles = tuple(Cycle(int(c.start + a), int(c.turn + a), int(c.end + a)) for c in counter.cycles)
-    extremes = np.array([x[a + v[3]] for v in visits])
+    extremes = np.array([x[a + v[3]] for v in found])
     excursion = float(np.median(np.abs(np.diff(extremes)))) if len(extremes) > 1 else 0.0
-    period = float(np.median(np.diff([c.turn for c in cycles])) / fps) if len(cycles) > 1 else (
-        (cycles[0].end - cycles[0].start) / fps if cycles else 0.0)  # fmt: skip
-    periodicity = (_periodicity_without_pauses(x, a, b, cycles, low, high)
+    period = _period(cycles) / fps
+    periodicity = (periodicity_without_pauses(x, a, b, cycles, low, high)
                    if len(cycles) > 1 else 0.0)  # fmt: skip
 
     def segment(accepted, reason=""):
@@ -409,23 +405,38 @@ def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, po
         for first, last in _runs(~unlike):
             sa, sb = cycles[first].start, cycles[last - 1].end + 1
             pieces += _judge(x, sa, sb, fps, name, posture, body, min_excursion,
-                             min_periodicity, posture_tolerance, depth + 1)  # fmt: skip
+                             min_periodicity, posture_tolerance, gap_frames, depth + 1)  # fmt: skip
         return pieces
     if periodicity < min_periodicity:
         return segment(False, f"periodicity {periodicity:.2f} < {min_periodicity:g}")
     if body is not None:
-        travel = _travel_per_cycle(body, cycles)
+        travel = travel_per_cycle(body, cycles)
         if travel is not None:
             return segment(False, travel)
     return segment(True)
+
+
+def _period(cycles) -> float:
+    """Median spacing of the turning points (frames), pauses between sets left out.
+
+    A spacing more than ``MAX_CYCLE_RATIO`` times the shortest spans a pause (the repetitions of
+    a set are alike within that factor); left in, two sets of 3 with a pause between would weigh
+    like a slow movement and outscore a steady one of 6.
+    """
+    if not cycles:
+        return 0.0
+    if len(cycles) == 1:
+        return float(cycles[0].end - cycles[0].start)
+    spacing = np.diff([c.turn for c in cycles])
+    return float(np.median(spacing[spacing <= MAX_CYCLE_RATIO * spacing.min()]))
 
 
 def _unlike_cycles(x, cycles, fps, posture, posture_tolerance):
     """Which cycles differ from the segment's typical one, and how."""
     durations = np.array([c.end - c.start for c in cycles], np.float64) / fps
     typical = np.median(durations)
-    unlike = (durations > 2.5 * typical) | (durations < typical / 2.5)
-    why = "cycle durations differ by more than a factor 2.5"
+    unlike = (durations > MAX_CYCLE_RATIO * typical) | (durations < typical / MAX_CYCLE_RATIO)
+    why = f"cycle durations differ by more than a factor {MAX_CYCLE_RATIO:g}"
     swings = np.array([abs(x[c.turn] - x[c.start]) for c in cycles])
     small = swings < 0.5 * np.median(swings)
     if small.any() and not unlike.any():
@@ -442,53 +453,3 @@ def _unlike_cycles(x, cycles, fps, posture, posture_tolerance):
                    f"{np.nanmax(deviation[:, -1]):.0f} deg of torso lean")  # fmt: skip
         unlike |= odd
     return unlike, why
-
-
-def _periodicity_without_pauses(x, a, b, cycles, low, high) -> float:
-    """Self-correlation one period later, with long holds at either end shortened.
-
-    Sets have irregular rests between repetitions (and some a hold at the bottom); left in, a
-    6 s rest after one repetition and 1 s after the next would decorrelate the signal from itself
-    one period later although every repetition is alike. Each stay at an end longer than a
-    typical movement is cut down to that length before correlating.
-    """
-    longest = max(2, int(round(np.median([c.end - c.start for c in cycles]))))
-    keep = np.ones(b - a, bool)
-    for _, first, last, _ in _visits(x[a:b], low, high):
-        if last - first + 1 > longest:
-            keep[first + longest // 2 : last + 1 - (longest - longest // 2)] = False
-    position = np.cumsum(keep) - 1
-    turns = position[[c.turn - a for c in cycles]]
-    period = float(np.median(np.diff(turns)))
-    return _periodicity(x[a:b][keep], period)
-
-
-def _periodicity(x: np.ndarray, period_frames: float) -> float:
-    """Largest correlation of ``x`` with itself shifted by 0.7 to 1.4 periods."""
-    best = -1.0
-    for lag in range(max(1, int(0.7 * period_frames)), int(np.ceil(1.4 * period_frames)) + 1):
-        if lag >= len(x) - 2:
-            break
-        a, b = x[:-lag], x[lag:]
-        keep = np.isfinite(a) & np.isfinite(b)
-        if keep.sum() < 3 or np.std(a[keep]) == 0 or np.std(b[keep]) == 0:
-            continue
-        best = max(best, float(np.corrcoef(a[keep], b[keep])[0, 1]))
-    return best
-
-
-def _travel_per_cycle(body: np.ndarray, cycles) -> str | None:
-    """Why the hips travel (walking), or None when they stay in place."""
-    starts = body[[c.start for c in cycles]]
-    ends = body[[c.end for c in cycles]]
-    torso = np.nanmedian(body[[c.start for c in cycles] + [c.end for c in cycles], 2])
-    if not np.isfinite(torso) or torso <= 0:
-        return None
-    moved = np.linalg.norm(ends[:, :2] - starts[:, :2], axis=1) / torso
-    drift = np.linalg.norm(body[cycles[-1].end, :2] - body[cycles[0].start, :2]) / torso
-    if np.nanmedian(moved) > 0.5 or drift / len(cycles) > 0.5:
-        return f"the hips travel {max(np.nanmedian(moved), drift / len(cycles)):.1f} torso/cycle"
-    scale = np.abs(np.log(ends[:, 2] / starts[:, 2]))
-    if np.nanmedian(scale) > np.log(1.15):
-        return "the body's size in the image changes (walking towards or away from the camera)"
-    return None
