@@ -8,12 +8,20 @@ It works for exercises no model was trained on (jumping jacks, lunges, sit-ups, 
 
 For each angle signal (cleaned by :func:`classify.angles.clean_signal`):
 
-1. **Ends.** Within a stretch of video with a pose, the signal's range is its 5th to 95th
+0. **Travel ends a set.** Frames on which the whole body travels (the hips moving sideways by
+   more than 1 m in 2 s, or the body's size in the picture changing by more than 30 %: walking
+   in, out or about; :func:`classify.phases.travelling`) split every signal: approach and
+   departure never count. A stretch without a pose does not split it: a repetition in progress
+   is dropped after ``max_gap`` seconds without one, a rest goes on (people step out of view
+   between sets).
+1. **Ends.** Within a stretch of video between travels, the signal's range is its 5th to 95th
    percentile; the two ends of the movement are reached below 35 % and above 65 % of that range
    (hysteresis, so noise around one threshold never counts).
 2. **Cycles.** Visits to the two ends alternate; a repetition is a full cycle from the rest end
-   (the one the movement starts from) to the other end and back, the rule of
-   :class:`classify.CycleCounter` that the trained counter uses too.
+   to the other end and back, the rule of :class:`classify.CycleCounter` that the trained
+   counter uses too. The rest end is where the person dwells (pauses between sets, before the
+   first repetition and after the last; :func:`classify.phases.rest_end`), not where the
+   stretch happens to start: a recording started at the turning point keeps its phase.
 3. **Periodic segments.** Consecutive visits form a segment while each move between the ends takes
    at most ``max_transit`` seconds; a segment counts only if it holds at least two cycles that
    look alike (RepNet's periodicity gate, here on whole cycles): every cycle's duration is within
@@ -22,7 +30,8 @@ For each angle signal (cleaned by :func:`classify.angles.clean_signal`):
    turning point (all eight single-side angles) within ``posture_tolerance`` degrees and the
    torso's lean within 30 degrees of the median turning posture, and the signal correlates with
    itself one period later (``min_periodicity``) once long stays at either end are shortened to
-   one typical movement (rests between repetitions are irregular). Cycles unlike the others
+   one typical movement (rests between repetitions are irregular) and time is warped to put the
+   turning points one period apart (the tempo changes within a set). Cycles unlike the others
    split the segment, and the runs between are judged on their own. Standing and talking,
    walking in or out, one-off movements and dancing fail one of these and count nothing.
 4. **Not locomotion.** A segment in which the hips travel (more than half a torso length per cycle
@@ -144,7 +153,8 @@ def count_repeated_movement(
         Largest median difference (degrees, over the eight single-side joint angles) between a
         cycle's turning posture and the segment's median turning posture.
     max_gap : float, default 2
-        Seconds without a pose that end a segment.
+        Seconds without a pose after which a repetition in progress is dropped (shorter gaps are
+        bridged; a rest at the rest end may last through longer ones).
     signals : sequence of str, optional
         Restrict the search to these angles (keys of :func:`classify.angles.joint_angles`).
 
@@ -152,8 +162,9 @@ def count_repeated_movement(
     -------
     Repetitions
         ``what`` names the movement counted (``"nothing"`` when none is periodic); ``frames`` has
-        the signal of every candidate angle (``<name>_angle``), ``periodic`` (inside a counted
-        segment), ``in_pose`` and ``count``; ``segments`` of the attrs of ``frames`` lists every
+        the signal of every candidate angle (``<name>_angle``), ``travelling`` (the whole body
+        travels: no set spans it), ``periodic`` (inside a counted segment), ``in_pose`` and
+        ``count``; ``segments`` of the attrs of ``frames`` lists every
         :class:`PeriodicSegment` examined.
 
     Example
