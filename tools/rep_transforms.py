@@ -17,6 +17,9 @@ the by-eye turning points of ``datasets/counted_clips.csv`` move with the frames
 * ``cut``: the recording starts at the first turning point (the first repetition cut in half,
   so it does not count).
 * ``away``: 3 s without a person between two sets (the person steps out of view).
+* ``small + walk``: a third of the movement taken away (every frame a third of the way back to
+  the rest pose, as a wall push-up bends the elbows less than a floor one) with the walk-in
+  and walk-out.
 * ``all``: walk-in, a pause and a changing tempo at once.
 
 :func:`walk_alone` is the made-up walk on its own (no exercise: counts 0).
@@ -252,6 +255,18 @@ def walk_alone(seconds: float = 12.0, fps: float = 30.0):
     return _build(holder, image, world, np.ones(n, bool))
 
 
+def smaller(track, at: int, share: float = 1 / 3):
+    """Every frame moved ``share`` of the way back to the rest pose of frame ``at``.
+
+    The joints then move through two thirds of their angles, as in a wall push-up (standing close
+    to a wall, the elbow bends less than in a floor push-up) or a shallow squat.
+    """
+    image, world, present = _arrays(track)
+    image = image[at] + (1 - share) * (image - image[at])
+    world = world[at] + (1 - share) * (world - world[at])
+    return _build(track, image, world, present)
+
+
 def variants(track, accepted, bottoms: str) -> list[Variant]:
     """Every transformed version of one counted clip (see the module docstring)."""
     accepted = frozenset(accepted)
@@ -279,6 +294,8 @@ def variants(track, accepted, bottoms: str) -> list[Variant]:
                       _moved_bottoms(bottoms.split(maxsplit=1)[1], source), source)
         out.append(cut)
     add("away", *insert_pause(track, rest, 3.0, person=False))
+    small_walk, small_source = walk_in_out(smaller(track, rest))
+    add("small + walk", small_walk, small_source)
     walked, walk_source = walk_in_out(track)
     paused, pause_source = insert_pause(walked, int(np.flatnonzero(walk_source == rest)[0]), 8.0)
     warped, warp_source = retime(paused, lambda k: 0.6 + 1.0 * min(k / paused.n_frames, 1.0))
