@@ -18,8 +18,9 @@ With ``--variants``, every counted clip is also counted in transformed versions 
 synthetic landmark edits of ``tools/rep_transforms.py``, none a re-tracked video): a walk-in and
 walk-out spliced before and after, an 8 s pause at rest between sets, tempo 0.6x, 1.6x and rising
 from 0.6x to 1.6x, the mirror image, the first repetition cut in half, 3 s without a person
-between sets, and walk + pause + changing tempo at once; and a made-up walk across the picture
-(12 s, no exercise) must count 0. The trained counter uses the clip's left-out model on every
+between sets, two thirds of the movement walked into and out of (a wall push-up), and walk +
+pause + changing tempo at once; and a made-up pedestrian crossing the picture (6 s, no
+exercise) must count 0. The trained counter uses the clip's left-out model on every
 version of it (the leg raises: each part by the model of the other half of the clip).
 
     python benchmarks/bench_reps.py                 # tracks every clip (about 5 min)
@@ -232,8 +233,8 @@ def main(argv=None) -> int:
                              [[clip, *(cells.get(v, "-") for v in by_variant)]
                               for clip, cells in variant_rows])
             + "\n\n" + markdown_table(header, variant_summary)
-            + f"\n\nA made-up 12 s walk across the picture (no exercise): any-exercise counter "
-            f"{walk_counts['any']}, trained counter (every bundled exercise) "
+            + "\n\nA made-up pedestrian crossing the picture (6 s, no exercise): any-exercise "
+            f"counter {walk_counts['any']}, trained counter (every bundled exercise) "
             f"{walk_counts['trained']}."
         )  # fmt: skip
     source = "committed fixture landmarks" if args.fixture else "posejax.track, model_complexity=1"

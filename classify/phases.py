@@ -91,7 +91,9 @@ def travelling(track, world: np.ndarray, fps: float) -> np.ndarray:
 
     Measured over a window of ``2 * TRAVEL_HALF_WINDOW`` seconds centred on each frame: the
     hips' sideways displacement in metres (pixels over :func:`pixels_per_metre`), and the change
-    of the picture's scale at the person. Frames without a pose at either end of the window
+    of the picture's scale at the person (walking in depth), each as a share of its limit
+    (``MAX_SIDEWAYS_TRAVEL``, ``MAX_ZOOM``); the body travels where their squares add up to
+    more than 1. Frames without a pose at either end of the window
     are not travelling (nothing is known).
 
     Parameters
@@ -121,7 +123,8 @@ def travelling(track, world: np.ndarray, fps: float) -> np.ndarray:
         mean_scale = (scale[before] + scale[after]) / 2
         sideways = np.abs(hips[after] - hips[before]) / mean_scale
         zoom = np.abs(np.log(scale[after] / scale[before]))
-    moving = (sideways > MAX_SIDEWAYS_TRAVEL) | (zoom > np.log(MAX_ZOOM))
+    # Walking diagonally travels partly sideways, partly in depth: the two add up (an ellipse).
+    moving = (sideways / MAX_SIDEWAYS_TRAVEL) ** 2 + (zoom / np.log(MAX_ZOOM)) ** 2 > 1
     return moving & np.isfinite(sideways) & np.isfinite(zoom)
 
 

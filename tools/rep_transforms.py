@@ -22,7 +22,7 @@ the by-eye turning points of ``datasets/counted_clips.csv`` move with the frames
   and walk-out.
 * ``all``: walk-in, a pause and a changing tempo at once.
 
-:func:`walk_alone` is the made-up walk on its own (no exercise: counts 0).
+:func:`walk_alone` is a made-up pedestrian on its own (no exercise: counts 0).
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from make_rep_fixtures import bottom_ranges
+
+try:  # run as a script next to it (benchmarks), or imported as tools.rep_transforms (tests)
+    from make_rep_fixtures import bottom_ranges
+except ImportError:
+    from tools.make_rep_fixtures import bottom_ranges
 
 # Subject's left <-> right, for the mirror image.
 _MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9]
@@ -174,13 +178,12 @@ def gait(n: int, fps: float, *, stride_hz: float = 0.9, seed: int = 0) -> np.nda
     return world
 
 
-def _walk_image(world, track, anchor, frm, to, size_from, size_to):
-    """Image landmarks of a walk: the world pose projected, its hips going ``frm`` -> ``to``."""
+def _walk_image(world, track, anchor, hips, size):
+    """Image landmarks of a walk: the world pose projected about ``hips`` (normalised image
+    coordinates, ``(n, 2)``) at ``size`` pixels per metre (``(n,)``)."""
     height, width = np.asarray(track.image_sizes)[0]
     n = len(world)
-    s = np.linspace(0, 1, n)[:, None]
-    hips = (1 - s) * frm + s * to  # normalised image coordinates
-    size = ((1 - s) * size_from + s * size_to)[:, :, None]  # pixels per metre
+    size = np.asarray(size, np.float64).reshape(n, 1, 1)
     centre = (world[:, 23] + world[:, 24])[:, None, :2] / 2
     xy = (world[..., :2] - centre) * size
     image = np.zeros((n, 33, 5))
@@ -213,9 +216,11 @@ def walk_in_out(track, seconds: float = 4.0, blend: float = 1.0, seed: int = 0):
         # Walk across the picture, entering (leaving) at the far side from where the person is.
         far = np.array([0.12 if hip[0] > 0.5 else 0.88, hip[1]])
         steps = gait(n_walk, fps, seed=seed + before)
-        walk_image = _walk_image(steps, track, image[t], far if before else hip,
-                                 hip if before else far, size * (0.5 if before else 1.0),
-                                 size * (1.0 if before else 0.5))  # fmt: skip
+        # In from twice as far (half the size), out to twice as far, at a steady pace.
+        s = np.linspace(0, 1, n_walk)[:, None]
+        s = s if before else 1 - s
+        walk_image = _walk_image(steps, track, image[t], (1 - s) * far + s * hip,
+                                 size * (0.5 + 0.5 * s[:, 0]))  # fmt: skip
         walk_world = np.concatenate([steps, world[t][None, :, 3:].repeat(n_walk, 0)], axis=-1)
         ends = (walk_image[-1], walk_world[-1]) if before else (walk_image[0], walk_world[0])
         w = np.linspace(0, 1, n_blend + 2)[1:-1, None, None]
@@ -236,21 +241,27 @@ def walk_in_out(track, seconds: float = 4.0, blend: float = 1.0, seed: int = 0):
     return _build(track, new_image, new_world, new_present), np.array(source)
 
 
-def walk_alone(seconds: float = 12.0, fps: float = 30.0):
-    """A made-up walk across a 640 x 480 picture towards the camera, as a track (no exercise)."""
+def walk_alone(seconds: float = 6.0, fps: float = 30.0):
+    """A made-up pedestrian crossing a 640 x 480 picture towards the camera (no exercise).
+
+    Walking at 1.1 m/s: from 9 m to 3 m away (1 m/s), and from 2 m left of the camera's axis
+    to 1 m right (0.5 m/s); the camera's focal length puts a 1.7 m person at two thirds of the
+    picture's height at 3 m.
+    """
     from posejax import PoseTrack
 
     n = int(round(seconds * fps))
-    steps = gait(n, fps, seed=7)
+    t = np.arange(n) / fps
+    distance = 9.0 - 6.0 * t / seconds
+    across = -2.0 + 3.0 * t / seconds
+    focal = 0.66 * 480 * 3.0 / 1.7  # pixels
+    hips = np.column_stack([0.5 + focal * across / distance / 640, 0.5 + 0.3 / distance])
     _, stand_image = _standing_pose()
-    sizes = np.tile([[480, 640]], (n, 1))
-    # Standing people are about 1.7 m tall and fill two thirds of the picture's height up close.
-    pixels_per_metre = 0.66 * 480 / 1.7
     holder = PoseTrack(np.zeros((n, 33, 5), np.float32), np.zeros((n, 33, 4), np.float32),
-                       np.ones(n, bool), np.zeros((n, 5), np.float32), np.arange(n) / fps,
-                       sizes, fps)  # fmt: skip
-    image = _walk_image(steps, holder, stand_image, np.array([0.1, 0.55]), np.array([0.9, 0.6]),
-                        0.5 * pixels_per_metre, pixels_per_metre)  # fmt: skip
+                       np.ones(n, bool), np.zeros((n, 5), np.float32), t,
+                       np.tile([[480, 640]], (n, 1)), fps)  # fmt: skip
+    steps = gait(n, fps, seed=7)
+    image = _walk_image(steps, holder, stand_image, hips, focal / distance)
     world = np.concatenate([steps, np.ones((n, 33, 1))], axis=-1)
     return _build(holder, image, world, np.ones(n, bool))
 
