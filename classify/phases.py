@@ -31,6 +31,9 @@ TRAVEL_HALF_WINDOW = 1.0
 # 0.8 m/s (1.6 m in 2 s); an exercise done in place moves the hips sideways by less than half a
 # metre (a burpee's kick back, a lunge's step) and brings them back.
 MAX_SIDEWAYS_TRAVEL = 1.0
+# Share of the hips' movement over the window that a steady trend must explain to be travel
+# (R^2): walking follows a line with a little sway; a repetition goes there and back.
+MIN_STEADINESS = 0.5
 # A stay at one end this many times as long as the median stay is a rest (between sets, before
 # the first repetition, after the last): repetitions of a set hold each end for about as long,
 # a pause of a few seconds is several repetitions long.
@@ -89,12 +92,14 @@ def pixels_per_metre(track, world: np.ndarray) -> np.ndarray:
 def travelling(track, world: np.ndarray, fps: float) -> np.ndarray:
     """Frames on which the whole body travels: walking across the picture or towards the camera.
 
-    Measured over a window of ``2 * TRAVEL_HALF_WINDOW`` seconds centred on each frame: the
-    hips' sideways displacement in metres (pixels over :func:`pixels_per_metre`), and the change
-    of the picture's scale at the person (walking in depth), each as a share of its limit
-    (``MAX_SIDEWAYS_TRAVEL``, ``MAX_ZOOM``); the body travels where their squares add up to
-    more than 1. Frames without a pose at either end of the window
-    are not travelling (nothing is known).
+    Measured over a window of ``2 * TRAVEL_HALF_WINDOW`` seconds centred on each frame, as the
+    least-squares trend across the window (every frame counts, so one landmark glitch at either
+    end reads as no travel, nor does a track whose frames jump about at random): the hips'
+    sideways displacement in metres (pixels over :func:`pixels_per_metre`), and the change of the
+    picture's scale at the person (walking in depth), each as a share of its limit
+    (``MAX_SIDEWAYS_TRAVEL``, ``MAX_ZOOM``); the body travels where their squares add up to more
+    than 1, each counted only where the trend is steady (``MIN_STEADINESS``). A window with a
+    pose on half its frames or fewer says nothing (not travelling).
 
     Parameters
     ----------
@@ -116,16 +121,51 @@ def travelling(track, world: np.ndarray, fps: float) -> np.ndarray:
     """
     scale = pixels_per_metre(track, world)
     hips = body_in_image(track, None)[:, 0]
-    n = len(scale)
     half = max(1, int(round(TRAVEL_HALF_WINDOW * fps)))
-    before, after = np.clip(np.arange(n) - half, 0, n - 1), np.clip(np.arange(n) + half, 0, n - 1)
+    across, across_fit = _trend(hips, half)
+    depth, depth_fit = _trend(np.log(scale), half)
     with np.errstate(all="ignore"):
-        mean_scale = (scale[before] + scale[after]) / 2
-        sideways = np.abs(hips[after] - hips[before]) / mean_scale
-        zoom = np.abs(np.log(scale[after] / scale[before]))
+        sideways = np.abs(across) * 2 * half / _window_median(scale, half)
+        zoom = np.abs(depth) * 2 * half
+    # Travel is steady: the trend must explain at least half of the movement (R^2 >= 0.5). A
+    # repetition goes there and back, and a track that jumps about follows no line.
+    sideways[across_fit < MIN_STEADINESS] = 0.0
+    zoom[depth_fit < MIN_STEADINESS] = 0.0
     # Walking diagonally travels partly sideways, partly in depth: the two add up (an ellipse).
     moving = (sideways / MAX_SIDEWAYS_TRAVEL) ** 2 + (zoom / np.log(MAX_ZOOM)) ** 2 > 1
     return moving & np.isfinite(sideways) & np.isfinite(zoom)
+
+
+def _windows(x: np.ndarray, half: int) -> np.ndarray:
+    """``(n, 2 * half + 1)``: the frames around each frame, NaN past the ends."""
+    padded = np.pad(np.asarray(x, np.float64), half, constant_values=np.nan)
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+
+
+def _window_median(x: np.ndarray, half: int) -> np.ndarray:
+    windows = _windows(x, half)
+    out = np.full(len(x), np.nan)
+    seen = np.isfinite(windows).sum(axis=1) > half
+    out[seen] = np.nanmedian(windows[seen], axis=1)
+    return out
+
+
+def _trend(x: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slope (per frame) of ``x`` over the window around each frame, and its R^2."""
+    windows = _windows(x, half)
+    valid = np.isfinite(windows)
+    offsets = np.broadcast_to(np.arange(-half, half + 1, dtype=np.float64), windows.shape)
+    count = valid.sum(axis=1)
+    y = np.where(valid, windows, 0.0)
+    t = np.where(valid, offsets, 0.0)
+    with np.errstate(all="ignore"):
+        t_mean, y_mean = t.sum(axis=1) / count, y.sum(axis=1) / count
+        dt = np.where(valid, offsets - t_mean[:, None], 0.0)
+        slope = (dt * (y - y_mean[:, None])).sum(axis=1) / (dt**2).sum(axis=1)
+        spread = (np.where(valid, y - y_mean[:, None], 0.0) ** 2).sum(axis=1)
+        fit = slope**2 * (dt**2).sum(axis=1) / spread
+    enough = count > half
+    return np.where(enough, slope, np.nan), np.where(enough, np.nan_to_num(fit), 0.0)
 
 
 def visits(x: np.ndarray, low: float, high: float):
