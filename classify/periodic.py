@@ -8,12 +8,12 @@ It works for exercises no model was trained on (jumping jacks, lunges, sit-ups, 
 
 For each angle signal (cleaned by :func:`classify.angles.clean_signal`):
 
-0. **Travel ends a set.** Frames on which the whole body travels (the hips moving sideways by
-   more than 1 m in 2 s, or the body's size in the picture changing by more than 30 %: walking
-   in, out or about; :func:`classify.phases.travelling`) split every signal: approach and
-   departure never count. A stretch without a pose does not split it: a repetition in progress
-   is dropped after ``max_gap`` seconds without one, a rest goes on (people step out of view
-   between sets).
+0. **Travel ends a set.** Frames on which the whole body travels (over 2 s, the hips' steady
+   trend takes them sideways by more than 1 m, or the body's size in the picture changes by more
+   than 30 %, or a share of each adding up to it: walking in, out or about;
+   :func:`classify.phases.travelling`) split every signal: approach and departure never count.
+   A stretch without a pose does not split it: a repetition in progress is dropped after
+   ``max_gap`` seconds without one, a rest goes on (people step out of view between sets).
 1. **Ends.** Within a stretch of video between travels, the signal's range is its 5th to 95th
    percentile; the two ends of the movement are reached below 35 % and above 65 % of that range
    (hysteresis, so noise around one threshold never counts).
@@ -285,8 +285,9 @@ def find_periodic_segments(
         Name recorded in the segments.
     posture : ndarray (n_frames, k), optional
         Angles compared between the turning points of cycles; not checked when None.
-    body : ndarray (n_frames, 3), optional
-        Hip centre ``x, y`` and torso length in pixels, for the locomotion gate.
+    body : ndarray (n_frames, 4), optional
+        Hip centre ``x, y`` and torso length in pixels (and the torso's lean), for the locomotion
+        gate.
     min_excursion, max_transit, min_periodicity, posture_tolerance
         See :func:`count_repeated_movement`.
     gap_frames : int, optional
