@@ -8,12 +8,20 @@ It works for exercises no model was trained on (jumping jacks, lunges, sit-ups, 
 
 For each angle signal (cleaned by :func:`classify.angles.clean_signal`):
 
-1. **Ends.** Within a stretch of video with a pose, the signal's range is its 5th to 95th
+0. **Travel ends a set.** Frames on which the whole body travels (over 2 s, the hips' steady
+   trend takes them sideways by more than 1 m, or the body's size in the picture changes by more
+   than 30 %, or a share of each adding up to it: walking in, out or about;
+   :func:`classify.phases.travelling`) split every signal: approach and departure never count.
+   A stretch without a pose does not split it: a repetition in progress is dropped after
+   ``max_gap`` seconds without one, a rest goes on (people step out of view between sets).
+1. **Ends.** Within a stretch of video between travels, the signal's range is its 5th to 95th
    percentile; the two ends of the movement are reached below 35 % and above 65 % of that range
    (hysteresis, so noise around one threshold never counts).
 2. **Cycles.** Visits to the two ends alternate; a repetition is a full cycle from the rest end
-   (the one the movement starts from) to the other end and back, the rule of
-   :class:`classify.CycleCounter` that the trained counter uses too.
+   to the other end and back, the rule of :class:`classify.CycleCounter` that the trained
+   counter uses too. The rest end is where the person dwells (pauses between sets, before the
+   first repetition and after the last; :func:`classify.phases.rest_end`), not where the
+   stretch happens to start: a recording started at the turning point keeps its phase.
 3. **Periodic segments.** Consecutive visits form a segment while each move between the ends takes
    at most ``max_transit`` seconds; a segment counts only if it holds at least two cycles that
    look alike (RepNet's periodicity gate, here on whole cycles): every cycle's duration is within
@@ -22,7 +30,8 @@ For each angle signal (cleaned by :func:`classify.angles.clean_signal`):
    turning point (all eight single-side angles) within ``posture_tolerance`` degrees and the
    torso's lean within 30 degrees of the median turning posture, and the signal correlates with
    itself one period later (``min_periodicity``) once long stays at either end are shortened to
-   one typical movement (rests between repetitions are irregular). Cycles unlike the others
+   one typical movement (rests between repetitions are irregular) and time is warped to put the
+   turning points one period apart (the tempo changes within a set). Cycles unlike the others
    split the segment, and the runs between are judged on their own. Standing and talking,
    walking in or out, one-off movements and dancing fail one of these and count nothing.
 4. **Not locomotion.** A segment in which the hips travel (more than half a torso length per cycle
@@ -50,6 +59,14 @@ import pandas as pd
 from classify.angles import JOINTS, SIDES, clean_signal, joint_angles, signal_label
 from classify.counters import Cycle, CycleCounter, frames_for
 from classify.embed import pose_landmarks
+from classify.phases import (
+    body_in_image,
+    periodicity_without_pauses,
+    rest_end,
+    travel_per_cycle,
+    travelling,
+    visits,
+)
 from classify.repetitions import Repetitions, one_video, repetition_table
 
 # Ends of the movement, as fractions of the 5th-95th percentile range (hysteresis).
@@ -57,6 +74,9 @@ LOW_END, HIGH_END = 0.35, 0.65
 # Largest change of the torso's lean from vertical (degrees) between the turning points of alike
 # cycles.
 MAX_LEAN_CHANGE = 30.0
+# Largest ratio of a cycle's duration to the segment's median: a tempo from 0.6x to 1.6x of
+# the typical one is a ratio of 1.7 either way, a cycle 2.5 times the others is something else.
+MAX_CYCLE_RATIO = 2.5
 # The quickest repetition (leaving rest to back at rest) a person makes, in seconds; faster
 # "cycles" are landmark jitter.
 MIN_CYCLE_SECONDS = 0.3
@@ -133,7 +153,8 @@ def count_repeated_movement(
         Largest median difference (degrees, over the eight single-side joint angles) between a
         cycle's turning posture and the segment's median turning posture.
     max_gap : float, default 2
-        Seconds without a pose that end a segment.
+        Seconds without a pose after which a repetition in progress is dropped (shorter gaps are
+        bridged; a rest at the rest end may last through longer ones).
     signals : sequence of str, optional
         Restrict the search to these angles (keys of :func:`classify.angles.joint_angles`).
 
@@ -141,8 +162,9 @@ def count_repeated_movement(
     -------
     Repetitions
         ``what`` names the movement counted (``"nothing"`` when none is periodic); ``frames`` has
-        the signal of every candidate angle (``<name>_angle``), ``periodic`` (inside a counted
-        segment), ``in_pose`` and ``count``; ``segments`` of the attrs of ``frames`` lists every
+        the signal of every candidate angle (``<name>_angle``), ``travelling`` (the whole body
+        travels: no set spans it), ``periodic`` (inside a counted segment), ``in_pose`` and
+        ``count``; ``segments`` of the attrs of ``frames`` lists every
         :class:`PeriodicSegment` examined.
 
     Example
@@ -169,7 +191,9 @@ def count_repeated_movement(
     if unknown:
         raise ValueError(f"unknown signals {unknown}; signals: {list(raw)}")
     cleaned = {name: clean_signal(raw[name], fps, max_gap=max_gap) for name in raw}
-    body = _body_in_image(track, present)
+    body = body_in_image(track, present)
+    # Walking in, out or about ends a set, whatever the joints do meanwhile.
+    travel = travelling(track, world, fps) & present
     # The torso's lean tells a plank from standing, which have the same joint angles.
     lean = clean_signal(body[:, 3], fps, max_gap=max_gap)
     posture = np.stack([cleaned[name] for name in _SINGLE_SIDE] + [lean], axis=1)
@@ -178,7 +202,7 @@ def count_repeated_movement(
         segments += find_periodic_segments(
             cleaned[name], fps, name, posture=posture, body=body, min_excursion=min_excursion,
             max_transit=max_transit, min_periodicity=min_periodicity,
-            posture_tolerance=posture_tolerance, gap_frames=gap_frames,
+            posture_tolerance=posture_tolerance, gap_frames=gap_frames, breaks=travel,
         )  # fmt: skip
     best = _dominant_signal(segments)
     n = len(world)
@@ -200,7 +224,7 @@ def count_repeated_movement(
             in_pose[cycle.start + 1 : cycle.end] = True
     angle = cleaned[best] if best is not None else cleaned["knee"]
     column = f"{best or 'knee'}_angle"
-    table |= {"periodic": periodic, "in_pose": in_pose, "count": counts}
+    table |= {"travelling": travel, "periodic": periodic, "in_pose": in_pose, "count": counts}
     frames = pd.DataFrame(table)
     frames.attrs["segments"] = segments
     reps = repetition_table(cycles, times, angle, turn_is_low=rest_is_high)
@@ -236,36 +260,6 @@ def _dominant_signal(segments) -> str | None:
     return None
 
 
-def _body_in_image(track, present) -> np.ndarray:
-    """Hip centre, torso length (pixels) and torso lean from vertical (degrees), ``(n, 4)``."""
-    height_width = np.asarray(track.image_sizes, np.float64).reshape(-1, 2)
-    points = np.asarray(track.landmarks, np.float64)[..., :2] * height_width[:, None, ::-1]
-    hips = (points[:, 23] + points[:, 24]) / 2
-    shoulders = (points[:, 11] + points[:, 12]) / 2
-    up = shoulders - hips
-    torso = np.linalg.norm(up, axis=-1)
-    lean = np.degrees(np.arctan2(np.abs(up[:, 0]), -up[:, 1]))
-    body = np.column_stack([hips, torso, lean])
-    body[~present] = np.nan
-    return body
-
-
-def _visits(x: np.ndarray, low: float, high: float):
-    """Alternating visits to the two ends: ``(is_high, first, last, extreme_frame)`` each."""
-    visits = []
-    for t, value in enumerate(x):
-        state = True if value > high else False if value < low else None
-        if state is None:
-            continue
-        if visits and visits[-1][0] == state:
-            is_high, first, _, extreme = visits[-1]
-            better = value > x[extreme] if is_high else value < x[extreme]
-            visits[-1] = (is_high, first, t, t if better else extreme)
-        else:
-            visits.append((state, t, t, t))
-    return visits
-
-
 def find_periodic_segments(
     x,
     fps: float,
@@ -278,6 +272,7 @@ def find_periodic_segments(
     min_periodicity: float = 0.5,
     posture_tolerance: float = 25.0,
     gap_frames: int | None = None,
+    breaks=None,
 ) -> list[PeriodicSegment]:
     """Segments of one cleaned signal where it moves periodically between two ends.
 
@@ -290,12 +285,17 @@ def find_periodic_segments(
         Name recorded in the segments.
     posture : ndarray (n_frames, k), optional
         Angles compared between the turning points of cycles; not checked when None.
-    body : ndarray (n_frames, 3), optional
-        Hip centre ``x, y`` and torso length in pixels, for the locomotion gate.
+    body : ndarray (n_frames, 4), optional
+        Hip centre ``x, y`` and torso length in pixels (and the torso's lean), for the locomotion
+        gate.
     min_excursion, max_transit, min_periodicity, posture_tolerance
         See :func:`count_repeated_movement`.
     gap_frames : int, optional
-        Frames without a pose that split the signal (always split at NaN left by cleaning).
+        Frames without a pose after which a repetition in progress is dropped (a rest goes on
+        through any gap: people step out of view between sets); by default never.
+    breaks : ndarray of bool (n_frames,), optional
+        Frames that end a set (the whole body travelling, :func:`classify.phases.travelling`):
+        no segment spans them.
 
     Returns
     -------
@@ -310,13 +310,16 @@ def find_periodic_segments(
     [(True, 5)]
     """
     x = np.asarray(x, np.float64)
+    apart = np.zeros(len(x), bool) if breaks is None else np.asarray(breaks, bool)
+    x = np.where(apart, np.nan, x)
     segments = []
-    for start, stop in _runs(np.isfinite(x)):
-        if stop - start < 3:
+    for start, stop in _runs(~apart):
+        seen = np.flatnonzero(np.isfinite(x[start:stop]))
+        if len(seen) < 3:
             continue
         segments += _segments_of_run(
-            x, start, stop, fps, name, posture, body, min_excursion, max_transit,
-            min_periodicity, posture_tolerance,
+            x, start + seen[0], start + seen[-1] + 1, fps, name, posture, body, min_excursion,
+            max_transit, min_periodicity, posture_tolerance, gap_frames,
         )  # fmt: skip
     return segments
 
@@ -328,7 +331,7 @@ def _runs(valid: np.ndarray):
 
 
 def _segments_of_run(x, start, stop, fps, name, posture, body, min_excursion, max_transit,
-                     min_periodicity, posture_tolerance):  # fmt: skip
+                     min_periodicity, posture_tolerance, gap_frames):  # fmt: skip
     # A piece split off a run is split again on its own range, so that a long stretch of
     # something else (talking, walking in) does not set the ends of the exercise.
     pieces = [(start, stop)]
@@ -341,7 +344,7 @@ def _segments_of_run(x, start, stop, fps, name, posture, body, min_excursion, ma
         segment
         for a, b in pieces
         for segment in _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity,
-                              posture_tolerance)  # fmt: skip
+                              posture_tolerance, gap_frames)  # fmt: skip
     ]
 
 
@@ -353,16 +356,16 @@ def _ends(x, a, b):
 def _split_by_visits(x, a, b, fps, max_transit):
     """Split ``[a, b)`` where a move between the ends takes longer than ``max_transit``."""
     low, high, _ = _ends(x, a, b)
-    visits = _visits(x[a:b], low, high)
-    if len(visits) < 2:
+    found = visits(x[a:b], low, high)
+    if len(found) < 2:
         return [(a, b)]
     pieces, first = [], 0
-    for k in range(1, len(visits)):
-        transit = (visits[k][1] - visits[k - 1][2]) / fps
+    for k in range(1, len(found)):
+        transit = (found[k][1] - found[k - 1][2]) / fps
         if transit > max_transit:
-            pieces.append((a + visits[first][1], a + visits[k - 1][2] + 1))
+            pieces.append((a + found[first][1], a + found[k - 1][2] + 1))
             first = k
-    pieces.append((a + visits[first][1], a + visits[-1][2] + 1))
+    pieces.append((a + found[first][1], a + found[-1][2] + 1))
     if len(pieces) == 1:
         # Keep the frames around the visits: the turning points of the first and last cycle.
         return [(a, b)]
@@ -370,23 +373,28 @@ def _split_by_visits(x, a, b, fps, max_transit):
 
 
 def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, posture_tolerance,
-           depth=0):  # fmt: skip
+           gap_frames, depth=0):  # fmt: skip
     """Judge ``[a, b)``; where some of its cycles are unlike the others, judge the runs between."""
     low, high, _ = _ends(x, a, b)
-    visits = _visits(x[a:b], low, high)
-    rest_is_high = bool(visits[0][0]) if visits else True
-    counter = CycleCounter()
+    found = visits(x[a:b], low, high)
+    # The rest end is where the person dwells, not where this stretch happens to start.
+    rest_is_high = rest_end(found)
+    # A repetition in progress is dropped after gap_frames without a pose, as by the trained
+    # counter; a rest may last through any gap (the person steps out of view between sets).
+    counter = CycleCounter(max_gap=gap_frames)
     for t in range(a, b):
         value = x[t]
+        if not np.isfinite(value):
+            counter.update(None)
+            continue
         at_rest = value > high if rest_is_high else value < low
         at_turn = value < low if rest_is_high else value > high
         counter.update(bool(at_rest), bool(at_turn), -value if rest_is_high else value)
     cycles = tuple(Cycle(int(c.start + a), int(c.turn + a), int(c.end + a)) for c in counter.cycles)
-    extremes = np.array([x[a + v[3]] for v in visits])
+    extremes = np.array([x[a + v[3]] for v in found])
     excursion = float(np.median(np.abs(np.diff(extremes)))) if len(extremes) > 1 else 0.0
-    period = float(np.median(np.diff([c.turn for c in cycles])) / fps) if len(cycles) > 1 else (
-        (cycles[0].end - cycles[0].start) / fps if cycles else 0.0)  # fmt: skip
-    periodicity = (_periodicity_without_pauses(x, a, b, cycles, low, high)
+    period = _period(cycles) / fps
+    periodicity = (periodicity_without_pauses(x, a, b, cycles, low, high)
                    if len(cycles) > 1 else 0.0)  # fmt: skip
 
     def segment(accepted, reason=""):
@@ -409,23 +417,38 @@ def _judge(x, a, b, fps, name, posture, body, min_excursion, min_periodicity, po
         for first, last in _runs(~unlike):
             sa, sb = cycles[first].start, cycles[last - 1].end + 1
             pieces += _judge(x, sa, sb, fps, name, posture, body, min_excursion,
-                             min_periodicity, posture_tolerance, depth + 1)  # fmt: skip
+                             min_periodicity, posture_tolerance, gap_frames, depth + 1)  # fmt: skip
         return pieces
     if periodicity < min_periodicity:
         return segment(False, f"periodicity {periodicity:.2f} < {min_periodicity:g}")
     if body is not None:
-        travel = _travel_per_cycle(body, cycles)
+        travel = travel_per_cycle(body, cycles)
         if travel is not None:
             return segment(False, travel)
     return segment(True)
+
+
+def _period(cycles) -> float:
+    """Median spacing of the turning points (frames), pauses between sets left out.
+
+    A spacing more than ``MAX_CYCLE_RATIO`` times the shortest spans a pause (the repetitions of
+    a set are alike within that factor); left in, two sets of 3 with a pause between would weigh
+    like a slow movement and outscore a steady one of 6.
+    """
+    if not cycles:
+        return 0.0
+    if len(cycles) == 1:
+        return float(cycles[0].end - cycles[0].start)
+    spacing = np.diff([c.turn for c in cycles])
+    return float(np.median(spacing[spacing <= MAX_CYCLE_RATIO * spacing.min()]))
 
 
 def _unlike_cycles(x, cycles, fps, posture, posture_tolerance):
     """Which cycles differ from the segment's typical one, and how."""
     durations = np.array([c.end - c.start for c in cycles], np.float64) / fps
     typical = np.median(durations)
-    unlike = (durations > 2.5 * typical) | (durations < typical / 2.5)
-    why = "cycle durations differ by more than a factor 2.5"
+    unlike = (durations > MAX_CYCLE_RATIO * typical) | (durations < typical / MAX_CYCLE_RATIO)
+    why = f"cycle durations differ by more than a factor {MAX_CYCLE_RATIO:g}"
     swings = np.array([abs(x[c.turn] - x[c.start]) for c in cycles])
     small = swings < 0.5 * np.median(swings)
     if small.any() and not unlike.any():
@@ -442,53 +465,3 @@ def _unlike_cycles(x, cycles, fps, posture, posture_tolerance):
                    f"{np.nanmax(deviation[:, -1]):.0f} deg of torso lean")  # fmt: skip
         unlike |= odd
     return unlike, why
-
-
-def _periodicity_without_pauses(x, a, b, cycles, low, high) -> float:
-    """Self-correlation one period later, with long holds at either end shortened.
-
-    Sets have irregular rests between repetitions (and some a hold at the bottom); left in, a
-    6 s rest after one repetition and 1 s after the next would decorrelate the signal from itself
-    one period later although every repetition is alike. Each stay at an end longer than a
-    typical movement is cut down to that length before correlating.
-    """
-    longest = max(2, int(round(np.median([c.end - c.start for c in cycles]))))
-    keep = np.ones(b - a, bool)
-    for _, first, last, _ in _visits(x[a:b], low, high):
-        if last - first + 1 > longest:
-            keep[first + longest // 2 : last + 1 - (longest - longest // 2)] = False
-    position = np.cumsum(keep) - 1
-    turns = position[[c.turn - a for c in cycles]]
-    period = float(np.median(np.diff(turns)))
-    return _periodicity(x[a:b][keep], period)
-
-
-def _periodicity(x: np.ndarray, period_frames: float) -> float:
-    """Largest correlation of ``x`` with itself shifted by 0.7 to 1.4 periods."""
-    best = -1.0
-    for lag in range(max(1, int(0.7 * period_frames)), int(np.ceil(1.4 * period_frames)) + 1):
-        if lag >= len(x) - 2:
-            break
-        a, b = x[:-lag], x[lag:]
-        keep = np.isfinite(a) & np.isfinite(b)
-        if keep.sum() < 3 or np.std(a[keep]) == 0 or np.std(b[keep]) == 0:
-            continue
-        best = max(best, float(np.corrcoef(a[keep], b[keep])[0, 1]))
-    return best
-
-
-def _travel_per_cycle(body: np.ndarray, cycles) -> str | None:
-    """Why the hips travel (walking), or None when they stay in place."""
-    starts = body[[c.start for c in cycles]]
-    ends = body[[c.end for c in cycles]]
-    torso = np.nanmedian(body[[c.start for c in cycles] + [c.end for c in cycles], 2])
-    if not np.isfinite(torso) or torso <= 0:
-        return None
-    moved = np.linalg.norm(ends[:, :2] - starts[:, :2], axis=1) / torso
-    drift = np.linalg.norm(body[cycles[-1].end, :2] - body[cycles[0].start, :2]) / torso
-    if np.nanmedian(moved) > 0.5 or drift / len(cycles) > 0.5:
-        return f"the hips travel {max(np.nanmedian(moved), drift / len(cycles)):.1f} torso/cycle"
-    scale = np.abs(np.log(ends[:, 2] / starts[:, 2]))
-    if np.nanmedian(scale) > np.log(1.15):
-        return "the body's size in the image changes (walking towards or away from the camera)"
-    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -160,5 +162,77 @@ def test_a_changing_tempo_keeps_the_count():
     fps = 20.0
     parts = [reps_schedule(1, period, fps, rest=0.0, lead=0.0) for period in
              (1.5, 2.0, 2.5, 3.0, 2.0, 1.5)]  # fmt: skip
+    schedule = np.concatenate([np.zeros(20), *parts, np.zeros(20)])
+    assert count_repeated_movement(movement_track(schedule, fps)).count == 6
+
+
+def half_rep_from_the_turn(period, fps):
+    """The second half of a repetition: from the turning point back to rest."""
+    one = reps_schedule(1, period, fps, rest=0.0, lead=0.0)
+    return one[len(one) // 2 :]
+
+
+def test_a_recording_started_at_the_turning_point_keeps_the_rest_phase():
+    fps = 20.0
+    # Recording starts at the bottom of a squat; 4 full squats with short rests follow.
+    schedule = np.r_[half_rep_from_the_turn(2.0, fps), reps_schedule(4, 2.0, fps, rest=0.5)]
+    result = count_repeated_movement(movement_track(schedule, fps))
+    assert result.count == 4
+    # rest is standing (the knee straight): every turning point is a true bottom
+    truth = 1.0 + 1.0 + 1.0 + np.arange(4) * 2.5  # the half rep, the lead, half a period
+    assert np.abs(result.reps["bottom_time"].to_numpy() - truth).max() <= 0.5
+    assert (result.reps["angle_at_bottom"] < result.frames[result.angle].median()).all()
+
+
+def test_a_pause_between_sets_decides_the_phase_of_a_held_turning_point():
+    fps = 20.0
+    # Leg raises held 1.5 s at the top, but 6 s down between two sets of 3: rest is down.
+    one = reps_schedule(1, 1.5, fps, rest=0.0, lead=0.0)
+    held = np.r_[one[: len(one) // 2], np.ones(int(1.5 * fps)), one[len(one) // 2 :]]
+    sets = np.r_[np.tile(np.r_[held, np.zeros(5)], 3)]
+    schedule = np.r_[np.ones(10), held[len(held) // 2 :], np.zeros(int(6 * fps)), sets,
+                     np.zeros(int(6 * fps)), sets, np.zeros(20)]  # fmt: skip
+    track = movement_track(schedule, fps, "leg_raise_down", "leg_raise_up")
+    result = count_repeated_movement(track)
+    assert result.count == 6
+    at_top = schedule[result.reps["bottom_frame"].to_numpy()]
+    assert (at_top > 0.9).all()
+
+
+def test_walking_in_and_out_ends_the_set_and_counts_nothing():
+    fps = 25.0
+    walk = reps_schedule(4, 1.0, fps, rest=0.1, lead=0.0)  # knees bending with every stride
+    squats = reps_schedule(3, 2.0, fps)
+    schedule = np.r_[walk, squats, walk]
+    track = movement_track(schedule, fps)
+    image = track.landmarks.copy()
+    # the hips cross the picture in each walk (about 4 m, 1 m/s), standing still in between
+    n_walk = len(walk)
+    shift = np.r_[np.linspace(-1, 0, n_walk), np.zeros(len(squats)), np.linspace(0, 1, n_walk)]
+    image[..., 0] += shift[:, None].astype(np.float32)
+    result = count_repeated_movement(dataclasses.replace(track, landmarks=image))
+    assert result.count == 3
+    walking = result.frames["travelling"].to_numpy()
+    assert walking[n_walk // 4 : 3 * n_walk // 4].all()
+    assert not walking[n_walk + 25 : n_walk + len(squats) - 25].any()
+    bottoms = result.reps["bottom_frame"].to_numpy()
+    assert ((bottoms > n_walk) & (bottoms < n_walk + len(squats))).all()
+
+
+def test_stepping_out_of_view_at_rest_keeps_the_set_but_drops_a_repetition_in_progress():
+    fps = 20.0
+    away = np.full(int(3 * fps), np.nan)  # longer than max_gap: not bridged
+    schedule = np.r_[reps_schedule(1, 2.0, fps), away, reps_schedule(2, 2.0, fps), np.zeros(20)]
+    assert count_repeated_movement(movement_track(schedule, fps)).count == 3
+    one = reps_schedule(1, 2.0, fps, rest=0.0, lead=0.0)
+    broken = np.r_[one[: len(one) // 2], away, one[len(one) // 2 :]]
+    schedule = np.r_[reps_schedule(3, 2.0, fps), broken, reps_schedule(2, 2.0, fps, lead=0.5)]
+    assert count_repeated_movement(movement_track(schedule, fps)).count == 5
+
+
+def test_a_tempo_rising_from_0_6x_to_1_6x_keeps_the_count():
+    fps = 20.0
+    parts = [reps_schedule(1, 2.0 / speed, fps, rest=0.0, lead=0.0)
+             for speed in (0.6, 0.8, 1.0, 1.2, 1.4, 1.6)]  # fmt: skip
     schedule = np.concatenate([np.zeros(20), *parts, np.zeros(20)])
     assert count_repeated_movement(movement_track(schedule, fps)).count == 6
