@@ -249,8 +249,8 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
     chunk = _chunk_length(1 if streams > 1 else source.batch, source.height, source.width)
     frame_bytes = source.height * source.width * 3
     streams = max(1, min(streams, 2 * _CHUNK_BYTES // (chunk * frame_bytes)))
-    if n is not None:
-        chunk = max(1, min(chunk, n))
+    # A clip shorter than the chunk runs through the same program, its tail padded and masked
+    # (run_video_chunk): every length of one size shares one compile.
     results = []
     state = pipeline.init_state(source.batch, source.height, source.width)
     if bar is None:

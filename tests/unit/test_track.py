@@ -254,3 +254,27 @@ def test_a_cut_or_damaged_file_fails_to_track(tmp_path, recorded_clock, kind):
     damaged = damaged_copy(whole, tmp_path / f"damaged{whole.suffix}")
     with pytest.raises(VideoDecodeError, match="truncated or corrupt"):
         posejax.track(damaged, model_complexity=0)
+
+
+def test_clips_of_any_length_share_one_program_and_match_the_longer_clip_bit_for_bit():
+    # A short clip is the start of a chunk whose tail is padded and skipped: the same compiled
+    # program as any longer clip of its frame size, and the same numbers frame for frame.
+    import importlib
+
+    from posejax import io
+    from posejax.pipeline import PipelineConfig, get_pipeline
+
+    track_module = importlib.import_module("posejax.track")
+    demo = Path(__file__).resolve().parents[2] / "datasets" / "sports2d_demo.mp4"
+    frames = io.read_video(demo).read()[40:80, ::4, ::4]
+    whole = posejax.track(frames, model_complexity=0)
+    assert whole.pose_present.sum() >= 10  # the test means something only with poses
+    programs = get_pipeline(PipelineConfig(model_complexity=0))._programs
+    compiled = set(programs)
+    chunk = track_module._chunk_length(1, *frames.shape[1:3])
+    for length in (1, 7, 20, chunk + 3):
+        part = posejax.track(frames[:length], model_complexity=0)
+        np.testing.assert_array_equal(part.landmarks, whole.landmarks[:length])
+        np.testing.assert_array_equal(part.world_landmarks, whole.world_landmarks[:length])
+        np.testing.assert_array_equal(part.pose_present, whole.pose_present[:length])
+    assert set(programs) == compiled  # no program for a new length
