@@ -33,7 +33,7 @@ from jax.sharding import PartitionSpec as P
 
 from posejax import _cache, nets
 from posejax.landmarks import NUM_LANDMARKS
-from posejax.ops import detection, filters, image, landmark_decoding, roi
+from posejax.ops import _exact, buckets, detection, filters, image, landmark_decoding, roi
 
 _MODEL_NAMES = ("lite", "full", "heavy")
 #: frames per network call in static mode (the networks compile for this batch size only)
@@ -151,6 +151,9 @@ class Pipeline:
         self.landmark_net, self.landmark_params = nets.load(
             config.landmark_model, with_segmentation=config.enable_segmentation)
         self._programs = {}
+        #: Pad frames into size buckets (:mod:`posejax.ops.buckets`) so that one program serves
+        #: every size of a bucket; False compiles for each frame size (the unpadded programs).
+        self.size_buckets = True
         self._replicated = {}   # parameters put on every device of a mesh, by mesh
         # Several threads may run one pipeline side by side (see :meth:`streams`): each stages
         # its frames in a buffer of its own, and a program is built by one thread only.
@@ -192,10 +195,26 @@ class Pipeline:
         return self._apply(self.detector, params, tensors)
 
     # -- state ---------------------------------------------------------------------------------
+    def frame_bucket(self, height: int, width: int) -> tuple[int, int]:
+        """The buffer size frames of this size are padded into (see :mod:`posejax.ops.buckets`).
+
+        Example
+        -------
+        >>> get_pipeline(PipelineConfig(model_complexity=0)).frame_bucket(720, 1280)
+        (768, 1280)
+        """
+        if not self.size_buckets:
+            return int(height), int(width)
+        return buckets.frame_bucket(height, width)
+
     def init_state(self, batch: int, height: int, width: int,
                    previous: TrackerState | None = None) -> TrackerState:
-        """A fresh state (nothing tracked), or ``previous`` adapted to a new frame size."""
-        mask_shape = (batch, height, width) if self._keeps_mask else (batch, 0, 0)
+        """A fresh state (nothing tracked), or ``previous`` adapted to a new frame size.
+
+        A kept mask has the shape of the frame's size bucket (:meth:`frame_bucket`).
+        """
+        mask_shape = ((batch,) + self.frame_bucket(height, width) if self._keeps_mask
+                      else (batch, 0, 0))
         if previous is not None:
             return previous._replace(mask=jnp.zeros(mask_shape, jnp.float32),
                                      has_mask=jnp.zeros((batch,), bool))
@@ -215,11 +234,11 @@ class Pipeline:
         Outputs are NumPy arrays ``(B, t, ...)``: ``landmarks``, ``world_landmarks``,
         ``present``, ``rois`` and ``mask`` (None without segmentation).
         """
-        batch, t = frames.shape[:2]
+        batch, t, height, width = frames.shape[:4]
         if t > length:
             raise ValueError(f"chunk of {t} frames is longer than the compiled length {length}")
         valid = np.arange(length) < t
-        frames = self._staged(frames, length)
+        frames = self._staged(frames, length, self.frame_bucket(height, width))
         if t < length:
             clock_us = np.concatenate([clock_us, np.zeros((batch, length - t), np.int64)], axis=1)
         # The filters only ever use differences of consecutive timestamps, so a wrapping int32
@@ -230,19 +249,28 @@ class Pipeline:
         if mesh is not None:
             det_params, lmk_params = self._replicated_params(mesh)
         args = (det_params, lmk_params, state, frames, clock32, valid)
+        if self.size_buckets:
+            args += (buckets.size_array(height, width),)
         state, out = self._chunk_program(args, mesh)(*args)
         out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
+        if out["mask"] is not None:
+            out["mask"] = out["mask"][:, :, :height, :width]   # the frame's part of the bucket
         return state, out
 
-    def _staged(self, frames: np.ndarray, length: int) -> np.ndarray:
+    def _staged(self, frames: np.ndarray, length: int,
+                bucket: tuple[int, int] | None = None) -> np.ndarray:
         """``frames (B, t, H, W, 3)`` as a C-contiguous, 64-byte aligned ``(B, length, ...)`` array.
+
+        With a ``bucket`` ``(Hb, Wb)`` the array is ``(B, length, Hb, Wb, 3)``, each frame in its
+        top-left corner; the rest is never read (the warps clip to the real size).
 
         On a CPU, JAX hands such an array to the program without copying it; anything else is
         copied into fresh, page-faulting memory on every call (2-3 ms a frame at 1768 x 994, a
         sixth of the frame's time). One staging buffer is reused across chunks of a shape; the
         rows past ``t`` are never read (their steps are skipped).
         """
-        shape = (frames.shape[0], length) + frames.shape[2:]
+        bucket = frames.shape[2:4] if bucket is None else tuple(bucket)
+        shape = (frames.shape[0], length) + bucket + frames.shape[4:]
         if (frames.shape == shape and frames.dtype == np.uint8 and frames.flags.c_contiguous
                 and frames.ctypes.data % _ALIGNMENT == 0):
             return frames
@@ -250,7 +278,7 @@ class Pipeline:
         if staging is None or staging.shape != shape:
             self._local.staging = staging = None   # release the old buffer before a new one
             self._local.staging = staging = _aligned_empty(shape)
-        staging[:, :frames.shape[1]] = frames
+        staging[:, :frames.shape[1], :frames.shape[2], :frames.shape[3]] = frames
         return staging
 
     def streams(self, count: int) -> int:
@@ -322,6 +350,8 @@ class Pipeline:
         _cache.enable_compilation_cache()
         videos, replicated = P("videos"), P()
         specs = (replicated, replicated, videos, videos, videos, replicated)
+        if self.size_buckets:
+            specs += (replicated,)   # the frames' real size
         # check_vma=False: the step's placeholders (zeros in the untaken branch of a cond) are
         # the same on every device, which the varying-axis checker would reject as a mismatch.
         mapped = jax.shard_map(self._scan_chunk, mesh=mesh, in_specs=specs, out_specs=videos,
@@ -330,7 +360,7 @@ class Pipeline:
         return jax.jit(mapped, in_shardings=shardings,
                        out_shardings=NamedSharding(mesh, videos))
 
-    def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid):
+    def _scan_chunk(self, det_params, lmk_params, state, frames, clock_us, valid, size=None):
         # The scan runs over frame indices and each step gets the whole batch-major chunk: the
         # frame is sliced inside the branches that read it (crop, letterbox), where the slice
         # fuses into their gathers. Scanning over a time-major copy cost 3.4 ms a frame at
@@ -341,7 +371,8 @@ class Pipeline:
         def body(carry, t):
             t_us = lax.dynamic_index_in_dim(clock_us, t, axis=1, keepdims=False)
             return lax.cond(valid[t],
-                            lambda c: self.step(det_params, lmk_params, c, frames, t_us, index=t),
+                            lambda c: self.step(det_params, lmk_params, c, frames, t_us, index=t,
+                                                size=size),
                             lambda c: (c, empty), carry)
 
         state, out = lax.scan(body, state, jnp.arange(frames.shape[1]))
@@ -361,8 +392,9 @@ class Pipeline:
         }
 
     # -- one frame, in pieces that the static path compiles separately ---------------------------
-    def _detector_input(self, frames):
-        return jax.vmap(image.detector_input)(frames)
+    def _detector_input(self, frames, size=None):
+        image_size = None if size is None else (size[0], size[1])
+        return jax.vmap(lambda f: image.detector_input(f, image_size))(frames)
 
     def _detector_rois(self, raw, padding, height, width):
         """(rois (B, 5), found (B,)) from the detector's raw outputs."""
@@ -374,12 +406,12 @@ class Pipeline:
         rois = self._per_video(lambda k: roi.detection_to_roi(k, height, width))(keypoints)
         return rois, found
 
-    def _detect(self, det_params, frames, pred, index=None):
+    def _detect(self, det_params, frames, pred, index=None, size=None):
         # As for the landmark crop (see _landmark_input), the letterbox runs as a branch of a
         # conditional so that XLA cannot fuse it into the detector's stem (9 ms a frame at
         # 1768 x 994 when fused, 1.3 ms alone). ``pred`` is true whenever this runs.
         def letterbox(frames):
-            return self._detector_input(_frame_at(frames, index))
+            return self._detector_input(_frame_at(frames, index), size)
 
         def nothing(frames):
             shapes = jax.eval_shape(letterbox, frames)
@@ -387,9 +419,9 @@ class Pipeline:
 
         tensors, padding = lax.cond(pred, letterbox, nothing, frames)
         raw = self._apply_detector(det_params, tensors)
-        return self._detector_rois(raw, padding, *_frame_size(frames, index))
+        return self._detector_rois(raw, padding, *_frame_size(frames, index, size))
 
-    def _landmark_input(self, frames, rois, has_roi, index=None):
+    def _landmark_input(self, frames, rois, has_roi, index=None, size=None):
         """Crops for the landmark network.
 
         Where nothing is tracked, a placeholder ROI (the whole frame) keeps the crop well
@@ -401,12 +433,21 @@ class Pipeline:
         against 15 ms for one 1768 x 994 frame). A conditional is a fusion boundary, and it
         also skips the crop when no video of the batch has a region to crop.
         """
-        height, width = _frame_size(frames, index)
-        whole = jnp.array([0.5, 0.5, 1.0, height / width, 0.0], jnp.float32)
+        height, width = _frame_size(frames, index, size)
+        if size is None:
+            aspect = height / width
+        else:
+            # Python's double quotient rounded to float32 is the correctly rounded float32
+            # quotient (53 >= 2 * 24 + 2 bits), which div_rn computes from the exact sides.
+            aspect = _exact.div_rn(height.astype(jnp.float32), width.astype(jnp.float32))
+        whole = jnp.stack([jnp.float32(0.5), jnp.float32(0.5), jnp.float32(1.0),
+                           jnp.asarray(aspect, jnp.float32), jnp.float32(0.0)])
         rois = jnp.where(has_roi[:, None], rois, whole)
+        image_size = None if size is None else (height, width)
 
         def crop(frames, rois):
-            return jax.vmap(image.landmark_input)(_frame_at(frames, index), rois)
+            return jax.vmap(lambda f, r: image.landmark_input(f, r, image_size))(
+                _frame_at(frames, index), rois)
 
         def nothing(frames, rois):
             size = image.LANDMARK_SIZE
@@ -430,10 +471,10 @@ class Pipeline:
         aux = projected[:, landmark_decoding.AUX_SLICE]
         return present, projected[:, :NUM_LANDMARKS], aux, world
 
-    def _masks(self, raw, rois, height, width):
+    def _masks(self, raw, rois, height, width, mask_shape=None):
         probabilities = jax.nn.sigmoid(raw["segmentation"][..., 0].astype(jnp.float32))
-        return jax.vmap(lambda m, r: image.mask_to_image(m, r, height, width))(probabilities,
-                                                                               rois)
+        return jax.vmap(lambda m, r: image.mask_to_image(m, r, height, width, mask_shape))(
+            probabilities, rois)
 
     @staticmethod
     def _outputs(present, pose, world_xyz, world_visibility, rois, masks):
@@ -448,35 +489,41 @@ class Pipeline:
             "mask": None if masks is None else jnp.where(rows, masks, nan),
         }
 
-    def step(self, det_params, lmk_params, state: TrackerState, frames, t_us, index=None):
+    def step(self, det_params, lmk_params, state: TrackerState, frames, t_us, index=None,
+             size=None):
         """One frame of every video.
 
         ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32; or, with ``index``, frame ``index``
-        of a chunk ``frames (B, T, H, W, 3)``.
+        of a chunk ``frames (B, T, H, W, 3)``. With ``size`` (int32 ``[height, width]``) the
+        frames are that size, top-left in their (bucket-sized) arrays.
         """
         cfg = self.config
         batch = frames.shape[0]
-        height, width = _frame_size(frames, index)
+        height, width = _frame_size(frames, index, size)
 
         need_detection = jnp.ones((batch,), bool) if cfg.static_image_mode else ~state.has_roi
         if cfg.static_image_mode:
-            det_rois, found = self._detect(det_params, frames, jnp.any(need_detection), index)
+            det_rois, found = self._detect(det_params, frames, jnp.any(need_detection), index,
+                                           size)
         else:
             det_rois, found = lax.cond(
                 jnp.any(need_detection),
-                lambda f: self._detect(det_params, f, jnp.any(need_detection), index),
+                lambda f: self._detect(det_params, f, jnp.any(need_detection), index, size),
                 lambda f: (jnp.zeros((batch, 5), jnp.float32), jnp.zeros((batch,), bool)),
                 frames)
         rois, has_roi = _merge_rois(need_detection, det_rois, found, state)
-        crops, rois = self._landmark_input(frames, rois, has_roi, index)
+        crops, rois = self._landmark_input(frames, rois, has_roi, index, size)
         raw = self._apply_landmark_net(lmk_params, crops)
-        return self.update(state, raw, rois, has_roi, t_us, height, width)
+        mask_shape = None if size is None else _frame_size(frames, index)
+        return self.update(state, raw, rois, has_roi, t_us, height, width, mask_shape)
 
-    def update(self, state: TrackerState, raw, rois, has_roi, t_us, height: int, width: int):
+    def update(self, state: TrackerState, raw, rois, has_roi, t_us, height, width,
+               mask_shape: tuple[int, int] | None = None):
         """The step after the landmark network: decode, filter, masks, the next frame's ROI.
 
         Shared by :meth:`step` and the frame-by-frame programs of :mod:`posejax.stepwise`, so
-        both track with the same arithmetic.
+        both track with the same arithmetic. ``height, width`` may be traced int32 scalars;
+        the masks then have ``mask_shape`` (the frames' bucket), the frame top-left in it.
         """
         cfg = self.config
         present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)
@@ -486,7 +533,7 @@ class Pipeline:
 
         masks = None
         if cfg.enable_segmentation:
-            masks = self._masks(raw, rois, height, width)
+            masks = self._masks(raw, rois, height, width, mask_shape)
             if self._keeps_mask:
                 smoothed = jax.vmap(functools.partial(filters.smooth_segmentation,
                                                       ratio=cfg.segmentation_ratio))(
@@ -637,7 +684,10 @@ def _frame_at(frames, index):
     return lax.dynamic_index_in_dim(frames, index, axis=1, keepdims=False)
 
 
-def _frame_size(frames, index) -> tuple[int, int]:
+def _frame_size(frames, index, size=None):
+    """The frame size: ``size``'s two (traced) entries, else the static shape's."""
+    if size is not None:
+        return size[0], size[1]
     return frames.shape[1:3] if index is None else frames.shape[2:4]
 
 

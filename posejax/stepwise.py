@@ -10,8 +10,9 @@ Here the same step is cut at the networks:
 
 * each network is compiled once per weights, segmentation head and batch size, and shared by
   every configuration and frame size (about 1.7 s to compile, 0.2-0.3 s to load);
-* around them, small programs per frame size: the detector's letterbox, the choice of ROI with
-  the crop, and the decoding and filters (:meth:`Pipeline.update
+* around them, small programs per frame-size bucket (:mod:`posejax.ops.buckets`; the frame is
+  padded into its bucket and its real size is an argument): the detector's letterbox, the
+  choice of ROI with the crop, and the decoding and filters (:meth:`Pipeline.update
   <posejax.pipeline.Pipeline.update>`, the code the chunk program runs too).
 
 Every program is a :func:`posejax._cache.exported_program`: traced and compiled once per machine,
@@ -30,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from posejax import _cache, nets
+from posejax.ops import buckets
 from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois, concatenate_outputs
 
 __all__ = ["FrameRunner", "network_program", "run_images", "shared_runner"]
@@ -108,17 +110,20 @@ def _network_specs(name: str, with_segmentation: bool, batch: int) -> dict:
 
 
 class FrameRunner:
-    """A :class:`~posejax.pipeline.Pipeline`'s step on ``batch`` frames of one size, in pieces.
+    """A :class:`~posejax.pipeline.Pipeline`'s step on ``batch`` frames of one bucket, in pieces.
 
     The same step as the pipeline's chunk program, frame by frame, from programs that compile
     in seconds (the networks once per machine for all configurations) and load in a fraction of
-    a second.
+    a second. The programs take frames padded into a size bucket
+    (:meth:`Pipeline.frame_bucket <posejax.pipeline.Pipeline.frame_bucket>`) with their real
+    size, so one runner serves every frame size of its bucket.
 
     Parameters
     ----------
     pipeline : Pipeline
     batch, height, width : int
-        Frames per call (videos side by side, or images in static mode) and their size.
+        Frames per call (videos side by side, or images in static mode) and a frame size; the
+        runner serves that size's whole bucket (its ``height, width`` are the bucket's).
 
     Example
     -------
@@ -134,7 +139,8 @@ class FrameRunner:
 
     def __init__(self, pipeline, batch: int, height: int, width: int):
         self.pipeline = pipeline
-        self.batch, self.height, self.width = batch, height, width
+        self.batch = batch
+        self.height, self.width = pipeline.frame_bucket(height, width)
         self._state_example = pipeline.init_state(batch, height, width)
         self._programs: dict = {}
         self._preparing = threading.Lock()   # threads may share one runner (run_images)
@@ -183,8 +189,8 @@ class FrameRunner:
             return network_program(config.landmark_model, config.enable_segmentation,
                                    self.batch, pipeline._per_image, load_only)
         parts, fn, example_args, out_example = self._pieces[kind](self)
-        # The frame size is in every key: some pieces (the update) see no frame-sized
-        # argument yet depend on the size through their closure.
+        # The bucket is in every key: some pieces (the update) see no frame-sized argument yet
+        # depend on it through their closure (the masks' shape).
         parts = (self.batch, self.height, self.width) + tuple(parts)
         return _cache.exported_program(f"step-{kind}", parts, fn, example_args, out_example,
                                        compile_seconds=10, load_only=load_only)
@@ -193,59 +199,62 @@ class FrameRunner:
     def _frames_spec(self):
         return jax.ShapeDtypeStruct((self.batch, self.height, self.width, 3), np.uint8)
 
+    _SIZE_SPEC = jax.ShapeDtypeStruct((2,), jnp.int32)   # the frames' real [height, width]
+
     def _letterbox(self):
-        return (), self.pipeline._detector_input, (self._frames_spec(),), (0, 0)
+        return ((), self.pipeline._detector_input, (self._frames_spec(), self._SIZE_SPEC),
+                (0, 0))
 
     def _detected_crop(self):
         """(state, frames, raw, padding) -> (crops, rois, has_roi), detecting where lost."""
         pipeline, batch = self.pipeline, self.batch
         static = pipeline.config.static_image_mode
-        height, width = self.height, self.width
 
-        def fn(state, frames, raw, padding):
-            det_rois, found = pipeline._detector_rois(raw, padding, height, width)
+        def fn(state, frames, raw, padding, size):
+            det_rois, found = pipeline._detector_rois(raw, padding, size[0], size[1])
             need = jnp.ones((batch,), bool) if static else ~state.has_roi
             rois, has_roi = _merge_rois(need, det_rois, found, state)
-            crops, rois = pipeline._landmark_input(frames, rois, has_roi)
+            crops, rois = pipeline._landmark_input(frames, rois, has_roi, size=size)
             return crops, rois, has_roi
 
         args = (_specs(self._state_example), self._frames_spec(),
                 _network_specs("detector", False, batch),
-                jax.ShapeDtypeStruct((batch, 4), jnp.float32))
+                jax.ShapeDtypeStruct((batch, 4), jnp.float32), self._SIZE_SPEC)
         return (pipeline.config.min_detection_confidence, static), fn, args, (0, 0, 0)
 
     def _tracked_crop(self):
         """(state, frames) -> (crops, rois, has_roi) where every video keeps its tracked ROI."""
         pipeline, batch = self.pipeline, self.batch
 
-        def fn(state, frames):
+        def fn(state, frames, size):
             has_roi = jnp.ones((batch,), bool)
-            crops, rois = pipeline._landmark_input(frames, state.roi, has_roi)
+            crops, rois = pipeline._landmark_input(frames, state.roi, has_roi, size=size)
             return crops, rois, has_roi
 
-        return (), fn, (_specs(self._state_example), self._frames_spec()), (0, 0, 0)
+        return ((), fn, (_specs(self._state_example), self._frames_spec(), self._SIZE_SPEC),
+                (0, 0, 0))
 
     def _update(self):
         pipeline, batch = self.pipeline, self.batch
         config = pipeline.config
-        height, width = self.height, self.width
+        bucket = (self.height, self.width)
 
-        def fn(state, raw, rois, has_roi, t_us):
-            return pipeline.update(state, raw, rois, has_roi, t_us, height, width)
+        def fn(state, raw, rois, has_roi, t_us, size):
+            return pipeline.update(state, raw, rois, has_roi, t_us, size[0], size[1], bucket)
 
         state = self._state_example
         args = (_specs(state),
                 _network_specs(config.landmark_model, config.enable_segmentation, batch),
                 jax.ShapeDtypeStruct((batch, 5), jnp.float32),
                 jax.ShapeDtypeStruct((batch,), bool),
-                jax.ShapeDtypeStruct((batch,), jnp.int32))
+                jax.ShapeDtypeStruct((batch,), jnp.int32), self._SIZE_SPEC)
         return (config,), fn, args, (state, _output_structure(config.enable_segmentation))
 
     _pieces = {"letterbox": _letterbox, "detected-crop": _detected_crop,
                "tracked-crop": _tracked_crop, "update": _update}
 
     # -- running -------------------------------------------------------------------------------
-    def track(self, state, frames: np.ndarray, clock_us: np.ndarray):
+    def track(self, state, frames: np.ndarray, clock_us: np.ndarray, size=None):
         """One frame of each of the ``batch`` videos (or images, in static mode).
 
         Parameters
@@ -254,8 +263,12 @@ class FrameRunner:
             From :meth:`Pipeline.init_state <posejax.pipeline.Pipeline.init_state>` or the
             previous call.
         frames : ndarray, uint8, (B, H, W, 3)
+            Frames of a size in this runner's bucket, or, with ``size``, already padded into
+            the bucket.
         clock_us : ndarray, int, (B,)
             The filters' clock in microseconds.
+        size : (int, int), optional
+            The real ``(height, width)`` of bucket-sized ``frames``.
 
         Returns
         -------
@@ -263,37 +276,51 @@ class FrameRunner:
         outputs : dict of ndarray
             As :meth:`Pipeline.run_video_chunk <posejax.pipeline.Pipeline.run_video_chunk>` for
             one frame, ``(B, ...)``: ``landmarks``, ``world_landmarks``, ``present``, ``rois``
-            and ``mask`` (None without segmentation).
+            and ``mask`` (None without segmentation; of the real size).
         """
         pipeline, programs = self.pipeline, self._programs
         if not self._ready:
             self.prepare()
+        bucket = (self.height, self.width)
+        if size is None:
+            size = frames.shape[1:3]
+            if pipeline.frame_bucket(*size) != bucket:
+                raise ValueError(f"frames of {size[0]}x{size[1]} are not of this runner's "
+                                 f"bucket {bucket[0]}x{bucket[1]}")
+            if size != bucket:
+                frames = pipeline._staged(frames[None], 1, bucket)[0]
+        height, width = size
+        real = buckets.size_array(height, width)
         frames = jax.device_put(frames)
         if pipeline.config.static_image_mode or not np.all(np.asarray(state.has_roi)):
-            tensors, padding = programs["letterbox"](frames)
+            tensors, padding = programs["letterbox"](frames, real)
             detections = programs["detector"](pipeline.detector_params, tensors)
-            crops, rois, has_roi = programs["detected-crop"](state, frames, detections, padding)
+            crops, rois, has_roi = programs["detected-crop"](state, frames, detections, padding,
+                                                             real)
         else:
-            crops, rois, has_roi = programs["tracked-crop"](state, frames)
+            crops, rois, has_roi = programs["tracked-crop"](state, frames, real)
         raw = programs["landmarks"](pipeline.landmark_params, crops)
         # As in run_video_chunk: the filters only use differences, so a wrapping int32 is exact.
         clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
-        state, out = programs["update"](state, raw, rois, has_roi, clock32)
-        return state, {k: None if v is None else np.asarray(v) for k, v in out.items()}
+        state, out = programs["update"](state, raw, rois, has_roi, clock32, real)
+        out = {k: None if v is None else np.asarray(v) for k, v in out.items()}
+        if out["mask"] is not None:
+            out["mask"] = out["mask"][:, :height, :width]   # the frame's part of the bucket
+        return state, out
 
 
 _SHARING = threading.Lock()
 
 
 def shared_runner(pipeline: Pipeline, batch: int, height: int, width: int) -> FrameRunner:
-    """One :class:`FrameRunner` per pipeline, batch and frame size for the whole process.
+    """One :class:`FrameRunner` per pipeline, batch and frame-size bucket for the whole process.
 
     ``posejax.track`` calls :func:`run_images` once per chunk of a video; a runner of its own
     each time would load its programs from disk again (0.5-1 s a chunk). Threads asking at once
     (videos tracked side by side) get the same one.
     """
     with _SHARING:
-        return _cached_runner(pipeline, batch, height, width)
+        return _cached_runner(pipeline, batch, *pipeline.frame_bucket(height, width))
 
 
 @functools.lru_cache(maxsize=32)
@@ -330,6 +357,7 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
     n, height, width = frames.shape[:3]
     block = 1 if n < STATIC_BATCH else STATIC_BATCH
     runner = shared_runner(pipeline, block, height, width).prepare()
+    bucket = (runner.height, runner.width)
     state = pipeline.init_state(block, height, width)
     clock = np.zeros(block, np.int64)
 
@@ -337,8 +365,8 @@ def run_images(pipeline: Pipeline, frames: np.ndarray) -> dict:
         count = min(block, n - start)
         # Staged (aligned, so used in place; each thread has a buffer of its own); rows past
         # ``count`` hold stale frames whose results are dropped.
-        staged = pipeline._staged(frames[None, start:start + count], block)[0]
-        _, out = runner.track(state, staged, clock)
+        staged = pipeline._staged(frames[None, start:start + count], block, bucket)[0]
+        _, out = runner.track(state, staged, clock, (height, width))
         return {k: None if v is None else v[:count] for k, v in out.items()}
 
     starts = range(0, n, block)

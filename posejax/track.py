@@ -246,8 +246,11 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
     streams = 1 if static_image_mode else pipeline.streams(source.batch)
     # Videos side by side each take chunks as long as one video's (the same compiled programs),
     # as many at once as fit twice the chunk budget.
-    chunk = _chunk_length(1 if streams > 1 else source.batch, source.height, source.width)
-    frame_bytes = source.height * source.width * 3
+    # Sized by the frames' bucket: every frame size of a bucket gets one chunk length, and so
+    # one compiled program (the frames are padded into the bucket, see run_video_chunk).
+    bucket = pipeline.frame_bucket(source.height, source.width)
+    chunk = _chunk_length(1 if streams > 1 else source.batch, *bucket)
+    frame_bytes = bucket[0] * bucket[1] * 3
     streams = max(1, min(streams, 2 * _CHUNK_BYTES // (chunk * frame_bytes)))
     # A clip shorter than the chunk runs through the same program, its tail padded and masked
     # (run_video_chunk): every length of one size shares one compile.

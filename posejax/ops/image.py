@@ -15,6 +15,12 @@ gathers, vectorized over the output pixels.
 Conventions: images are ``(H, W, 3)`` uint8 RGB; an ROI is ``[x_center, y_center, width, height,
 rotation]`` normalized by the image width and height, rotation in radians, clockwise on screen.
 Pixel ``(i, j)`` sits at integer coordinates (no half-pixel offsets, spec section 10).
+
+Frame sizes may be traced int32 scalars: a frame then sits top-left in a larger buffer (a size
+bucket, :mod:`posejax.ops.buckets`) and the warps read it with the buffer's row stride while
+clipping and borders follow the real size, so one program serves every size of its bucket with
+the pixels and borders of the unpadded frame. That second way of reading the frame is why this
+module is a little over the house's 500 lines: it threads through every warp here.
 """
 
 from __future__ import annotations
@@ -191,8 +197,12 @@ def _to_int(fixed):
 
 
 # -- bilinear sampling ----------------------------------------------------------------------------
-def _neighbours(fixed_x, fixed_y, height: int, width: int, border: str):
-    """Flat indices and validity of the 4 neighbours, and the 1/32 fractions."""
+def _neighbours(fixed_x, fixed_y, height, width, border: str, stride: int | None = None):
+    """Flat indices and validity of the 4 neighbours, and the 1/32 fractions.
+
+    ``height, width`` (ints or traced scalars) bound the samples; ``stride`` is the row length of
+    the buffer the frame sits in (its width when None).
+    """
     x0 = fixed_x >> _INTER_BITS
     y0 = fixed_y >> _INTER_BITS
     fx = fixed_x & (_INTER_TAB_SIZE - 1)
@@ -204,16 +214,17 @@ def _neighbours(fixed_x, fixed_y, height: int, width: int, border: str):
         inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
         xc = jnp.clip(x, 0, width - 1)
         yc = jnp.clip(y, 0, height - 1)
-        indices.append(yc * width + xc)
+        indices.append(yc * (width if stride is None else stride) + xc)
         valid.append(inside if border == "zero" else jnp.ones_like(inside))
     return indices, valid, fx, fy
 
 
-def _bilinear_u8(image, fixed_x, fixed_y, border: str):
+def _bilinear_u8(image, fixed_x, fixed_y, border: str, image_size=None):
     """``remap`` INTER_LINEAR on uint8 with OpenCV's integer weights; int32 result (0..255)."""
-    height, width, channels = image.shape
-    flat = image.reshape(height * width, channels).astype(jnp.int32)
-    indices, valid, fx, fy = _neighbours(fixed_x, fixed_y, height, width, border)
+    rows, stride, channels = image.shape
+    height, width = (rows, stride) if image_size is None else image_size
+    flat = image.reshape(rows * stride, channels).astype(jnp.int32)
+    indices, valid, fx, fy = _neighbours(fixed_x, fixed_y, height, width, border, stride)
     weights = ((_INTER_TAB_SIZE - fx) * (_INTER_TAB_SIZE - fy), fx * (_INTER_TAB_SIZE - fy),
                (_INTER_TAB_SIZE - fx) * fy, fx * fy)
     total = jnp.zeros(fixed_x.shape + (channels,), jnp.int32)
@@ -224,7 +235,7 @@ def _bilinear_u8(image, fixed_x, fixed_y, border: str):
     return (total + (1 << 9)) >> 10
 
 
-def roi_to_tensor(image_u8, roi, size: int, border: str = "replicate"):
+def roi_to_tensor(image_u8, roi, size: int, border: str = "replicate", image_size=None):
     """Crop ``roi`` out of the image into a ``size x size`` tensor as MediaPipe does.
 
     ``ImageToTensorCalculator`` with ``keep_aspect_ratio``: the ROI in pixels is padded to a square
@@ -241,6 +252,9 @@ def roi_to_tensor(image_u8, roi, size: int, border: str = "replicate"):
         Output side (static).
     border : {"replicate", "zero"}
         Outside the image: repeat the edge pixels (landmark crop) or use 0 (detector letterbox).
+    image_size : (height, width), optional
+        The frame's real size (ints or traced int32 scalars) when it sits top-left in a larger
+        ``image_u8``; the ROI, the clipping and the border follow it. Default: the whole image.
 
     Returns
     -------
@@ -258,22 +272,25 @@ def roi_to_tensor(image_u8, roi, size: int, border: str = "replicate"):
         raise ValueError(f"border must be one of {_BORDERS}, got {border!r}")
     if not isinstance(size, (int, np.integer)) or size <= 0:
         raise ValueError(f"size must be a positive int, got {size!r}")
-    height, width = image_u8.shape[:2]
+    height, width = image_u8.shape[:2] if image_size is None else image_size
     cx, cy, w, h, rotation = roi_in_pixels(roi, height, width)
     w, h, _ = pad_roi(w, h)
     corners = box_points(cx, cy, w, h, rotation)
     # The barrier keeps XLA from fusing (and so repeating) the per-sample geometry into each of
     # the neighbour gathers: same result, a fraction of the compile and run time.
     fixed_x, fixed_y = lax.optimization_barrier(_homography_samples(corners, int(size)))
-    return _bilinear_u8(image_u8, fixed_x, fixed_y, border).astype(F32)
+    return _bilinear_u8(image_u8, fixed_x, fixed_y, border, image_size).astype(F32)
 
 
-def detector_input(image_u8):
+def detector_input(image_u8, image_size=None):
     """The detector's input: the whole image letterboxed into 224x224, values in [-1, 1].
 
     Parameters
     ----------
     image_u8 : uint8 array (H, W, 3)
+    image_size : (height, width), optional
+        The real frame size when the frame sits top-left in ``image_u8`` (see
+        :func:`roi_to_tensor`).
 
     Returns
     -------
@@ -291,20 +308,22 @@ def detector_input(image_u8):
     """
     image_u8 = _check_image(image_u8)
     whole = jnp.array([0.5, 0.5, 1.0, 1.0, 0.0], F32)
-    warped = roi_to_tensor(image_u8, whole, DETECTOR_SIZE, border="zero")
+    warped = roi_to_tensor(image_u8, whole, DETECTOR_SIZE, border="zero", image_size=image_size)
     scale = np.float32(np.float32(2.0) / np.float32(255.0))
     # OpenCV's convertTo (AVX2 path) uses a fused multiply-add: one rounding, as MediaPipe shows.
     tensor = ex.fma_rn(warped, scale, F32(-1.0))
-    return tensor, roi_padding(whole, *image_u8.shape[:2])
+    return tensor, roi_padding(whole, *(image_u8.shape[:2] if image_size is None else image_size))
 
 
-def landmark_input(image_u8, roi):
+def landmark_input(image_u8, roi, image_size=None):
     """The landmark networks' input: ``roi`` cropped to 256x256 (edge pixels repeated), in [0, 1].
 
     Parameters
     ----------
     image_u8 : uint8 array (H, W, 3)
     roi : float32 array (5,)
+    image_size : (height, width), optional
+        The real frame size (see :func:`roi_to_tensor`).
 
     Returns
     -------
@@ -318,7 +337,8 @@ def landmark_input(image_u8, roi):
     1.0
     """
     scale = np.float32(np.float32(1.0) / np.float32(255.0))
-    return roi_to_tensor(image_u8, roi, LANDMARK_SIZE, border="replicate") * scale
+    return roi_to_tensor(image_u8, roi, LANDMARK_SIZE, border="replicate",
+                         image_size=image_size) * scale
 
 
 # -- mask back-projection -------------------------------------------------------------------------
@@ -437,7 +457,7 @@ def warp_affine_inverse(source, matrix, height: int, width: int):
     return total
 
 
-def mask_to_image(mask_256, roi, height: int, width: int):
+def mask_to_image(mask_256, roi, height, width, out_shape: tuple[int, int] | None = None):
     """Project the 256x256 segmentation mask of ``roi`` back onto the full frame.
 
     ``WarpAffineCalculator`` with ``BORDER_ZERO``: each frame pixel samples the mask bilinearly at
@@ -449,12 +469,16 @@ def mask_to_image(mask_256, roi, height: int, width: int):
         Person probabilities in the ROI tensor (see
         :func:`posejax.ops.landmark_decoding.segmentation_probabilities`).
     roi : float32 (5,)
-    height, width : int
-        Frame size (static).
+    height, width : int or traced int32 scalar
+        Frame size.
+    out_shape : (int, int), optional
+        The output's shape when it is not ``(height, width)`` (a size bucket's, for traced
+        sizes): the frame's pixels are its top-left ``(height, width)``, the rest is to be
+        cropped away.
 
     Returns
     -------
-    float32 (height, width)
+    float32 (height, width), or ``out_shape``
 
     Example
     -------
@@ -468,8 +492,9 @@ def mask_to_image(mask_256, roi, height: int, width: int):
     if mask_256.shape != (MASK_SIZE, MASK_SIZE):
         raise ValueError(f"mask must be ({MASK_SIZE}, {MASK_SIZE}), got {mask_256.shape}")
     _check_size(height, width)
-    matrix = mask_affine_matrix(roi, int(height), int(width))
-    return warp_affine_inverse(mask_256, matrix, int(height), int(width))
+    matrix = mask_affine_matrix(roi, height, width)
+    rows, columns = (height, width) if out_shape is None else out_shape
+    return warp_affine_inverse(mask_256, matrix, int(rows), int(columns))
 
 
 # -- input checks ---------------------------------------------------------------------------------
@@ -495,5 +520,8 @@ def _check_roi(roi):
 
 def _check_size(height, width):
     for name, value in (("height", height), ("width", width)):
+        if hasattr(value, "dtype") and np.ndim(value) == 0 and jnp.issubdtype(value.dtype,
+                                                                            jnp.integer):
+            continue   # a traced (runtime) size; the caller checked it on the host
         if not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")

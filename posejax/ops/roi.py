@@ -129,5 +129,8 @@ def object_scale(aux_landmarks, height: int, width: int):
 
 def _check_size(height, width):
     for name, value in (("height", height), ("width", width)):
+        if hasattr(value, "dtype") and np.ndim(value) == 0 and jnp.issubdtype(value.dtype,
+                                                                            jnp.integer):
+            continue   # a traced (runtime) size, see posejax.ops.buckets
         if not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")

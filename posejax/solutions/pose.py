@@ -129,6 +129,7 @@ class Pose:
         self._pipeline = get_pipeline(self._config)
         self._state = None
         self._runner = None
+        self._size = None
         self._timestamp_us = 0
         self._closed = False
 
@@ -162,13 +163,15 @@ class Pose:
         self._timestamp_us += MEDIAPIPE_FRAME_STEP_US
         height, width = image.shape[:2]
         runner = self._runner
-        if runner is None or (runner.height, runner.width) != (height, width):
+        if runner is None or self._size != (height, width):
             # Frame by frame through small programs (the networks shared by every option and
             # frame size) rather than the video chunk program: a first result in about a
             # second from the caches, instead of loading (or compiling) the whole scan.
             # Shared by every Pose of the process (it holds no tracking state), so a new Pose
-            # does not load the programs again.
+            # does not load the programs again; one runner serves a whole size bucket. A new
+            # size still drops the smoothed mask, which belongs to the old frame.
             self._runner = runner = shared_runner(self._pipeline, 1, height, width)
+            self._size = (height, width)
             self._state = self._pipeline.init_state(1, height, width, previous=self._state)
         elif self._state is None:
             self._state = self._pipeline.init_state(1, height, width)

@@ -1,0 +1,120 @@
+"""Frame-size buckets: frames padded into a bucket give the unpadded program's numbers to the bit,
+and every frame size of a bucket runs the same compiled programs.
+
+The reference is the pipeline with ``size_buckets = False``: the programs compiled for each frame
+size, with the size as a constant, as before buckets existed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posejax import io
+from posejax.ops import buckets
+from posejax.pipeline import MEDIAPIPE_FRAME_STEP_US, Pipeline, PipelineConfig, get_pipeline
+from posejax.stepwise import shared_runner
+
+DEMO = Path(__file__).resolve().parents[2] / "datasets" / "sports2d_demo.mp4"
+#: Segmentation with mask smoothing (graph values), so the kept mask goes through buckets too.
+CONFIG = PipelineConfig(model_complexity=0, enable_segmentation=True,
+                        mediapipe_graph_values=True)
+FRAMES = 10
+
+
+@pytest.fixture(scope="module")
+def frames():
+    video = io.read_video(DEMO).read()[40:40 + FRAMES, ::3, ::3]
+    assert buckets.frame_bucket(*video.shape[1:3]) == (512, 768)   # what the sizes below assume
+    return np.ascontiguousarray(video)
+
+
+@pytest.fixture(scope="module")
+def unpadded():
+    pipeline = Pipeline(CONFIG)
+    pipeline.size_buckets = False
+    return pipeline
+
+
+def _clock(n):
+    return MEDIAPIPE_FRAME_STEP_US * np.arange(1, n + 1, dtype=np.int64)[None]
+
+
+def _chunk(pipeline, video):
+    state = pipeline.init_state(1, *video.shape[1:3])
+    _, out = pipeline.run_video_chunk(state, video[None], _clock(len(video)), FRAMES)
+    return out
+
+
+def _assert_same(got, want):
+    assert want["present"].any()   # the comparison means something only with poses
+    for key in ("landmarks", "world_landmarks", "present", "rois", "mask"):
+        np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+
+
+# Sizes of one bucket (512 x 768) (the frames are 332 x 590).
+SIZES = [(332, 590), (301, 533), (257, 515)]
+
+
+def test_bucket_ladder_rounds_each_side_up():
+    assert [buckets.bucket_side(s) for s in (1, 256, 257, 720, 1080, 1920, 2160, 3840, 3841)] == [
+        256, 256, 512, 768, 1280, 1920, 2560, 3840, 4096]
+    assert buckets.frame_bucket(2160, 3840) == (2560, 3840)
+    assert buckets.frame_bucket(3840, 2160) == (3840, 2560)
+    for side in list(buckets.LADDER) + [4096, 5120]:
+        assert buckets.bucket_side(side) == side   # a bucket is its own bucket
+
+
+def test_padded_frames_give_the_unpadded_programs_numbers_and_share_one_program(
+        frames, unpadded):
+    pipeline = get_pipeline(CONFIG)
+    compiled = None
+    for height, width in SIZES:
+        video = frames[:, :height, :width]
+        out = _chunk(pipeline, video)
+        assert out["mask"].shape == (1, FRAMES, height, width)
+        _assert_same(out, _chunk(unpadded, video))
+        if compiled is None:
+            compiled = set(pipeline._programs)
+        assert set(pipeline._programs) == compiled   # no program for a new size of the bucket
+
+
+# 512 columns fill their bucket's width exactly; 17 x 23 is padded to 256 x 256.
+@pytest.mark.parametrize(("height", "width"), [(332, 512), (17, 23)])
+def test_a_bucket_edge_and_a_tiny_frame_match_the_unpadded_program(frames, unpadded, height,
+                                                                   width):
+    top = (frames.shape[1] - height) // 2   # a tiny frame from the middle, where the person is
+    video = frames[:, top:top + height, :width]
+    out = _chunk(get_pipeline(CONFIG), video)
+    assert out["mask"].shape == (1, FRAMES, height, width)
+    want = _chunk(unpadded, video)
+    for key in ("landmarks", "world_landmarks", "present", "rois", "mask"):
+        np.testing.assert_array_equal(out[key], want[key], err_msg=key)
+
+
+def _frame_by_frame(pipeline, video):
+    runner = shared_runner(pipeline, 1, *video.shape[1:3])
+    state = pipeline.init_state(1, *video.shape[1:3])
+    outs = []
+    for i, frame in enumerate(video):
+        state, out = runner.track(state, frame[None], _clock(i + 1)[:, -1])
+        outs.append(out)
+    return runner, {k: np.stack([o[k] for o in outs], axis=1) for k in outs[0]}
+
+
+def test_frame_by_frame_padded_equals_an_exact_buffer_and_shares_one_runner(frames, unpadded):
+    pipeline = get_pipeline(CONFIG)
+    runners = []
+    for height, width in SIZES[:2]:
+        video = frames[:, :height, :width]
+        runner, out = _frame_by_frame(pipeline, video)
+        runners.append((runner, set(runner._programs)))
+        assert out["mask"].shape == (1, FRAMES, height, width)
+        # The unpadded pipeline's runner takes frames in a buffer of exactly their size.
+        exact_runner, want = _frame_by_frame(unpadded, video)
+        assert (exact_runner.height, exact_runner.width) == (height, width)
+        _assert_same(out, want)
+    (first, programs), (second, _) = runners
+    assert second is first and set(first._programs) == programs
