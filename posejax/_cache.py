@@ -300,8 +300,8 @@ def announce_compilation(seconds: float) -> None:
         _announced = True
     where = cache_dir()
     kept = f"kept in {where}" if where is not None else "not kept: POSEJAX_CACHE_DIR=off"
-    print(f"posejax: compiling for this machine (once per configuration and frame size, about "
-          f"{seconds:.0f} s; {kept})", file=sys.stderr, flush=True)
+    print(f"posejax: compiling for this machine (once per configuration and frame-size bucket, "
+          f"about {seconds:.0f} s; {kept})", file=sys.stderr, flush=True)
 
 
 def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
