@@ -219,12 +219,8 @@ class PoseTable:
 
     def image_sizes(self) -> np.ndarray:
         """``(F, 2)`` height and width of each frame; ValueError if the table does not say."""
-        sizes = None if self.sizes is None else self.sizes.copy()
-        if sizes is None or np.isnan(sizes).any():
-            cached = self._sizes_from_attrs()  # tables of earlier versions kept them there
-            if cached is not None:
-                sizes = cached if sizes is None else np.where(np.isnan(sizes), cached, sizes)
-        if sizes is None or np.isnan(sizes).any():
+        sizes = self._all_sizes()
+        if np.isnan(sizes).any():
             raise ValueError(
                 "the image size is unknown for some rows: a posejax table carries it in its "
                 "'image_width' and 'image_height' columns (was one dropped, or rows from another "
@@ -287,12 +283,14 @@ class PoseTable:
             yield rows[np.argsort(self.frames[rows], kind="stable")]
 
     def _all_sizes(self) -> np.ndarray:
-        """:meth:`image_sizes` where known, NaN elsewhere (never raises)."""
-        try:
-            return self.image_sizes()
-        except ValueError:
-            sizes = self.sizes if self.sizes is not None else self._sizes_from_attrs()
-            return np.full((self.n_frames, 2), np.nan) if sizes is None else sizes
+        """``(F, 2)`` sizes from the columns, else from earlier versions' attrs; NaN unknown."""
+        sizes = (np.full((self.n_frames, 2), np.nan) if self.sizes is None
+                 else self.sizes.astype(np.float64, copy=True))
+        if np.isnan(sizes).any():
+            cached = self._sizes_from_attrs()  # tables of earlier versions kept them there
+            if cached is not None:
+                sizes = np.where(np.isnan(sizes), cached, sizes)
+        return sizes
 
     def coord(self, name: str) -> np.ndarray:
         """``(F, 33)`` values of one coordinate; ValueError naming the ones the table has."""
