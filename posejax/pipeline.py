@@ -201,7 +201,7 @@ class Pipeline:
         Example
         -------
         >>> get_pipeline(PipelineConfig(model_complexity=0)).frame_bucket(720, 1280)
-        (768, 1280)
+        (1024, 1024)
         """
         if not self.size_buckets:
             return int(height), int(width)
@@ -254,15 +254,16 @@ class Pipeline:
         state, out = self._chunk_program(args, mesh)(*args)
         out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
         if out["mask"] is not None:
-            out["mask"] = out["mask"][:, :, :height, :width]   # the frame's part of the bucket
+            out["mask"] = buckets.unpack(out["mask"], height, width)
         return state, out
 
     def _staged(self, frames: np.ndarray, length: int,
                 bucket: tuple[int, int] | None = None) -> np.ndarray:
         """``frames (B, t, H, W, 3)`` as a C-contiguous, 64-byte aligned ``(B, length, ...)`` array.
 
-        With a ``bucket`` ``(Hb, Wb)`` the array is ``(B, length, Hb, Wb, 3)``, each frame in its
-        top-left corner; the rest is never read (the warps clip to the real size).
+        With a ``bucket`` ``(rows, columns)`` the array is ``(B, length, rows, columns, 3)``, each
+        frame's pixels packed at its start (:func:`posejax.ops.buckets.pack`); the rest is never
+        read (the warps clip to the real size).
 
         On a CPU, JAX hands such an array to the program without copying it; anything else is
         copied into fresh, page-faulting memory on every call (2-3 ms a frame at 1768 x 994, a
@@ -278,7 +279,7 @@ class Pipeline:
         if staging is None or staging.shape != shape:
             self._local.staging = staging = None   # release the old buffer before a new one
             self._local.staging = staging = _aligned_empty(shape)
-        staging[:, :frames.shape[1], :frames.shape[2], :frames.shape[3]] = frames
+        buckets.pack(frames, staging)
         return staging
 
     def streams(self, count: int) -> int:
@@ -495,7 +496,7 @@ class Pipeline:
 
         ``frames (B, H, W, 3)`` uint8, ``t_us (B,)`` int32; or, with ``index``, frame ``index``
         of a chunk ``frames (B, T, H, W, 3)``. With ``size`` (int32 ``[height, width]``) the
-        frames are that size, top-left in their (bucket-sized) arrays.
+        frames are that size, packed in their (bucket-sized) arrays.
         """
         cfg = self.config
         batch = frames.shape[0]
@@ -523,7 +524,7 @@ class Pipeline:
 
         Shared by :meth:`step` and the frame-by-frame programs of :mod:`posejax.stepwise`, so
         both track with the same arithmetic. ``height, width`` may be traced int32 scalars;
-        the masks then have ``mask_shape`` (the frames' bucket), the frame top-left in it.
+        the masks then have ``mask_shape`` (the frames' bucket), the frame packed in it.
         """
         cfg = self.config
         present, pose, aux, world = self._decode(raw, rois, has_roi, height, width)

@@ -11,7 +11,7 @@ Here the same step is cut at the networks:
 * each network is compiled once per weights, segmentation head and batch size, and shared by
   every configuration and frame size (about 1.7 s to compile, 0.2-0.3 s to load);
 * around them, small programs per frame-size bucket (:mod:`posejax.ops.buckets`; the frame is
-  padded into its bucket and its real size is an argument): the detector's letterbox, the
+  packed into its bucket and its real size is an argument): the detector's letterbox, the
   choice of ROI with the crop, and the decoding and filters (:meth:`Pipeline.update
   <posejax.pipeline.Pipeline.update>`, the code the chunk program runs too).
 
@@ -263,7 +263,7 @@ class FrameRunner:
             From :meth:`Pipeline.init_state <posejax.pipeline.Pipeline.init_state>` or the
             previous call.
         frames : ndarray, uint8, (B, H, W, 3)
-            Frames of a size in this runner's bucket, or, with ``size``, already padded into
+            Frames of a size in this runner's bucket, or, with ``size``, already packed into
             the bucket.
         clock_us : ndarray, int, (B,)
             The filters' clock in microseconds.
@@ -305,7 +305,7 @@ class FrameRunner:
         state, out = programs["update"](state, raw, rois, has_roi, clock32, real)
         out = {k: None if v is None else np.asarray(v) for k, v in out.items()}
         if out["mask"] is not None:
-            out["mask"] = out["mask"][:, :height, :width]   # the frame's part of the bucket
+            out["mask"] = buckets.unpack(out["mask"], height, width)
         return state, out
 
 

@@ -16,11 +16,11 @@ Conventions: images are ``(H, W, 3)`` uint8 RGB; an ROI is ``[x_center, y_center
 rotation]`` normalized by the image width and height, rotation in radians, clockwise on screen.
 Pixel ``(i, j)`` sits at integer coordinates (no half-pixel offsets, spec section 10).
 
-Frame sizes may be traced int32 scalars: a frame then sits top-left in a larger buffer (a size
-bucket, :mod:`posejax.ops.buckets`) and the warps read it with the buffer's row stride while
-clipping and borders follow the real size, so one program serves every size of its bucket with
-the pixels and borders of the unpadded frame. That second way of reading the frame is why this
-module is a little over the house's 500 lines: it threads through every warp here.
+Frame sizes may be traced int32 scalars: a frame's pixels are then packed at the start of a
+larger buffer (a size bucket, :mod:`posejax.ops.buckets`), pixel ``(y, x)`` at ``y * width + x``,
+and clipping and borders follow the real size, so one program serves every size of its bucket
+with the pixels and borders of the unpadded frame. That second way of reading and writing frames
+is why this module is a little over the house's 500 lines: it threads through every warp here.
 """
 
 from __future__ import annotations
@@ -197,11 +197,11 @@ def _to_int(fixed):
 
 
 # -- bilinear sampling ----------------------------------------------------------------------------
-def _neighbours(fixed_x, fixed_y, height, width, border: str, stride: int | None = None):
+def _neighbours(fixed_x, fixed_y, height, width, border: str):
     """Flat indices and validity of the 4 neighbours, and the 1/32 fractions.
 
-    ``height, width`` (ints or traced scalars) bound the samples; ``stride`` is the row length of
-    the buffer the frame sits in (its width when None).
+    ``height, width`` (ints or traced scalars) bound the samples; pixel ``(y, x)`` is at
+    ``y * width + x``, in an unpadded frame as in a packed bucket (:mod:`posejax.ops.buckets`).
     """
     x0 = fixed_x >> _INTER_BITS
     y0 = fixed_y >> _INTER_BITS
@@ -214,17 +214,17 @@ def _neighbours(fixed_x, fixed_y, height, width, border: str, stride: int | None
         inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
         xc = jnp.clip(x, 0, width - 1)
         yc = jnp.clip(y, 0, height - 1)
-        indices.append(yc * (width if stride is None else stride) + xc)
+        indices.append(yc * width + xc)
         valid.append(inside if border == "zero" else jnp.ones_like(inside))
     return indices, valid, fx, fy
 
 
 def _bilinear_u8(image, fixed_x, fixed_y, border: str, image_size=None):
     """``remap`` INTER_LINEAR on uint8 with OpenCV's integer weights; int32 result (0..255)."""
-    rows, stride, channels = image.shape
-    height, width = (rows, stride) if image_size is None else image_size
-    flat = image.reshape(rows * stride, channels).astype(jnp.int32)
-    indices, valid, fx, fy = _neighbours(fixed_x, fixed_y, height, width, border, stride)
+    rows, columns, channels = image.shape
+    height, width = (rows, columns) if image_size is None else image_size
+    flat = image.reshape(rows * columns, channels).astype(jnp.int32)
+    indices, valid, fx, fy = _neighbours(fixed_x, fixed_y, height, width, border)
     weights = ((_INTER_TAB_SIZE - fx) * (_INTER_TAB_SIZE - fy), fx * (_INTER_TAB_SIZE - fy),
                (_INTER_TAB_SIZE - fx) * fy, fx * fy)
     total = jnp.zeros(fixed_x.shape + (channels,), jnp.int32)
@@ -253,8 +253,9 @@ def roi_to_tensor(image_u8, roi, size: int, border: str = "replicate", image_siz
     border : {"replicate", "zero"}
         Outside the image: repeat the edge pixels (landmark crop) or use 0 (detector letterbox).
     image_size : (height, width), optional
-        The frame's real size (ints or traced int32 scalars) when it sits top-left in a larger
-        ``image_u8``; the ROI, the clipping and the border follow it. Default: the whole image.
+        The frame's real size (ints or traced int32 scalars) when its pixels are packed in a
+        larger ``image_u8`` (a size bucket, :mod:`posejax.ops.buckets`); the ROI, the clipping
+        and the border follow it. Default: the whole image.
 
     Returns
     -------
@@ -289,7 +290,7 @@ def detector_input(image_u8, image_size=None):
     ----------
     image_u8 : uint8 array (H, W, 3)
     image_size : (height, width), optional
-        The real frame size when the frame sits top-left in ``image_u8`` (see
+        The real frame size when the frame is packed in ``image_u8`` (see
         :func:`roi_to_tensor`).
 
     Returns
@@ -389,14 +390,14 @@ def mask_affine_matrix(roi, height: int, width: int):
     ])
 
 
-def _affine_samples(matrix, height: int, width: int):
-    """``warpAffine``'s fixed-point sample positions (1/32 px), int32 ``(height, width)`` each.
+def _affine_samples(matrix, rows, columns):
+    """``warpAffine``'s fixed-point sample positions (1/32 px), int32, for output pixels at
+    ``rows, columns`` (float32 arrays that broadcast together: a grid's ``(H, 1)`` and ``(1, W)``,
+    or a packed bucket's row and column of each pixel).
 
     ``X = (round(1024 (M01 y + M02)) + 16 + round(1024 M00 x)) >> 5``, with the products and sums
     done in double by OpenCV and here in double-float.
     """
-    columns = jnp.arange(width, dtype=F32)
-    rows = jnp.arange(height, dtype=F32)
     scale = F32(1 << 10)
 
     def fixed(row):
@@ -405,17 +406,29 @@ def _affine_samples(matrix, height: int, width: int):
         per_row = ex.ff_add(ex.two_prod(jnp.broadcast_to(matrix[row, 1], rows.shape), rows),
                             ex.ff_from(jnp.broadcast_to(matrix[row, 2], rows.shape)))
         per_row = ex.ff_round_half_even(_scaled(per_row, scale))
-        total = _to_int(per_row)[:, None] + (1 << 4) + _to_int(per_column)[None, :]
+        total = _to_int(per_row) + (1 << 4) + _to_int(per_column)
         return total >> (10 - _INTER_BITS)
 
     return fixed(0), fixed(1)
+
+
+def _grid(height: int, width: int):
+    """Rows ``(height, 1)`` and columns ``(1, width)`` of an unpadded output, float32."""
+    return (jnp.arange(height, dtype=F32)[:, None], jnp.arange(width, dtype=F32)[None, :])
+
+
+def _packed_grid(width, shape: tuple[int, int]):
+    """Row and column of each pixel of a packed bucket of ``shape`` for frames ``width`` wide."""
+    index = jnp.arange(shape[0] * shape[1], dtype=jnp.int32).reshape(shape)
+    row = index // width
+    return row.astype(F32), (index - row * width).astype(F32)
 
 
 def _scaled(x, factor):
     return x[0] * factor, x[1] * factor
 
 
-def warp_affine_inverse(source, matrix, height: int, width: int):
+def warp_affine_inverse(source, matrix, height: int, width: int, grid=None):
     """OpenCV's bilinear ``cv::warpAffine`` with an inverse map, for a float32 2-D ``source``.
 
     Reproduces ``cv::warpAffine(source, matrix, (width, height), INTER_LINEAR |
@@ -428,6 +441,9 @@ def warp_affine_inverse(source, matrix, height: int, width: int):
         Destination pixel -> source pixel.
     height, width : int
         Output size (static).
+    grid : (rows, columns), optional
+        The output pixels' coordinates when they are not the ``(height, width)`` grid (a packed
+        bucket's: see :func:`mask_to_image`); the output then has their shape.
 
     Returns
     -------
@@ -442,8 +458,9 @@ def warp_affine_inverse(source, matrix, height: int, width: int):
     if source.ndim != 2:
         raise ValueError(f"source must be 2-D (h, w), got shape {source.shape}")
     src_h, src_w = source.shape
+    rows, columns = _grid(int(height), int(width)) if grid is None else grid
     fixed_x, fixed_y = lax.optimization_barrier(
-        _affine_samples(jnp.asarray(matrix, F32), int(height), int(width)))
+        _affine_samples(jnp.asarray(matrix, F32), rows, columns))
     flat = source.reshape(-1)
     indices, valid, fx, fy = _neighbours(fixed_x, fixed_y, src_h, src_w, "zero")
     wx1 = fx.astype(F32) * F32(1.0 / _INTER_TAB_SIZE)
@@ -472,9 +489,9 @@ def mask_to_image(mask_256, roi, height, width, out_shape: tuple[int, int] | Non
     height, width : int or traced int32 scalar
         Frame size.
     out_shape : (int, int), optional
-        The output's shape when it is not ``(height, width)`` (a size bucket's, for traced
-        sizes): the frame's pixels are its top-left ``(height, width)``, the rest is to be
-        cropped away.
+        The output's shape when it is not ``(height, width)``: a size bucket's, for traced sizes,
+        with the frame's pixels packed at its start as :func:`posejax.ops.buckets.unpack`
+        reads them (the rest is to be dropped).
 
     Returns
     -------
@@ -493,8 +510,9 @@ def mask_to_image(mask_256, roi, height, width, out_shape: tuple[int, int] | Non
         raise ValueError(f"mask must be ({MASK_SIZE}, {MASK_SIZE}), got {mask_256.shape}")
     _check_size(height, width)
     matrix = mask_affine_matrix(roi, height, width)
-    rows, columns = (height, width) if out_shape is None else out_shape
-    return warp_affine_inverse(mask_256, matrix, int(rows), int(columns))
+    if out_shape is None:
+        return warp_affine_inverse(mask_256, matrix, int(height), int(width))
+    return warp_affine_inverse(mask_256, matrix, *out_shape, grid=_packed_grid(width, out_shape))
 
 
 # -- input checks ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ FRAMES = 10
 @pytest.fixture(scope="module")
 def frames():
     video = io.read_video(DEMO).read()[40:40 + FRAMES, ::3, ::3]
-    assert buckets.frame_bucket(*video.shape[1:3]) == (512, 768)   # what the sizes below assume
+    assert buckets.frame_bucket(*video.shape[1:3]) == (256, 1024)   # what the sizes below assume
     return np.ascontiguousarray(video)
 
 
@@ -54,17 +54,37 @@ def _assert_same(got, want):
         np.testing.assert_array_equal(got[key], want[key], err_msg=key)
 
 
-# Sizes of one bucket (512 x 768) (the frames are 332 x 590).
+# Sizes of one bucket (2**18 pixels) (the frames are 332 x 590).
 SIZES = [(332, 590), (301, 533), (257, 515)]
 
 
-def test_bucket_ladder_rounds_each_side_up():
-    assert [buckets.bucket_side(s) for s in (1, 256, 257, 720, 1080, 1920, 2160, 3840, 3841)] == [
-        256, 256, 512, 768, 1280, 1920, 2560, 3840, 4096]
-    assert buckets.frame_bucket(2160, 3840) == (2560, 3840)
-    assert buckets.frame_bucket(3840, 2160) == (3840, 2560)
-    for side in list(buckets.LADDER) + [4096, 5120]:
-        assert buckets.bucket_side(side) == side   # a bucket is its own bucket
+def test_the_ladder_rounds_pixel_counts_up_and_both_orientations_share_a_bucket():
+    common = {(360, 640): 1 << 18, (540, 960): 1 << 19, (720, 1280): 1 << 20,
+              (1080, 1920): 1 << 21, (1440, 2560): 1 << 22, (2160, 3840): 1 << 23,
+              (3024, 4032): 3 << 22, (1, 1): 1 << 16}
+    for (height, width), pixels in common.items():
+        assert buckets.bucket_pixels(height, width) == pixels
+        assert buckets.bucket_pixels(width, height) == pixels
+        assert buckets.frame_bucket(height, width) == (pixels // buckets.ROW, buckets.ROW)
+    for pixels in list(buckets.LADDER) + [3 << 22]:
+        assert buckets.bucket_pixels(pixels // 1024, 1024) == pixels   # a bucket is its own
+        assert buckets.bucket_pixels(pixels // 1024, 1024) < buckets.bucket_pixels(
+            pixels // 1024 + 1, 1024)
+    with pytest.raises(ValueError, match="positive"):
+        buckets.bucket_pixels(0, 10)
+
+
+@pytest.mark.parametrize(("height", "width"), [(3, 5), (7, 1024), (1, 1), (255, 257)])
+def test_pack_and_unpack_round_trip_and_leave_the_rest_alone(height, width):
+    rng = np.random.default_rng(height * width)
+    frames = rng.integers(0, 256, (2, 3, height, width, 3), dtype=np.uint8)
+    buffer = np.full((2, 4) + buckets.frame_bucket(height, width) + (3,), 7, np.uint8)
+    buckets.pack(frames, buffer)
+    flat = buffer.reshape(2, 4, -1, 3)
+    np.testing.assert_array_equal(flat[:, :3, :height * width], frames.reshape(2, 3, -1, 3))
+    assert (flat[:, :3, height * width:] == 7).all() and (flat[:, 3:] == 7).all()
+    np.testing.assert_array_equal(buckets.unpack(buffer[:, :3, ..., 1], height, width),
+                                  frames[..., 1])
 
 
 def test_padded_frames_give_the_unpadded_programs_numbers_and_share_one_program(
@@ -81,8 +101,8 @@ def test_padded_frames_give_the_unpadded_programs_numbers_and_share_one_program(
         assert set(pipeline._programs) == compiled   # no program for a new size of the bucket
 
 
-# 512 columns fill their bucket's width exactly; 17 x 23 is padded to 256 x 256.
-@pytest.mark.parametrize(("height", "width"), [(332, 512), (17, 23)])
+# 128 x 512 fills its bucket (2**16 pixels) exactly; 17 x 23 is packed into the same bucket.
+@pytest.mark.parametrize(("height", "width"), [(128, 512), (17, 23)])
 def test_a_bucket_edge_and_a_tiny_frame_match_the_unpadded_program(frames, unpadded, height,
                                                                    width):
     top = (frames.shape[1] - height) // 2   # a tiny frame from the middle, where the person is
@@ -118,3 +138,14 @@ def test_frame_by_frame_padded_equals_an_exact_buffer_and_shares_one_runner(fram
         _assert_same(out, want)
     (first, programs), (second, _) = runners
     assert second is first and set(first._programs) == programs
+
+
+def test_a_portrait_frame_shares_its_landscape_twins_program(frames, unpadded):
+    pipeline = get_pipeline(CONFIG)
+    _chunk(pipeline, frames)
+    compiled = set(pipeline._programs)
+    portrait = np.ascontiguousarray(frames.transpose(0, 2, 1, 3)[:, ::-1])   # turned 90 degrees
+    out = _chunk(pipeline, portrait)
+    assert set(pipeline._programs) == compiled
+    assert out["mask"].shape == (1, FRAMES) + portrait.shape[1:3]
+    _assert_same(out, _chunk(unpadded, portrait))
