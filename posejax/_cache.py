@@ -14,6 +14,8 @@ modules. Each is cached under one folder:
   lowers nor compiles; keyed as ``programs/`` plus the machine (devices, CPU features);
 * ``shapes/``: the parameter shapes each network module declares (checked against the weight
   files at load), keyed the same way.
+* ``timings/``: how long each program took to compile on this machine (JSON), so that the
+  notice printed while compiling gives a measured figure.
 
 The folder is ``$POSEJAX_CACHE_DIR``, else ``$XDG_CACHE_HOME/posejax``, else
 ``~/.cache/posejax``. ``POSEJAX_CACHE_DIR=off`` disables them all. Deleting the folder is always
@@ -54,6 +56,7 @@ import stat
 import struct
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -287,21 +290,56 @@ _announced = False
 _announce_lock = threading.Lock()
 
 
-def announce_compilation(seconds: float) -> None:
+def announce_compilation(programs: dict[str, float]) -> None:
     """Say once per process, on stderr, that posejax is compiling for this machine.
 
     A first call can take many seconds with a progress bar at 0%; one line says why, that it
-    happens once, and roughly how long it takes.
+    happens once, and how long it takes: the sum of the seconds these ``programs`` took to
+    compile when this machine last compiled them, or, for programs never compiled here, the
+    estimates given as ``programs``' values (and the line says it is an estimate).
     """
     global _announced
     with _announce_lock:  # programs compile in several threads at once
         if _announced:
             return
         _announced = True
+    measured = {name: measured_compile_seconds(name) for name in programs}
+    seconds = sum(programs[name] if took is None else took for name, took in measured.items())
+    how = ("as measured on this machine" if None not in measured.values()
+           else "an estimate; posejax times it here for next time")
     where = cache_dir()
     kept = f"kept in {where}" if where is not None else "not kept: POSEJAX_CACHE_DIR=off"
     print(f"posejax: compiling for this machine (once per configuration and frame-size bucket, "
-          f"about {seconds:.0f} s; {kept})", file=sys.stderr, flush=True)
+          f"about {seconds:.0f} s, {how}; {kept})", file=sys.stderr, flush=True)
+
+
+def _timing_path(name: str) -> Path | None:
+    folder = cache_dir()
+    path = None if folder is None else folder / "timings" / f"{name}-{machine()}.json"
+    return path if path is not None and _trusted(path) else None
+
+
+def measured_compile_seconds(name: str) -> float | None:
+    """How long the program ``name`` last took to compile on this machine, or None.
+
+    Example
+    -------
+    >>> measured_compile_seconds("a program never compiled") is None
+    True
+    """
+    path = _timing_path(name)
+    data = None if path is None else _read(path)
+    try:
+        seconds = json.loads(data)["seconds"] if data is not None else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return float(seconds) if isinstance(seconds, (int, float)) and seconds >= 0 else None
+
+
+def _record_compile_seconds(name: str, seconds: float) -> None:
+    path = _timing_path(name)
+    if path is not None:
+        _write_atomic(path, json.dumps({"seconds": round(seconds, 2)}).encode())
 
 
 def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
@@ -387,6 +425,7 @@ def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_sec
             raise RuntimeError(f"{name}: result structure {traced_tree} differs from {out_tree}")
         return out_leaves
 
+    start = time.perf_counter()
     folder = cache_dir()
     path = None if folder is None else folder / "programs" / f"{_key(*signature)}.jaxexport"
     if path is not None and not _trusted(path):
@@ -403,7 +442,7 @@ def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_sec
         if exported is None:
             _discard(path, "not a program for these arguments")
     if exported is None:
-        announce_compilation(compile_seconds)
+        announce_compilation({name: compile_seconds})
         exported = jax.export.export(jax.jit(flat_fn))(*specs)
         if path is not None:
             try:
@@ -412,7 +451,9 @@ def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_sec
                 pass
     # Compiled ahead for the exact specs: a jitted callable would compile again when an argument
     # comes back from a previous call committed to its device (another sharding in the key).
-    return jax.jit(exported.call).lower(*specs).compile()
+    compiled = jax.jit(exported.call).lower(*specs).compile()
+    _record_compile_seconds(name, time.perf_counter() - start)
+    return compiled
 
 
 @functools.cache

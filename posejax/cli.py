@@ -35,8 +35,9 @@ from posejax import __version__, _cache, stepwise
 from posejax.io import IMAGE_SUFFIXES, LANDMARK_FORMATS, read_image, read_video, write_landmarks
 from posejax.io._atomic import atomic_path
 from posejax.io._paths import refuse_input_as_output
-from posejax.pipeline import STATIC_BATCH, PipelineConfig, get_pipeline
-from posejax.track import track
+from posejax.ops import buckets
+from posejax.pipeline import PipelineConfig, get_pipeline
+from posejax.track import prepare, track
 
 PROG = "posejax"
 
@@ -137,26 +138,42 @@ def _frame_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+#: What ``posejax warmup --mode`` prepares, and what uses it.
+WARMUP_MODES = {
+    "track": "posejax.track / posejax track on videos",
+    "video": "Pose.process frame by frame",
+    "static": "Pose(static_image_mode=True) and photos",
+}
+
+
 def _add_warmup_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "warmup",
         help="compile posejax's programs for this machine ahead of their first use",
         description=(
-            "Compile the networks of the given model complexities (shared by every frame size) "
-            "and, for each --size, the small per-frame-size programs that Pose.process and "
-            "static images use, into posejax's cache folder; later processes then load them "
-            "and give a first result in about a second. Safe to run again: what is cached is "
-            "only loaded."
+            "Compile, into posejax's cache folder, the programs of the given model complexities "
+            "for every frame-size bucket (a handful of pixel counts that serve every frame size "
+            "from thumbnails to 4K, in both orientations) and every clip length: the networks, "
+            "the chunk program posejax.track runs on videos, and the small per-frame programs of "
+            "Pose.process and of photos. Later processes then only load them. With the defaults "
+            "this takes about 3 minutes on 2 CPU cores and adds about 150 MB to the cache. "
+            "Safe to run again: what is cached is only loaded."
         ),
-        epilog="Example: posejax warmup --model-complexity 0 1 --size 1280x720 1920x1080",
+        epilog="Example: posejax warmup --model-complexity 0 1 --mode track --size 1920x1080",
     )
     parser.add_argument(
         "--model-complexity", type=int, nargs="+", choices=(0, 1, 2), default=[1],
         metavar="N", help="0 lite, 1 full, 2 heavy (default: 1)",
     )  # fmt: skip
     parser.add_argument(
+        "--mode", nargs="+", choices=tuple(WARMUP_MODES), default=list(WARMUP_MODES),
+        help="what to prepare: " + "; ".join(f"{k}: {v}" for k, v in WARMUP_MODES.items())
+             + " (default: all three)",
+    )  # fmt: skip
+    parser.add_argument(
         "--size", type=_frame_size, nargs="+", default=[], metavar="WxH",
-        help="frame sizes to prepare Pose.process and static images for, e.g. 1280x720",
+        help="prepare only the buckets of these frame sizes, e.g. 1280x720 (default: every "
+             "bucket up to 3840x2160)",
     )  # fmt: skip
     parser.add_argument("--segmentation", action="store_true",
                         help="prepare enable_segmentation=True instead of False")
@@ -166,30 +183,36 @@ def _add_warmup_parser(subparsers) -> None:
 def run_warmup(args) -> int:
     """``posejax warmup``: see ``posejax warmup --help``."""
     total = time.perf_counter()
+    disk_before = _cache_bytes()
+    # A packed bucket's own shape is one of its frame sizes (see posejax.ops.buckets).
+    shapes = (sorted({buckets.frame_bucket(*size) for size in args.size}) if args.size
+              else buckets.bucket_shapes())
     for complexity in args.model_complexity:
-        for static in (False, True):
-            pipeline = get_pipeline(PipelineConfig(
-                model_complexity=complexity, static_image_mode=static,
-                enable_segmentation=args.segmentation))
-            mode = "static images" if static else "Pose.process (video mode)"
-            if not args.size:
+        for mode in args.mode:
+            config = PipelineConfig(model_complexity=complexity,
+                                    static_image_mode=mode == "static",
+                                    enable_segmentation=args.segmentation)
+            pipeline = get_pipeline(config)
+            for rows, columns in shapes:
                 start = time.perf_counter()
-                config = pipeline.config
-                stepwise.network_program("detector", False, 1, pipeline._per_image)
-                stepwise.network_program(config.landmark_model, config.enable_segmentation, 1,
-                                         pipeline._per_image)
-                print(f"complexity {complexity}: networks ready "
-                      f"({time.perf_counter() - start:.1f} s)", flush=True)
-                break  # the networks are the same for both modes
-            batch = 1 if pipeline._per_image or not static else STATIC_BATCH
-            for height, width in args.size:
-                start = time.perf_counter()
-                stepwise.FrameRunner(pipeline, batch, height, width).prepare()
-                print(f"complexity {complexity}, {width}x{height}, {mode}: ready "
-                      f"({time.perf_counter() - start:.1f} s)", flush=True)
-    print(f"posejax warmup: done in {time.perf_counter() - total:.1f} s; kept in "
-          f"{_cache_folder()}")
+                if mode == "track":
+                    prepare(config, rows, columns)
+                else:
+                    stepwise.shared_runner(pipeline, 1, rows, columns).prepare()
+                took = time.perf_counter() - start
+                print(f"complexity {complexity}, {WARMUP_MODES[mode]}, frames of up to "
+                      f"{rows * columns / 1e6:.2f} Mpx: ready ({took:.1f} s)", flush=True)
+    added = (_cache_bytes() - disk_before) / 1e6
+    print(f"posejax warmup: done in {time.perf_counter() - total:.1f} s; {added:.0f} MB added to "
+          f"{_cache_folder()} ({_cache_bytes() / 1e6:.0f} MB in all)")
     return 0
+
+
+def _cache_bytes() -> int:
+    folder = _cache.cache_dir()
+    if folder is None or not folder.is_dir():
+        return 0
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def _cache_folder() -> str:

@@ -257,6 +257,27 @@ class Pipeline:
             out["mask"] = buckets.unpack(out["mask"], height, width)
         return state, out
 
+    def prepare_chunk(self, batch: int, height: int, width: int, length: int) -> None:
+        """Load, or compile, the program :meth:`run_video_chunk` runs for these frames, now.
+
+        ``posejax.track`` calls it before its progress bar starts (so the bar's rate and ETA
+        leave compiling out) and ``posejax warmup`` for every size bucket. It serves every frame
+        size of the bucket of ``height x width``.
+        """
+        bucket = self.frame_bucket(height, width)
+        state = self.init_state(batch, height, width)
+        mesh = self.video_mesh(batch)
+        det_params, lmk_params = self.detector_params, self.landmark_params
+        if mesh is not None:
+            det_params, lmk_params = self._replicated_params(mesh)
+        args = (det_params, lmk_params, state,
+                jax.ShapeDtypeStruct((batch, length) + bucket + (3,), np.uint8),
+                jax.ShapeDtypeStruct((batch, length), np.int32),
+                jax.ShapeDtypeStruct((length,), np.bool_))
+        if self.size_buckets:
+            args += (jax.ShapeDtypeStruct((2,), np.int32),)
+        self._chunk_program(args, mesh)
+
     def _staged(self, frames: np.ndarray, length: int,
                 bucket: tuple[int, int] | None = None) -> np.ndarray:
         """``frames (B, t, H, W, 3)`` as a C-contiguous, 64-byte aligned ``(B, length, ...)`` array.
@@ -316,7 +337,7 @@ class Pipeline:
         Traced at most once per machine (see :mod:`posejax._cache`); with a ``mesh``, sharded
         over its video axis.
         """
-        key = (tuple((np.shape(x), str(x.dtype)) for x in jax.tree.leaves(args)), mesh)
+        key = (tuple((tuple(x.shape), str(x.dtype)) for x in jax.tree.leaves(args)), mesh)
         program = self._programs.get(key)
         if program is not None:
             return program

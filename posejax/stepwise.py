@@ -34,6 +34,10 @@ from posejax import _cache, nets
 from posejax.ops import buckets
 from posejax.pipeline import STATIC_BATCH, Pipeline, _merge_rois, concatenate_outputs
 
+#: The notice's estimate for a program never compiled on this machine (a network takes 2-10 s on
+#: two cores, the programs around them 1-3 s).
+_COMPILE_SECONDS = 4.0
+
 __all__ = ["FrameRunner", "network_program", "run_images", "shared_runner"]
 
 
@@ -90,7 +94,7 @@ def _network_program(name, with_segmentation, batch, per_image, load_only):
     spec = jax.ShapeDtypeStruct((batch,) + nets.input_shape(name)[1:], jnp.float32)
     out_example = dict.fromkeys(nets.output_shapes(name, with_segmentation), 0)
     return _cache.exported_program(f"net-{name}", (with_segmentation, per_image), apply,
-                                   (params, spec), out_example, compile_seconds=10,
+                                   (params, spec), out_example, compile_seconds=_COMPILE_SECONDS,
                                    load_only=load_only)
 
 
@@ -174,11 +178,21 @@ class FrameRunner:
                 loaded = list(pool.map(functools.partial(self._build, load_only=True), missing))
             self._programs.update((k, p) for k, p in zip(missing, loaded, strict=True)
                                   if p is not None)
-        for kind in missing:
-            if kind not in self._programs:
-                self._programs[kind] = self._build(kind)
+        to_compile = [kind for kind in missing if kind not in self._programs]
+        if to_compile:
+            _cache.announce_compilation({self._program_name(kind): _COMPILE_SECONDS
+                                         for kind in to_compile})
+        for kind in to_compile:
+            self._programs[kind] = self._build(kind)
         self._ready = True
         return self
+
+    def _program_name(self, kind: str) -> str:
+        if kind == "detector":
+            return "net-detector"
+        if kind == "landmarks":
+            return f"net-{self.pipeline.config.landmark_model}"
+        return f"step-{kind}"
 
     def _build(self, kind: str, load_only: bool = False):
         pipeline, config = self.pipeline, self.pipeline.config
@@ -192,8 +206,9 @@ class FrameRunner:
         # The bucket is in every key: some pieces (the update) see no frame-sized argument yet
         # depend on it through their closure (the masks' shape).
         parts = (self.batch, self.height, self.width) + tuple(parts)
-        return _cache.exported_program(f"step-{kind}", parts, fn, example_args, out_example,
-                                       compile_seconds=10, load_only=load_only)
+        return _cache.exported_program(self._program_name(kind), parts, fn, example_args,
+                                       out_example, compile_seconds=_COMPILE_SECONDS,
+                                       load_only=load_only)
 
     # -- the pieces: each gives (parts, fn, example_args, out_example) ------------------------
     def _frames_spec(self):

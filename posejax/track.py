@@ -20,13 +20,14 @@ from posejax.io.video import read_video
 from posejax.landmarks import NUM_LANDMARKS
 from posejax.pipeline import (
     MEDIAPIPE_FRAME_STEP_US,
+    STATIC_BATCH,
     PipelineConfig,
     _aligned_empty,
     concatenate_outputs,
     get_pipeline,
 )
 from posejax.result import PoseTrack
-from posejax.stepwise import run_images
+from posejax.stepwise import run_images, shared_runner
 
 __all__ = ["MEDIAPIPE_FRAME_STEP_US", "PoseTrack", "track"]
 
@@ -256,10 +257,13 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
     # (run_video_chunk): every length of one size shares one compile.
     results = []
     state = pipeline.init_state(source.batch, source.height, source.width)
+    # Loaded or compiled before the bar counts, so that its rate and ETA leave compiling out.
+    _prepare_programs(pipeline, source, n, chunk, streams)
     if bar is None:
         bar = tqdm(total=None if n is None else n * source.batch, unit="frame",
                    disable=not progress, desc="posejax.track")
     else:
+        bar.unpause()   # a bar shared over videos: the time spent preparing is not counted
         bar = contextlib.nullcontext(bar)
     with bar as bar:
         if streams > 1:
@@ -355,6 +359,34 @@ class _SharedBar:
 
     def stop(self) -> None:
         self._stopped.set()
+
+
+def _prepare_programs(pipeline, source, n: int | None, chunk: int, streams: int) -> None:
+    """Load or compile the programs :func:`_track` is about to run for ``source``."""
+    if pipeline.config.static_image_mode:
+        # As run_images will take each chunk's frames: alone below STATIC_BATCH, else in blocks.
+        frames = chunk * source.batch if n is None else min(n, chunk) * source.batch
+        block = 1 if frames < STATIC_BATCH else STATIC_BATCH
+        shared_runner(pipeline, block, source.height, source.width).prepare()
+    else:
+        pipeline.prepare_chunk(1 if streams > 1 else source.batch, source.height, source.width,
+                               chunk)
+
+
+def prepare(config: PipelineConfig, height: int, width: int, batch: int = 1) -> None:
+    """Load, or compile, what :func:`track` runs on videos of this frame size, ahead of time.
+
+    One call serves every frame size of the bucket of ``height x width``
+    (:mod:`posejax.ops.buckets`) and every clip length; ``posejax warmup`` calls it for each
+    bucket.
+
+    Example
+    -------
+    >>> prepare(PipelineConfig(model_complexity=0), 48, 64)
+    """
+    pipeline = get_pipeline(config)
+    bucket = pipeline.frame_bucket(height, width)
+    pipeline.prepare_chunk(batch, height, width, _chunk_length(batch, *bucket))
 
 
 def _chunk_length(batch: int, height: int, width: int) -> int:

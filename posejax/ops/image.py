@@ -391,9 +391,10 @@ def mask_affine_matrix(roi, height: int, width: int):
 
 
 def _affine_samples(matrix, rows, columns):
-    """``warpAffine``'s fixed-point sample positions (1/32 px), int32, for output pixels at
-    ``rows, columns`` (float32 arrays that broadcast together: a grid's ``(H, 1)`` and ``(1, W)``,
-    or a packed bucket's row and column of each pixel).
+    """``warpAffine``'s fixed-point sample positions (1/32 px), int32, at ``rows, columns``.
+
+    ``rows, columns`` are the output pixels' float32 coordinates, arrays that broadcast together:
+    a grid's ``(H, 1)`` and ``(1, W)``, or a packed bucket's row and column of each pixel.
 
     ``X = (round(1024 (M01 y + M02)) + 16 + round(1024 M00 x)) >> 5``, with the products and sums
     done in double by OpenCV and here in double-float.

@@ -150,7 +150,8 @@ def test_track_a_clip_to_csv_with_annotation(tmp_path, clip):
     assert "with a pose" in summary and "frames/s" in summary and str(output) in summary
     df = io.read_landmarks(output)
     assert df.frame.nunique() == CLIP_FRAMES and df.attrs["model_complexity"] == 0
-    assert set(zip(df.image_height, df.image_width)) == {(250, 442)}  # 249 rows padded to 250
+    sizes = set(zip(df.image_height, df.image_width, strict=True))
+    assert sizes == {(250, 442)}  # 249 rows padded to 250
     assert set(df.video) == {"walk.mp4"}
     present = int(summary.split(", ")[1].split()[0])
     assert present == int(df.groupby("frame").x.apply(lambda x: x.notna().any()).sum())
@@ -199,8 +200,10 @@ def test_warmup_prepares_a_size_once_and_then_only_loads():
     args = ("warmup", "--model-complexity", "0", "--size", "64x48")
     first = posejax(*args)
     assert first.returncode == 0, first.stderr
-    assert "complexity 0, 64x48, Pose.process (video mode): ready" in first.stdout
-    assert "complexity 0, 64x48, static images: ready" in first.stdout
+    for mode in ("posejax.track", "Pose.process frame by frame", "Pose(static_image_mode=True)"):
+        assert f"complexity 0, {mode}" in first.stdout
+    assert first.stdout.count("frames of up to 0.07 Mpx: ready") == 3   # one bucket, 3 modes
+    assert "MB added to" in first.stdout
     again = posejax(*args)
     assert again.returncode == 0, again.stderr
     assert "compiling for this machine" not in again.stderr  # nothing traced a second time

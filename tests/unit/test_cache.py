@@ -116,11 +116,29 @@ def test_compiling_is_announced_once_per_process(cache_folder, monkeypatch, caps
         _cache.exported_program("step", ("notice",), _step, args, example, compile_seconds=7)
     err = capsys.readouterr().err
     assert err.count("posejax: compiling for this machine") == 1
-    assert "about 7 s" in err and str(cache_folder) in err
+    assert "about 7 s, an estimate" in err and str(cache_folder) in err
     # From the cache: nothing to say.
     monkeypatch.setattr(_cache, "_announced", False)
     _cache.exported_program("step", ("notice",), _step, args, example)
     assert capsys.readouterr().err == ""
+
+
+def test_the_notice_gives_the_compile_time_measured_on_this_machine(cache_folder, monkeypatch,
+                                                                    capsys):
+    example = {"state": 0, "rows": 0, "nothing": None}
+    assert _cache.measured_compile_seconds("timed") is None
+    _cache.exported_program("timed", (), _step, (jnp.float32(0), jnp.ones((2, 2))), example)
+    took = _cache.measured_compile_seconds("timed")
+    assert took is not None and 0 <= took < 600
+    capsys.readouterr()
+    monkeypatch.setattr(_cache, "_announced", False)
+    _cache.exported_program("timed", (), _step, (jnp.float32(0), jnp.ones((5, 2))), example,
+                            compile_seconds=99)
+    err = capsys.readouterr().err
+    assert f"about {took:.0f} s, as measured on this machine" in err and "99" not in err
+    # A damaged record is ignored: the estimate again.
+    next((cache_folder / "timings").iterdir()).write_text("{not json")
+    assert _cache.measured_compile_seconds("timed") is None
 
 
 def test_a_wrong_result_structure_is_an_error(cache_folder):
