@@ -23,6 +23,7 @@ folders, annotations, masks) before any work, and those checks read best next to
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import sys
 import time
@@ -187,21 +188,33 @@ def run_warmup(args) -> int:
     # A packed bucket's own shape is one of its frame sizes (see posejax.ops.buckets).
     shapes = (sorted({buckets.frame_bucket(*size) for size in args.size}) if args.size
               else buckets.bucket_shapes())
-    for complexity in args.model_complexity:
-        for mode in args.mode:
-            config = PipelineConfig(model_complexity=complexity,
-                                    static_image_mode=mode == "static",
-                                    enable_segmentation=args.segmentation)
-            pipeline = get_pipeline(config)
-            for rows, columns in shapes:
-                start = time.perf_counter()
-                if mode == "track":
-                    prepare(config, rows, columns)
-                else:
-                    stepwise.shared_runner(pipeline, 1, rows, columns).prepare()
-                took = time.perf_counter() - start
-                print(f"complexity {complexity}, {WARMUP_MODES[mode]}, frames of up to "
-                      f"{rows * columns / 1e6:.2f} Mpx: ready ({took:.1f} s)", flush=True)
+    tasks = [(complexity, mode, shape) for complexity in args.model_complexity
+             for mode in args.mode for shape in shapes]
+
+    def prepare_one(task) -> None:
+        complexity, mode, (rows, columns) = task
+        start = time.perf_counter()
+        config = PipelineConfig(model_complexity=complexity, static_image_mode=mode == "static",
+                                enable_segmentation=args.segmentation)
+        if mode == "track":
+            prepare(config, rows, columns)
+        else:
+            stepwise.shared_runner(get_pipeline(config), 1, rows, columns).prepare()
+        print(f"complexity {complexity}, {WARMUP_MODES[mode]}, frames of up to "
+              f"{rows * columns / 1e6:.2f} Mpx: ready ({time.perf_counter() - start:.1f} s)",
+              flush=True)
+
+    # XLA compiles a program on one core, so programs compile side by side, one per core. The
+    # network programs, which Pose.process and photos of every bucket share, are compiled first,
+    # by one task of each complexity (the track program holds its own copy of the networks).
+    firsts = {}
+    for task in sorted(tasks, key=lambda task: task[1] == "track"):
+        firsts.setdefault(task[0], task)
+    for task in firsts.values():
+        prepare_one(task)
+    rest = [task for task in tasks if task not in firsts.values()]
+    with concurrent.futures.ThreadPoolExecutor(max(1, len(os.sched_getaffinity(0)))) as pool:
+        list(pool.map(prepare_one, rest))
     added = (_cache_bytes() - disk_before) / 1e6
     print(f"posejax warmup: done in {time.perf_counter() - total:.1f} s; {added:.0f} MB added to "
           f"{_cache_folder()} ({_cache_bytes() / 1e6:.0f} MB in all)")

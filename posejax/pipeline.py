@@ -158,7 +158,8 @@ class Pipeline:
         # Several threads may run one pipeline side by side (see :meth:`streams`): each stages
         # its frames in a buffer of its own, and a program is built by one thread only.
         self._local = threading.local()
-        self._building = threading.RLock()
+        self._building = threading.Lock()
+        self._building_key = {}   # a lock per chunk program: different ones build side by side
 
     # -- networks -------------------------------------------------------------------------------
     @property
@@ -342,6 +343,8 @@ class Pipeline:
         if program is not None:
             return program
         with self._building:
+            lock = self._building_key.setdefault(key, threading.Lock())
+        with lock:
             return self._build_chunk_program(key, args, mesh)
 
     def _build_chunk_program(self, key, args, mesh):

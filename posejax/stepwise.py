@@ -203,9 +203,13 @@ class FrameRunner:
             return network_program(config.landmark_model, config.enable_segmentation,
                                    self.batch, pipeline._per_image, load_only)
         parts, fn, example_args, out_example = self._pieces[kind](self)
-        # The bucket is in every key: some pieces (the update) see no frame-sized argument yet
-        # depend on it through their closure (the masks' shape).
-        parts = (self.batch, self.height, self.width) + tuple(parts)
+        # The bucket is in the key of every piece that depends on it: the update sees no
+        # frame-sized argument but shapes the masks by its closure; without masks, one update
+        # serves every bucket (one program less to compile per bucket).
+        bucket = (self.height, self.width)
+        if kind == "update" and not config.enable_segmentation:
+            bucket = ()
+        parts = (self.batch,) + bucket + tuple(parts)
         return _cache.exported_program(self._program_name(kind), parts, fn, example_args,
                                        out_example, compile_seconds=_COMPILE_SECONDS,
                                        load_only=load_only)
@@ -221,21 +225,23 @@ class FrameRunner:
                 (0, 0))
 
     def _detected_crop(self):
-        """(state, frames, raw, padding) -> (crops, rois, has_roi), detecting where lost."""
+        """(state, frames, raw, padding) -> (crops, rois, has_roi), detecting where lost.
+
+        Static mode passes a state that tracks nothing (see :meth:`track`), so both modes share
+        this program.
+        """
         pipeline, batch = self.pipeline, self.batch
-        static = pipeline.config.static_image_mode
 
         def fn(state, frames, raw, padding, size):
             det_rois, found = pipeline._detector_rois(raw, padding, size[0], size[1])
-            need = jnp.ones((batch,), bool) if static else ~state.has_roi
-            rois, has_roi = _merge_rois(need, det_rois, found, state)
+            rois, has_roi = _merge_rois(~state.has_roi, det_rois, found, state)
             crops, rois = pipeline._landmark_input(frames, rois, has_roi, size=size)
             return crops, rois, has_roi
 
         args = (_specs(self._state_example), self._frames_spec(),
                 _network_specs("detector", False, batch),
                 jax.ShapeDtypeStruct((batch, 4), jnp.float32), self._SIZE_SPEC)
-        return (pipeline.config.min_detection_confidence, static), fn, args, (0, 0, 0)
+        return (pipeline.config.min_detection_confidence,), fn, args, (0, 0, 0)
 
     def _tracked_crop(self):
         """(state, frames) -> (crops, rois, has_roi) where every video keeps its tracked ROI."""
@@ -310,7 +316,10 @@ class FrameRunner:
         if pipeline.config.static_image_mode or not np.all(np.asarray(state.has_roi)):
             tensors, padding = programs["letterbox"](frames, real)
             detections = programs["detector"](pipeline.detector_params, tensors)
-            crops, rois, has_roi = programs["detected-crop"](state, frames, detections, padding,
+            lost = state
+            if pipeline.config.static_image_mode:   # every image detected: nothing is tracked
+                lost = state._replace(has_roi=np.zeros(self.batch, bool))
+            crops, rois, has_roi = programs["detected-crop"](lost, frames, detections, padding,
                                                              real)
         else:
             crops, rois, has_roi = programs["tracked-crop"](state, frames, real)

@@ -202,7 +202,7 @@ def test_warmup_prepares_a_size_once_and_then_only_loads():
     assert first.returncode == 0, first.stderr
     for mode in ("posejax.track", "Pose.process frame by frame", "Pose(static_image_mode=True)"):
         assert f"complexity 0, {mode}" in first.stdout
-    assert first.stdout.count("frames of up to 0.07 Mpx: ready") == 3   # one bucket, 3 modes
+    assert first.stdout.count("frames of up to 0.13 Mpx: ready") == 3   # one bucket, 3 modes
     assert "MB added to" in first.stdout
     again = posejax(*args)
     assert again.returncode == 0, again.stderr

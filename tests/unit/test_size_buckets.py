@@ -27,7 +27,7 @@ FRAMES = 10
 @pytest.fixture(scope="module")
 def frames():
     video = io.read_video(DEMO).read()[40:40 + FRAMES, ::3, ::3]
-    assert buckets.frame_bucket(*video.shape[1:3]) == (256, 1024)   # what the sizes below assume
+    assert buckets.frame_bucket(*video.shape[1:3]) == (512, 1024)   # what the sizes below assume
     return np.ascontiguousarray(video)
 
 
@@ -54,14 +54,14 @@ def _assert_same(got, want):
         np.testing.assert_array_equal(got[key], want[key], err_msg=key)
 
 
-# Sizes of one bucket (2**18 pixels) (the frames are 332 x 590).
+# Sizes of one bucket (2**19 pixels) (the frames are 332 x 590).
 SIZES = [(332, 590), (301, 533), (257, 515)]
 
 
 def test_the_ladder_rounds_pixel_counts_up_and_both_orientations_share_a_bucket():
-    common = {(360, 640): 1 << 18, (540, 960): 1 << 19, (720, 1280): 1 << 20,
-              (1080, 1920): 1 << 21, (1440, 2560): 1 << 22, (2160, 3840): 1 << 23,
-              (3024, 4032): 3 << 22, (1, 1): 1 << 16}
+    common = {(270, 480): 1 << 17, (360, 640): 1 << 19, (540, 960): 1 << 19,
+              (720, 1280): 1 << 21, (1080, 1920): 1 << 21, (1440, 2560): 1 << 23,
+              (2160, 3840): 1 << 23, (3024, 4032): 3 << 22, (1, 1): 1 << 17}
     for (height, width), pixels in common.items():
         assert buckets.bucket_pixels(height, width) == pixels
         assert buckets.bucket_pixels(width, height) == pixels
@@ -101,8 +101,8 @@ def test_padded_frames_give_the_unpadded_programs_numbers_and_share_one_program(
         assert set(pipeline._programs) == compiled   # no program for a new size of the bucket
 
 
-# 128 x 512 fills its bucket (2**16 pixels) exactly; 17 x 23 is packed into the same bucket.
-@pytest.mark.parametrize(("height", "width"), [(128, 512), (17, 23)])
+# 256 x 512 fills its bucket (2**17 pixels) exactly; 17 x 23 is packed into the same bucket.
+@pytest.mark.parametrize(("height", "width"), [(256, 512), (17, 23)])
 def test_a_bucket_edge_and_a_tiny_frame_match_the_unpadded_program(frames, unpadded, height,
                                                                    width):
     top = (frames.shape[1] - height) // 2   # a tiny frame from the middle, where the person is
