@@ -344,7 +344,8 @@ def _record_compile_seconds(name: str, seconds: float) -> None:
 
 def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
                      out_example, compile_seconds: float = 5.0,
-                     load_only: bool = False) -> Callable | None:
+                     load_only: bool = False,
+                     compiled_with: dict[str, float] | None = None) -> Callable | None:
     """A jitted callable equal to ``jax.jit(fn)`` whose traced program is cached on disk.
 
     Parameters
@@ -368,6 +369,9 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
         is not in the cache.
     load_only : bool
         Only load the compiled program from the cache: None when it is not there.
+    compiled_with : dict of str to float, optional
+        The programs compiled together with this one (names and estimates, this one
+        included), so that the notice gives the time they take together.
 
     Returns
     -------
@@ -403,7 +407,7 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     if call is None:
         with _watching_jax_cache() as served_by_jax_cache:
             call = _compiled_program(name, signature, fn, in_tree, specs, out_tree,
-                                     compile_seconds)
+                                     compiled_with or {name: compile_seconds})
         # An executable that JAX's persistent compilation cache loaded re-serializes without
         # some of its kernels on the CPU ("Function copy_bitcast_fusion.2 not found" when the
         # copy runs; jaxlib 0.10), so only freshly compiled ones are kept.
@@ -416,7 +420,7 @@ def exported_program(name: str, parts: tuple, fn: Callable, example_args: tuple,
     return run
 
 
-def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_seconds):
+def _compiled_program(name, signature, fn, in_tree, specs, out_tree, announced):
     """Trace (or read the traced program from ``programs/``) and compile for ``specs``."""
 
     def flat_fn(*flat):
@@ -442,7 +446,7 @@ def _compiled_program(name, signature, fn, in_tree, specs, out_tree, compile_sec
         if exported is None:
             _discard(path, "not a program for these arguments")
     if exported is None:
-        announce_compilation({name: compile_seconds})
+        announce_compilation(announced)
         exported = jax.export.export(jax.jit(flat_fn))(*specs)
         if path is not None:
             try:

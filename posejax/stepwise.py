@@ -42,7 +42,7 @@ __all__ = ["FrameRunner", "network_program", "run_images", "shared_runner"]
 
 
 def network_program(name: str, with_segmentation: bool, batch: int, per_image: bool,
-                    load_only: bool = False):
+                    load_only: bool = False, compiled_with: dict[str, float] | None = None):
     """The compiled network ``name`` for ``batch`` images: ``run(params, images) -> dict``.
 
     One program per network, segmentation head, batch size and form, whatever the
@@ -60,6 +60,8 @@ def network_program(name: str, with_segmentation: bool, batch: int, per_image: b
         one batched call (accelerators).
     load_only : bool
         Only load it from posejax's cache: None when it is not there.
+    compiled_with : dict of str to float, optional
+        See :func:`posejax._cache.exported_program`.
 
     Example
     -------
@@ -73,7 +75,8 @@ def network_program(name: str, with_segmentation: bool, batch: int, per_image: b
     with_segmentation = bool(with_segmentation) and name != "detector"
     program = _network_programs.get((name, with_segmentation, batch, per_image))
     if program is None:
-        program = _network_program(name, with_segmentation, batch, per_image, load_only)
+        program = _network_program(name, with_segmentation, batch, per_image, load_only,
+                                   compiled_with)
         if program is not None:
             _network_programs[name, with_segmentation, batch, per_image] = program
     return program
@@ -82,7 +85,7 @@ def network_program(name: str, with_segmentation: bool, batch: int, per_image: b
 _network_programs: dict = {}
 
 
-def _network_program(name, with_segmentation, batch, per_image, load_only):
+def _network_program(name, with_segmentation, batch, per_image, load_only, compiled_with):
     options = {} if name == "detector" else {"with_segmentation": with_segmentation}
     module, params = nets.load(name, **options)
 
@@ -95,7 +98,7 @@ def _network_program(name, with_segmentation, batch, per_image, load_only):
     out_example = dict.fromkeys(nets.output_shapes(name, with_segmentation), 0)
     return _cache.exported_program(f"net-{name}", (with_segmentation, per_image), apply,
                                    (params, spec), out_example, compile_seconds=_COMPILE_SECONDS,
-                                   load_only=load_only)
+                                   load_only=load_only, compiled_with=compiled_with)
 
 
 def _output_structure(with_segmentation: bool) -> dict:
@@ -179,11 +182,9 @@ class FrameRunner:
             self._programs.update((k, p) for k, p in zip(missing, loaded, strict=True)
                                   if p is not None)
         to_compile = [kind for kind in missing if kind not in self._programs]
-        if to_compile:
-            _cache.announce_compilation({self._program_name(kind): _COMPILE_SECONDS
-                                         for kind in to_compile})
+        together = {self._program_name(kind): _COMPILE_SECONDS for kind in to_compile}
         for kind in to_compile:
-            self._programs[kind] = self._build(kind)
+            self._programs[kind] = self._build(kind, compiled_with=together)
         self._ready = True
         return self
 
@@ -194,14 +195,14 @@ class FrameRunner:
             return f"net-{self.pipeline.config.landmark_model}"
         return f"step-{kind}"
 
-    def _build(self, kind: str, load_only: bool = False):
+    def _build(self, kind: str, load_only: bool = False, compiled_with=None):
         pipeline, config = self.pipeline, self.pipeline.config
         if kind == "detector":
             return network_program("detector", False, self.batch, pipeline._per_image,
-                                   load_only)
+                                   load_only, compiled_with)
         if kind == "landmarks":
             return network_program(config.landmark_model, config.enable_segmentation,
-                                   self.batch, pipeline._per_image, load_only)
+                                   self.batch, pipeline._per_image, load_only, compiled_with)
         parts, fn, example_args, out_example = self._pieces[kind](self)
         # The bucket is in the key of every piece that depends on it: the update sees no
         # frame-sized argument but shapes the masks by its closure; without masks, one update
@@ -212,7 +213,7 @@ class FrameRunner:
         parts = (self.batch,) + bucket + tuple(parts)
         return _cache.exported_program(self._program_name(kind), parts, fn, example_args,
                                        out_example, compile_seconds=_COMPILE_SECONDS,
-                                       load_only=load_only)
+                                       load_only=load_only, compiled_with=compiled_with)
 
     # -- the pieces: each gives (parts, fn, example_args, out_example) ------------------------
     def _frames_spec(self):

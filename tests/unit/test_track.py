@@ -278,3 +278,45 @@ def test_clips_of_any_length_share_one_program_and_match_the_longer_clip_bit_for
         np.testing.assert_array_equal(part.world_landmarks, whole.world_landmarks[:length])
         np.testing.assert_array_equal(part.pose_present, whole.pose_present[:length])
     assert set(programs) == compiled  # no program for a new length
+
+
+def test_the_progress_bar_counts_frames_only_once_the_programs_are_ready(monkeypatch):
+    # Compiling happens before a bar of track's own exists, and a bar shared over videos is
+    # unpaused after it: their rate and ETA are the tracking's, not the compiler's.
+    import importlib
+
+    from posejax.pipeline import Pipeline, PipelineConfig
+
+    track_module = importlib.import_module("posejax.track")
+    events = []
+    prepare_chunk = Pipeline.prepare_chunk
+
+    def recording_prepare(self, *args):
+        events.append("prepare")
+        return prepare_chunk(self, *args)
+
+    class RecordingBar:
+        def __init__(self, *args, **kwargs):
+            events.append("bar")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def unpause(self):
+            events.append("unpause")
+
+        def update(self, n):
+            events.append(("update", n))
+
+    monkeypatch.setattr(Pipeline, "prepare_chunk", recording_prepare)
+    monkeypatch.setattr(track_module, "tqdm", RecordingBar)
+    frames = np.zeros((5, 48, 64, 3), np.uint8)
+    posejax.track(frames, model_complexity=0)
+    assert events == ["prepare", "bar", ("update", 5)]
+    events.clear()
+    track_module._track(frames, PipelineConfig(model_complexity=0), None, None, False,
+                        bar=RecordingBar())
+    assert events == ["bar", "prepare", "unpause", ("update", 5)]
