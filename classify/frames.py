@@ -41,10 +41,10 @@ def pose_frames(data, labels=None):
     X : pandas.DataFrame
         The wide layout: the per-frame columns (``time``, ``image_width``, ``image_height``)
         and ``(landmark, coord)``, one row per frame, indexed by ``(video, frame)`` (``video``
-        categorical), with the table's ``attrs``. Frames without a pose are NaN rows, which :class:`~classify.PoseEmbedder`
-        embeds to NaN and :class:`~classify.KNNPoseClassifier` leaves out of ``fit`` (with a
-        warning) and labels ``"no_pose"`` in ``predict``. For ``GroupKFold`` by video, pass
-        ``groups=X.index.get_level_values("video")``.
+        categorical), with the table's ``attrs``. Frames without a pose are NaN rows, which
+        :class:`~classify.PoseEmbedder` embeds to NaN and :class:`~classify.KNNPoseClassifier`
+        leaves out of ``fit`` (with a warning) and labels ``"no_pose"`` in ``predict``. For
+        ``GroupKFold`` by video, pass ``groups=X.index.get_level_values("video")``.
     y : pandas.Series
         With ``labels``: the label of each row of ``X``, on the same index.
 
