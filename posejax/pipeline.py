@@ -245,14 +245,9 @@ class Pipeline:
         # The filters only ever use differences of consecutive timestamps, so a wrapping int32
         # microsecond clock is exact for any video length (no x64 needed).
         clock32 = (np.asarray(clock_us, np.int64) % 2**32).astype(np.uint32).view(np.int32)
-        mesh = self.video_mesh(batch)
-        det_params, lmk_params = self.detector_params, self.landmark_params
-        if mesh is not None:
-            det_params, lmk_params = self._replicated_params(mesh)
-        args = (det_params, lmk_params, state, frames, clock32, valid)
-        if self.size_buckets:
-            args += (buckets.size_array(height, width),)
-        state, out = self._chunk_program(args, mesh)(*args)
+        program, args = self._chunk_call(state, frames, clock32, valid,
+                                         buckets.size_array(height, width))
+        state, out = program(*args)
         out = {k: (None if v is None else np.asarray(v)[:, :t]) for k, v in out.items()}
         if out["mask"] is not None:
             out["mask"] = buckets.unpack(out["mask"], height, width)
@@ -266,18 +261,22 @@ class Pipeline:
         size of the bucket of ``height x width``.
         """
         bucket = self.frame_bucket(height, width)
-        state = self.init_state(batch, height, width)
-        mesh = self.video_mesh(batch)
+        self._chunk_call(self.init_state(batch, height, width),
+                         jax.ShapeDtypeStruct((batch, length) + bucket + (3,), np.uint8),
+                         jax.ShapeDtypeStruct((batch, length), np.int32),
+                         jax.ShapeDtypeStruct((length,), np.bool_),
+                         jax.ShapeDtypeStruct((2,), np.int32))
+
+    def _chunk_call(self, state, frames, clock32, valid, size):
+        """(program, args): the chunk program for these arguments (arrays or their shapes)."""
+        mesh = self.video_mesh(frames.shape[0])
         det_params, lmk_params = self.detector_params, self.landmark_params
         if mesh is not None:
             det_params, lmk_params = self._replicated_params(mesh)
-        args = (det_params, lmk_params, state,
-                jax.ShapeDtypeStruct((batch, length) + bucket + (3,), np.uint8),
-                jax.ShapeDtypeStruct((batch, length), np.int32),
-                jax.ShapeDtypeStruct((length,), np.bool_))
+        args = (det_params, lmk_params, state, frames, clock32, valid)
         if self.size_buckets:
-            args += (jax.ShapeDtypeStruct((2,), np.int32),)
-        self._chunk_program(args, mesh)
+            args += (size,)
+        return self._chunk_program(args, mesh), args
 
     def _staged(self, frames: np.ndarray, length: int,
                 bucket: tuple[int, int] | None = None) -> np.ndarray:
