@@ -1,4 +1,4 @@
-"""Write ``models/tflite_layouts.json``: where each Flax parameter sits in the original graphs.
+"""Write ``posejax/nets/tflite_layouts.json``: where each Flax parameter sits in the graphs.
 
 posejax loads the weights of a MediaPipe ``.task`` bundle without the TFLite runtime
 (:mod:`posejax.tasks.bundle`). What it needs is, for each of the four BlazePose graphs, the
@@ -37,7 +37,7 @@ from convert_weights import SOURCES  # noqa: E402
 
 from posejax.nets import tflite  # noqa: E402
 
-OUT = ROOT / "models" / "tflite_layouts.json"
+OUT = ROOT / "posejax" / "nets" / "tflite_layouts.json"
 
 
 def _source(name: str) -> Path:
