@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import os
 
+import imageio.v3 as iio
 import numpy as np
 
 __all__ = ["Image", "ImageFormat"]
@@ -99,8 +100,6 @@ class Image:
         >>> Image.create_from_file("photo.jpg").image_format       # doctest: +SKIP
         <ImageFormat.SRGB: 1>
         """
-        import imageio.v3 as iio
-
         data = np.asarray(iio.imread(file_name))
         if data.dtype != np.uint8:
             raise ValueError(f"{file_name}: only 8-bit images are supported, got {data.dtype}")
