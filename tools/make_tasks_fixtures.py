@@ -22,7 +22,9 @@ Written to ``tests/fixtures/tasks/`` (float32; NaN pads the pose axis):
 
 * ``image_<stem>.npz``: per configuration ``<model>_<num_poses>`` the arrays
   ``<cfg>_landmarks (P, 33, 5)`` (x, y, z, visibility, presence), ``<cfg>_world (P, 33, 5)``,
-  plus ``rgb_sha256`` of the decoded image and ``meta`` (JSON);
+  for :data:`MASK_CONFIG` also ``<cfg>_mask_bits`` (``np.packbits`` of each pose's
+  ``mask > 0.5``, row-major, ``(poses found, ceil(H * W / 8))``), plus ``rgb_sha256`` of the
+  decoded image and ``meta`` (JSON);
 * ``video_<stem>.npz``: per ``num_poses`` N the arrays ``full_<N>_landmarks (T, N, 33, 5)``,
   ``full_<N>_world (T, N, 33, 5)``, ``full_<N>_count (T,)``, plus ``frame_sha256 (T,)``,
   ``timestamps_ms (T,)`` and ``meta``.
@@ -64,6 +66,8 @@ IMAGES = ("mps_couple_and_dog.jpeg", "mps_three_people_horse.jpeg", "opencv_mess
           "mps_cats_and_dogs_no_person.jpg", "opencv_fruits_no_person.jpg")
 #: (model, num_poses) run in IMAGE mode
 IMAGE_CONFIGS = (("full", 1), ("full", 2), ("full", 3), ("lite", 1), ("heavy", 1))
+#: the IMAGE configuration run again with ``output_segmentation_masks=True``
+MASK_CONFIG = ("full", 2)
 VIDEO = "videos/pose2sim_multiperson_cam01.mp4"
 VIDEO_FRAMES = 40
 VIDEO_POSES = (1, 2)
@@ -134,13 +138,14 @@ def _arrays(result, num_poses: int) -> tuple[np.ndarray, np.ndarray]:
     return landmarks, world
 
 
-def _landmarker(bundle: Path, mode: str, num_poses: int):
+def _landmarker(bundle: Path, mode: str, num_poses: int, masks: bool = False):
     import mediapipe as mp
 
     vision = mp.tasks.vision
     options = vision.PoseLandmarkerOptions(
         base_options=mp.tasks.BaseOptions(model_asset_path=str(bundle)),
-        running_mode=getattr(vision.RunningMode, mode), num_poses=num_poses)
+        running_mode=getattr(vision.RunningMode, mode), num_poses=num_poses,
+        output_segmentation_masks=masks)
     return vision.PoseLandmarker.create_from_options(options)
 
 
@@ -169,6 +174,14 @@ def record_images(bundles: dict[str, Path]) -> None:
                 landmarks, world = _arrays(result, num_poses)
                 arrays[name][f"{model}_{num_poses}_landmarks"] = landmarks
                 arrays[name][f"{model}_{num_poses}_world"] = world
+    model, num_poses = MASK_CONFIG
+    with _landmarker(bundles[model], "IMAGE", num_poses, masks=True) as landmarker:
+        for name, rgb in images.items():
+            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+            masks = [np.packbits(m.numpy_view().reshape(-1) > 0.5)
+                     for m in result.segmentation_masks or []]
+            arrays[name][f"{model}_{num_poses}_mask_bits"] = (
+                np.stack(masks) if masks else np.zeros((0, -(-rgb[..., 0].size // 8)), np.uint8))
     for name, rgb in images.items():
         meta = {"mediapipe": MEDIAPIPE_VERSION, "file": f"images/{name}", "mode": "IMAGE",
                 "configs": [f"{m}_{n}" for m, n in IMAGE_CONFIGS], "command": COMMAND,

@@ -130,3 +130,31 @@ def test_video_mode_tracks_like_tasks(video, num_poses):
     assert np.median(first) <= 0.5 and first.max() <= 2.0, \
         f"first frames: median {np.median(first):.3f}, max {first.max():.3f} px"
     assert max(medians) <= 15.0, f"a pose {max(medians):.1f} px away (another person?)"
+
+
+@pytest.fixture(scope="module")
+def mask_results(image_results):
+    refs, rgbs, _ = image_results
+    base = mp.tasks.BaseOptions(model_asset_path="pose_landmarker_full.task")
+    options = vision.PoseLandmarkerOptions(base_options=base, num_poses=2,
+                                           output_segmentation_masks=True)
+    with vision.PoseLandmarker.create_from_options(options) as lm:
+        return {name: lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+                for name, rgb in rgbs.items()}
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_segmentation_masks_match_tasks(image_results, mask_results, name):
+    """One mask per pose, of the image's size, as Tasks' (IoU bound of the legacy test)."""
+    refs, rgbs, _ = image_results
+    height, width = rgbs[name].shape[:2]
+    bits = refs[name]["full_2_mask_bits"]
+    masks = mask_results[name].segmentation_masks
+    assert len(masks) == len(bits) == len(mask_results[name].pose_landmarks)
+    for mask, packed in zip(masks, bits, strict=True):
+        assert mask.image_format == mp.ImageFormat.VEC32F1
+        ours = mask.numpy_view()
+        assert ours.shape == (height, width) and ours.dtype == np.float32
+        theirs = np.unpackbits(packed)[:height * width].reshape(height, width).astype(bool)
+        iou = ((ours > 0.5) & theirs).sum() / max(1, ((ours > 0.5) | theirs).sum())
+        assert iou >= 0.97, f"segmentation IoU {iou:.4f}"
