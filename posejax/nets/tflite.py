@@ -244,42 +244,36 @@ class TFLiteGraph:
                 levels.append((None, _index_vector(dim, 2), _index_vector(dim, 4)))
         rank = len(dense_shape)
         block_size = [levels[order.index(rank + b)][0] for b in range(len(block_map))]
-        strides = np.cumprod((1,) + tuple(dense_shape[::-1]))[:-1][::-1]
-        dense = np.zeros(int(np.prod(dense_shape)), values.dtype)
-        coords = [0] * len(order)
-        cursor = 0
-
-        def flat_index() -> int:
-            point = [0] * rank
-            for level, dim in enumerate(order):
-                if dim < rank:
-                    point[dim] = coords[level]
-                else:
-                    b = dim - rank
-                    point[block_map[b]] = point[block_map[b]] * block_size[b] + coords[level]
-            return int(np.dot(point, strides))
-
-        def walk(level: int, parent: int) -> None:
-            nonlocal cursor
-            if level == len(order):
-                dense[flat_index()] = values[cursor]
-                cursor += 1
-                return
-            size, segments, indices = levels[level]
-            if size is not None:
-                for i in range(size):
-                    coords[level] = i
-                    walk(level + 1, parent * size + i)
+        # Walk the levels for all stored values at once: ``parents`` is each partial path's
+        # position in its level, ``coords`` its coordinate at every level so far.
+        parents = np.zeros(1, np.int64)
+        coords = []
+        for size, segments, indices in levels:
+            if size is not None:                     # dense: every child of every path
+                children = np.arange(size, dtype=np.int64)
+                coords = [np.repeat(c, size) for c in coords] + [np.tile(children, parents.size)]
+                parents = (parents[:, None] * size + children).reshape(-1)
+            else:                                    # CSR: the children listed for each path
+                starts = segments[parents].astype(np.int64)
+                counts = segments[parents + 1].astype(np.int64) - starts
+                offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+                positions = np.repeat(starts, counts) + offsets
+                coords = [np.repeat(c, counts) for c in coords] + \
+                    [indices[positions].astype(np.int64)]
+                parents = positions
+        if parents.size != values.size:
+            raise TFLiteFormatError(f"densify of tensor {tensor}: {parents.size} positions for "
+                                    f"{values.size} values")
+        point = [np.zeros(values.size, np.int64) for _ in range(rank)]
+        for level, dim in enumerate(order):
+            if dim < rank:
+                point[dim] = coords[level]
             else:
-                for i in range(int(segments[parent]), int(segments[parent + 1])):
-                    coords[level] = int(indices[i])
-                    walk(level + 1, i)
-
-        walk(0, 0)
-        if cursor != values.size:
-            raise TFLiteFormatError(f"densify of tensor {tensor} used {cursor} of {values.size} "
-                                    "values")
-        return dense.reshape(dense_shape)
+                b = dim - rank
+                point[block_map[b]] = point[block_map[b]] * block_size[b] + coords[level]
+        dense = np.zeros(dense_shape, values.dtype)
+        dense[tuple(point)] = values
+        return dense
 
 
 def _index_vector(dim: _Table, type_field: int) -> np.ndarray:
