@@ -279,15 +279,20 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
 
 
 def _rect_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """``CalculateIou`` of two ROIs as axis-aligned rectangles in normalized coordinates."""
+    """``CalculateIou`` of two ROIs as axis-aligned ``Rectangle_f`` in normalized coordinates.
+
+    The rectangle keeps its corners (max = min + size) and measures areas from them, so
+    identical ROIs have an IoU of exactly 1.
+    """
     f32 = np.float32
     ax0, ay0 = f32(a[0] - a[2] / f32(2)), f32(a[1] - a[3] / f32(2))
     bx0, by0 = f32(b[0] - b[2] / f32(2)), f32(b[1] - b[3] / f32(2))
-    ax1, ay1, bx1, by1 = ax0 + a[2], ay0 + a[3], bx0 + b[2], by0 + b[3]
-    if bx0 > ax1 or bx1 < ax0 or by0 > ay1 or by1 < ay0:
+    ax1, ay1, bx1, by1 = f32(ax0 + a[2]), f32(ay0 + a[3]), f32(bx0 + b[2]), f32(by0 + b[3])
+    if (ax0 > ax1 or ay0 > ay1 or bx0 > bx1 or by0 > by1
+            or bx1 < ax0 or ax1 < bx0 or by1 < ay0 or ay1 < by0):
         return 0.0
     intersection = f32((min(ax1, bx1) - max(ax0, bx0)) * (min(ay1, by1) - max(ay0, by0)))
-    union = f32(a[2] * a[3]) + f32(b[2] * b[3]) - intersection
+    union = f32(f32((ax1 - ax0) * (ay1 - ay0)) + f32((bx1 - bx0) * (by1 - by0))) - intersection
     return float(intersection / union) if union > 0 else 0.0
 
 
