@@ -5,8 +5,9 @@ from posejax.tasks.vision.pose_landmarker import (
     PoseLandmarker,
     PoseLandmarkerOptions,
     PoseLandmarkerResult,
+    PoseLandmarksConnections,
     RunningMode,
 )
 
 __all__ = ["DetectionMode", "PoseLandmarker", "PoseLandmarkerOptions", "PoseLandmarkerResult",
-           "RunningMode"]
+           "PoseLandmarksConnections", "RunningMode"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -31,7 +32,7 @@ from posejax.tasks.image import Image, ImageFormat
 from posejax.tasks.pose_graph import GraphOptions, PoseGraph
 
 __all__ = ["DetectionMode", "PoseLandmarker", "PoseLandmarkerOptions", "PoseLandmarkerResult",
-           "RunningMode"]
+           "PoseLandmarksConnections", "RunningMode"]
 
 
 class RunningMode(enum.Enum):
@@ -51,6 +52,29 @@ class DetectionMode(enum.Enum):
     """
 
     WHOLE_FRAME = "whole_frame"
+
+
+class PoseLandmarksConnections:
+    """The skeleton's 35 landmark pairs, in the order of MediaPipe's ``POSE_LANDMARKS``.
+
+    Example
+    -------
+    >>> PoseLandmarksConnections.POSE_LANDMARKS[0]
+    PoseLandmarksConnections.Connection(start=0, end=1)
+    """
+
+    @dataclasses.dataclass
+    class Connection:
+        """One pair of landmark indices."""
+
+        start: int
+        end: int
+
+    POSE_LANDMARKS: list[Connection] = list(itertools.starmap(Connection, (
+        (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10), (11, 12),
+        (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19), (12, 14), (14, 16), (16, 18),
+        (16, 20), (16, 22), (18, 20), (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27),
+        (26, 28), (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32))))
 
 
 @dataclasses.dataclass

@@ -134,3 +134,8 @@ def test_gray_and_rgba_images_run_and_masks_come_per_pose():
                                           data=np.zeros((48, 64, 4), np.uint8)))
     for result in (gray, rgba):
         assert result.pose_landmarks == [] and result.segmentation_masks == []
+
+
+def test_connections_are_the_skeletons():
+    pairs = [(c.start, c.end) for c in vision.PoseLandmarksConnections.POSE_LANDMARKS]
+    assert len(pairs) == 35 and set(pairs) == set(mp.POSE_CONNECTIONS)
