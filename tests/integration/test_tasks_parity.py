@@ -158,3 +158,23 @@ def test_segmentation_masks_match_tasks(image_results, mask_results, name):
         theirs = np.unpackbits(packed)[:height * width].reshape(height, width).astype(bool)
         iou = ((ours > 0.5) & theirs).sum() / max(1, ((ours > 0.5) | theirs).sum())
         assert iou >= 0.97, f"segmentation IoU {iou:.4f}"
+
+
+def test_live_stream_gives_the_video_results(video):
+    """LIVE_STREAM is VIDEO with a callback (posejax runs it synchronously, dropping nothing)."""
+    ref, frames = video
+    frames, stamps = frames[:4], [int(s) for s in ref["timestamps_ms"][:4]]
+    streamed = []
+    base = mp.tasks.BaseOptions(model_asset_path="pose_landmarker_full.task")
+    options = vision.PoseLandmarkerOptions(
+        base_options=base, running_mode=vision.RunningMode.LIVE_STREAM, num_poses=2,
+        result_callback=lambda result, image, stamp: streamed.append((result, stamp)))
+    with vision.PoseLandmarker.create_from_options(options) as lm:
+        for rgb, stamp in zip(frames, stamps, strict=True):
+            lm.detect_async(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), stamp)
+    with landmarker("full", 2, vision.RunningMode.VIDEO) as lm:
+        for (result, stamp), rgb, expected in zip(streamed, frames, stamps, strict=True):
+            video_result = lm.detect_for_video(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), stamp)
+            assert stamp == expected
+            np.testing.assert_array_equal(result.landmarks, video_result.landmarks)
