@@ -11,9 +11,11 @@ from flax.traverse_util import flatten_dict
 
 import posejax as mp
 from posejax import nets
+from posejax.nets import tflite
 from posejax.tasks import bundle
 from posejax.tasks.bundle import BundleError, load_models
 from tests.helpers.tasks_data import require_bundle
+from tests.helpers.tflite_builder import TensorSpec, build_model
 
 
 def zipped(members: dict[str, bytes]) -> bytes:
@@ -119,3 +121,27 @@ def test_layouts_cover_the_four_networks():
     assert layouts["detector"]["outputs"] == [[1, 2254, 12], [1, 2254, 1]]
     for model in ("lite", "full", "heavy"):
         assert [1, 195] in layouts[model]["outputs"] and [1, 117] in layouts[model]["outputs"]
+
+
+def fake_network(input_shape, output_shapes) -> bytes:
+    """A one-operator network with the given input and output shapes."""
+    tensors = [TensorSpec(input_shape)] + [TensorSpec(s) for s in output_shapes]
+    outputs = list(range(1, len(tensors)))
+    return build_model(tensors, [(tflite.CONV_2D, [0], outputs)], [0], outputs)
+
+
+def test_a_detector_of_another_input_size_is_named():
+    face_detector = fake_network((1, 128, 128, 3), [(1, 896, 16), (1, 896, 1)])
+    data = zipped({"pose_detector.tflite": face_detector,
+                   "pose_landmarks_detector.tflite": face_detector})
+    with pytest.raises(BundleError, match=r"pose_detector.tflite is not posejax's pose detector "
+                                          r".*input shapes \[\[1, 128, 128, 3\]\]"):
+        load_models(model_asset_buffer=data)
+
+
+def test_a_detector_with_other_operators_is_named():
+    detector = fake_network((1, 224, 224, 3), [(1, 2254, 12), (1, 2254, 1)])
+    data = zipped({"pose_detector.tflite": detector,
+                   "pose_landmarks_detector.tflite": detector})
+    with pytest.raises(BundleError, match=r"operator 0 is builtin 3 with output \[1, 2254, 12\]"):
+        load_models(model_asset_buffer=data)
