@@ -130,6 +130,7 @@ class PoseLandmarkerResult:
     pose_landmarks : list of list of NormalizedLandmark
     pose_world_landmarks : list of list of Landmark
     segmentation_masks : list of Image (VEC32F1, the image's size) or None
+        None without ``output_segmentation_masks``, and (as in MediaPipe) when no pose is found.
     """
 
     pose_landmarks: list[list[NormalizedLandmark]]
@@ -157,7 +158,7 @@ def _result(frame, with_masks: bool) -> PoseLandmarkerResult:
     landmarks = [[NormalizedLandmark.from_array(row) for row in pose] for pose in frame.landmarks]
     world = [[Landmark.from_array(row) for row in pose] for pose in frame.world]
     masks = None
-    if with_masks:
+    if with_masks and len(frame.landmarks):   # MediaPipe gives None, not [], without a pose
         masks = [Image(ImageFormat.VEC32F1, np.asarray(m, np.float32)) for m in frame.masks]
     return PoseLandmarkerResult(landmarks, world, masks, (frame.landmarks, frame.world))
 
