@@ -11,7 +11,7 @@ Modules: :mod:`~posejax.tasks.image`, :mod:`~posejax.tasks.base_options`,
 and :mod:`~posejax.tasks.vision.pose_landmarker` (the API).
 """
 
-from posejax.tasks import vision
+from posejax.tasks import components, vision
 from posejax.tasks.base_options import BaseOptions
 
-__all__ = ["BaseOptions", "vision"]
+__all__ = ["BaseOptions", "components", "vision"]

@@ -139,3 +139,11 @@ def test_gray_and_rgba_images_run_and_masks_come_per_pose():
 def test_connections_are_the_skeletons():
     pairs = [(c.start, c.end) for c in vision.PoseLandmarksConnections.POSE_LANDMARKS]
     assert len(pairs) == 35 and set(pairs) == set(mp.POSE_CONNECTIONS)
+
+
+def test_names_sit_where_mediapipe_has_them():
+    assert mp.tasks.components.containers.NormalizedLandmark is not None
+    assert mp.tasks.components.containers.Landmark is not None
+    assert mp.tasks.BaseOptions.Delegate.CPU is not None
+    assert {m.name for m in vision.RunningMode} == {"IMAGE", "VIDEO", "LIVE_STREAM"}
+    assert mp.ImageFormat.SRGB == 1 and mp.ImageFormat.GRAY8 == 3
