@@ -26,8 +26,13 @@ Written to ``tests/fixtures/tasks/`` (float32; NaN pads the pose axis):
   ``mask > 0.5``, row-major, ``(poses found, ceil(H * W / 8))``), plus ``rgb_sha256`` of the
   decoded image and ``meta`` (JSON);
 * ``video_<stem>.npz``: per ``num_poses`` N the arrays ``full_<N>_landmarks (T, N, 33, 5)``,
-  ``full_<N>_world (T, N, 33, 5)``, ``full_<N>_count (T,)``, plus ``frame_sha256 (T,)``,
-  ``timestamps_ms (T,)`` and ``meta``.
+  ``full_<N>_world (T, N, 33, 5)``, ``full_<N>_count (T,)`` and ``full_<N>_next_rois
+  (T, N, 5)`` (the graph's ``POSE_RECTS_NEXT_FRAME`` stream: x_center, y_center, width, height,
+  rotation of the ROIs that frame t passes to frame t + 1), plus ``frame_sha256 (T,)``,
+  ``timestamps_ms (T,)`` and ``meta``. The video runs through a ``PoseLandmarker`` whose graph
+  also outputs ``POSE_RECTS_NEXT_FRAME`` (:func:`_tapped_landmarker`; the same graph and options
+  as ``create_from_options``, one more observed stream), and the script stops if its landmarks
+  differ from a plain ``PoseLandmarker``'s by a single bit.
 
 Usage::
 
@@ -149,6 +154,55 @@ def _landmarker(bundle: Path, mode: str, num_poses: int, masks: bool = False):
     return vision.PoseLandmarker.create_from_options(options)
 
 
+_NEXT_ROIS_STREAM = "pose_rects_next_frame"
+
+
+def _tapped_landmarker(bundle: Path, num_poses: int):
+    """A VIDEO-mode ``PoseLandmarker`` whose graph also outputs ``POSE_RECTS_NEXT_FRAME``."""
+    import mediapipe as mp
+    from mediapipe.tasks.python.core import task_info as task_info_module
+    from mediapipe.tasks.python.vision import pose_landmarker as module
+
+    options = mp.tasks.vision.PoseLandmarkerOptions(
+        base_options=mp.tasks.BaseOptions(model_asset_path=str(bundle)),
+        running_mode=mp.tasks.vision.RunningMode.VIDEO, num_poses=num_poses)
+    task_info = task_info_module.TaskInfo(
+        task_graph=module._TASK_GRAPH_NAME,
+        input_streams=[f"{module._IMAGE_TAG}:{module._IMAGE_IN_STREAM_NAME}",
+                       f"{module._NORM_RECT_TAG}:{module._NORM_RECT_STREAM_NAME}"],
+        output_streams=[
+            f"{module._NORM_LANDMARKS_TAG}:{module._NORM_LANDMARKS_STREAM_NAME}",
+            f"{module._POSE_WORLD_LANDMARKS_TAG}:{module._POSE_WORLD_LANDMARKS_STREAM_NAME}",
+            f"POSE_RECTS_NEXT_FRAME:{_NEXT_ROIS_STREAM}",
+            f"{module._IMAGE_TAG}:{module._IMAGE_OUT_STREAM_NAME}"],
+        task_options=options)
+    return module.PoseLandmarker(task_info.generate_graph_config(enable_flow_limiting=False),
+                                 options.running_mode, None)
+
+
+def _tapped_frame(landmarker, rgb: np.ndarray, stamp: int, num_poses: int):
+    """(landmarks (N, 33, 5), next ROIs (N, 5)) of one frame, NaN-padded."""
+    import mediapipe as mp
+    from mediapipe.python import packet_creator, packet_getter
+    from mediapipe.tasks.python.vision import pose_landmarker as module
+
+    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+    rect = landmarker.convert_to_normalized_rect(None, image, roi_allowed=False)
+    micros = stamp * 1000
+    packets = landmarker._process_video_data({
+        module._IMAGE_IN_STREAM_NAME: packet_creator.create_image(image).at(micros),
+        module._NORM_RECT_STREAM_NAME: packet_creator.create_proto(rect.to_pb2()).at(micros)})
+    landmarks = np.full((num_poses, 33, 5), np.nan, np.float32)
+    rois = np.full((num_poses, 5), np.nan, np.float32)
+    if not packets[module._NORM_LANDMARKS_STREAM_NAME].is_empty():
+        result = module._build_landmarker_result(packets)
+        landmarks, _ = _arrays(result, num_poses)
+    if not packets[_NEXT_ROIS_STREAM].is_empty():
+        for p, r in enumerate(packet_getter.get_proto_list(packets[_NEXT_ROIS_STREAM])):
+            rois[p] = [r.x_center, r.y_center, r.width, r.height, r.rotation]
+    return landmarks, rois
+
+
 def _save(path: Path, arrays: dict, meta: dict) -> None:
     arrays = dict(arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -206,14 +260,21 @@ def record_video(bundles: dict[str, Path]) -> None:
         landmarks = np.full((len(frames), num_poses, 33, 5), np.nan, np.float32)
         world = np.full_like(landmarks, np.nan)
         count = np.zeros(len(frames), np.int32)
-        with _landmarker(bundles["full"], "VIDEO", num_poses) as landmarker:
+        next_rois = np.full((len(frames), num_poses, 5), np.nan, np.float32)
+        with _landmarker(bundles["full"], "VIDEO", num_poses) as landmarker, \
+                _tapped_landmarker(bundles["full"], num_poses) as tapped:
             for t, (rgb, stamp) in enumerate(zip(frames, stamps, strict=True)):
                 image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
                 result = landmarker.detect_for_video(image, int(stamp))
                 landmarks[t], world[t] = _arrays(result, num_poses)
                 count[t] = len(result.pose_landmarks)
+                tapped_landmarks, next_rois[t] = _tapped_frame(tapped, rgb, int(stamp),
+                                                               num_poses)
+                if not np.array_equal(tapped_landmarks, landmarks[t], equal_nan=True):
+                    raise SystemExit(f"frame {t}: the tapped graph's landmarks differ")
         arrays.update({f"full_{num_poses}_landmarks": landmarks, f"full_{num_poses}_world": world,
-                       f"full_{num_poses}_count": count})
+                       f"full_{num_poses}_count": count,
+                       f"full_{num_poses}_next_rois": next_rois})
         print(f"video num_poses={num_poses}: poses per frame {np.bincount(count).tolist()}")
     meta = {"mediapipe": MEDIAPIPE_VERSION, "file": VIDEO, "mode": "VIDEO", "frames": len(frames),
             "num_poses": list(VIDEO_POSES), "command": COMMAND}

@@ -15,9 +15,13 @@ hundredth of a pixel grows (spec section 12f). Tasks makes this worse than the l
 the next ROI comes from the *unfiltered* auxiliary landmarks. Measured on this clip: posejax
 against itself, with its tracked ROIs nudged by 1e-5 (0.01 px) after every frame, drifts by a
 median of 0.1-7 px per frame from frame 9 on, the same size and onset as its difference from
-MediaPipe (0.2-9 px). So video parity is judged as: the same number of poses on every frame,
-sub-pixel agreement while tracking has not amplified anything (the first frames), and every pose
-the same person throughout (per-frame median within MediaPipe's own test bound of 15 px).
+MediaPipe (0.2-9 px). So free-running video parity is judged as: the same number of poses on
+every frame, sub-pixel agreement while tracking has not amplified anything (the first frames),
+and every pose the same person throughout (per-frame median within MediaPipe's own test bound of
+15 px). The per-frame arithmetic is then checked without the chaos: re-synced on every frame to
+the ROIs MediaPipe passed on (its ``POSE_RECTS_NEXT_FRAME`` stream, recorded in the fixture),
+posejax gives MediaPipe's landmarks to sub-pixel level (smoothing included) and MediaPipe's next
+ROIs.
 """
 
 from __future__ import annotations
@@ -181,3 +185,39 @@ def test_live_stream_gives_the_video_results(video):
                 mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), stamp)
             assert stamp == expected
             np.testing.assert_array_equal(result.landmarks, video_result.landmarks)
+
+
+@pytest.mark.parametrize("num_poses", [1, 2])
+def test_video_frames_from_tasks_rois_match(video, num_poses):
+    """Every frame, tracked from the ROIs MediaPipe's previous frame passed on, is MediaPipe's.
+
+    The detector gating, the association with new detections, the crops, the decoding, the next
+    ROIs and (``num_poses=1``) the smoothing all run as in :meth:`PoseGraph.process`; only the
+    tracked ROIs are reset to MediaPipe's before each frame, so no difference can compound.
+    """
+    from posejax import nets
+    from posejax.tasks.pose_graph import GraphOptions, PoseGraph
+
+    ref, frames = video
+    height, width = frames[0].shape[:2]
+    _, detector = nets.load("detector")
+    _, landmarks = nets.load("full", with_segmentation=False)
+    graph = PoseGraph(GraphOptions(num_poses=num_poses, stream_mode=True), "full", detector,
+                      landmarks)
+    next_rois = ref[f"full_{num_poses}_next_rois"]
+    errors = []
+    for t, (rgb, stamp) in enumerate(zip(frames, ref["timestamps_ms"], strict=True)):
+        if t:
+            previous = next_rois[t - 1]
+            graph._tracked = list(previous[~np.isnan(previous[:, 0])])   # re-sync to MediaPipe
+        result = graph.process(rgb, int(stamp) * 1000)
+        expected = found(ref[f"full_{num_poses}_landmarks"][t])
+        assert len(result.landmarks) == len(expected), f"frame {t}: poses found differ"
+        errors += [pixel_errors(ours, theirs, height, width)
+                   for ours, theirs in zip(result.landmarks, expected, strict=True)]
+        theirs = next_rois[t][~np.isnan(next_rois[t][:, 0])]
+        np.testing.assert_allclose(np.asarray(graph._tracked).reshape(-1, 5), theirs, atol=2e-4,
+                                   err_msg=f"frame {t}: next ROIs")
+    errors = np.concatenate(errors)
+    assert np.median(errors) <= 0.05, f"median {np.median(errors):.4f} px"
+    assert errors.max() <= 2.0, f"max {errors.max():.3f} px"
