@@ -7,7 +7,9 @@ Front doors:
 * :func:`posejax.track_videos` — a folder of videos to one Parquet file each, resumable, on one
   machine or a Dask cluster;
 * :class:`posejax.Pose` — a drop-in for ``mediapipe.solutions.pose.Pose`` (also reachable as
-  ``posejax.solutions.pose.Pose``, so ``import posejax as mp`` keeps MediaPipe code running).
+  ``posejax.solutions.pose.Pose``, so ``import posejax as mp`` keeps MediaPipe code running);
+* ``posejax.tasks.vision.PoseLandmarker`` with ``posejax.Image`` — a drop-in for MediaPipe's
+  Tasks API (``mp.tasks.vision.PoseLandmarker``), several people per frame.
 
 Importing posejax registers the ``df.pose`` pandas accessor (:mod:`posejax.accessor`), when
 pandas is imported (before or after posejax). Everything but :func:`track` and the landmark
@@ -19,7 +21,8 @@ checks it): :mod:`~posejax.landmarks`; the JAX core :mod:`~posejax.ops`, :mod:`~
 and :mod:`~posejax.pipeline`; :mod:`~posejax.result` (``PoseTrack``, NumPy only),
 :mod:`~posejax.kinematics` and :mod:`~posejax.io.video`; :mod:`~posejax.track`;
 :mod:`~posejax.tables` (pandas, xarray); :mod:`~posejax.io.landmark_files`;
-:mod:`~posejax.draw` and :mod:`~posejax.accessor`; :mod:`~posejax.solutions`;
+:mod:`~posejax.draw` and :mod:`~posejax.accessor`; :mod:`~posejax.solutions` and
+:mod:`~posejax.tasks`;
 :mod:`~posejax.batch` (:func:`track_videos`, many videos, resumable) and its Dask glue
 :mod:`~posejax.dask` (optional extra ``posejax[dask]``); this module and :mod:`~posejax.cli` on
 top.
@@ -42,6 +45,8 @@ __version__ = "0.1.0"
 __all__ = [
     "LANDMARK_NAMES",
     "POSE_CONNECTIONS",
+    "Image",
+    "ImageFormat",
     "Pose",
     "PoseLandmark",
     "PoseResult",
@@ -51,6 +56,7 @@ __all__ = [
     "read_track",
     "read_video",
     "solutions",
+    "tasks",
     "to_xarray",
     "track",
     "track_videos",
@@ -60,6 +66,8 @@ __all__ = [
 
 #: Public names and the module each is loaded from on first use.
 _LAZY = {
+    "Image": "posejax.tasks.image",
+    "ImageFormat": "posejax.tasks.image",
     "Pose": "posejax.solutions.pose",
     "PoseResult": "posejax.solutions.pose",
     "PoseTrack": "posejax.result",
@@ -77,7 +85,8 @@ _LAZY = {
 #: Submodules reached as attributes (``posejax.draw.skeleton``) without importing them first:
 #: imported on first access, so that ``import posejax`` stays light. ``posejax.dask`` imports
 #: Dask only inside its functions, so reaching it needs no extra, only calling it does.
-_SUBMODULES = ("accessor", "batch", "dask", "draw", "io", "kinematics", "solutions", "tables")
+_SUBMODULES = ("accessor", "batch", "dask", "draw", "io", "kinematics", "solutions", "tables",
+               "tasks")
 
 
 def __getattr__(name):

@@ -35,6 +35,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("posejax.draw",),
     ("posejax.accessor",),
     ("posejax.solutions.*", "posejax.solutions"),
+    ("posejax.tasks.*", "posejax.tasks"),
     ("posejax.batch",),
     ("posejax.dask",),
     ("posejax",),

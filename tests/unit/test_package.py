@@ -64,7 +64,7 @@ def test_help_of_the_accessor_documents_the_real_one():
 @pytest.mark.parametrize("module, attribute", [
     ("draw", "annotate_video"), ("io", "read_video"), ("tables", "track_to_dataframe"),
     ("kinematics", "joint_angle"), ("accessor", "PoseAccessor"), ("batch", "track_videos"),
-    ("dask", "local_client"), ("solutions", "drawing_utils"),
+    ("dask", "local_client"), ("solutions", "drawing_utils"), ("tasks", "vision"),
 ])
 def test_submodules_load_on_first_attribute_access(module, attribute):
     out = _run(f"import sys, posejax; before = 'posejax.{module}' in sys.modules; "
