@@ -371,8 +371,8 @@ class PoseGraph:
         options = self.options
         height, width = rgb.shape[:2]
         bucket = buckets.frame_bucket(height, width)
-        frame = np.zeros(bucket + (3,), np.uint8)
-        frame[:height, :width] = rgb
+        frame = np.empty(bucket + (3,), np.uint8)   # past the frame's pixels nothing is read
+        buckets.pack(rgb, frame)
         size = buckets.size_array(height, width)
         if not options.stream_mode:
             rois = self.detect_rois(frame, size)   # IMAGE mode: no association
@@ -388,8 +388,8 @@ class PoseGraph:
         self._tracked = list(out["next_rois"][present]) if options.stream_mode else []
         masks = None
         if options.output_segmentation_masks:
-            masks = out["masks"][present][:, :height, :width] if "masks" in out else \
-                np.zeros((0, height, width), np.float32)
+            masks = (buckets.unpack(out["masks"][present], height, width) if "masks" in out
+                     else np.zeros((0, height, width), np.float32))
         if self._smoothing is not None:
             landmarks, world = self._smooth(landmarks, world, out["scales"][present],
                                             timestamp_us, size)
