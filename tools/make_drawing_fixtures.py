@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 import zipfile
 from pathlib import Path
@@ -42,8 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))
-
 import reference_data as rd  # noqa: E402
+import reference_env  # noqa: E402  (from tools/, above)
 
 MEDIAPIPE_VERSION = "0.10.21"
 COMMAND = "python tools/make_drawing_fixtures.py"
@@ -110,22 +109,6 @@ CASES = [
     ("unset", (160, 90), "no_landmarks"),
     ("unset", (160, 90), "landmarks_only"),
 ]
-
-
-def _reexec_in_reference_venv() -> None:
-    try:
-        import mediapipe
-        if mediapipe.__version__ == MEDIAPIPE_VERSION:
-            return
-    except ImportError:
-        pass
-    if os.environ.get("POSEJAX_REFERENCE_REEXEC"):
-        raise RuntimeError(f"{sys.executable} has no mediapipe=={MEDIAPIPE_VERSION}")
-    import reference_env
-    python = str(reference_env.ensure_reference_env(quiet=True))
-    print(f"re-running under {python}", file=sys.stderr)
-    os.environ["POSEJAX_REFERENCE_REEXEC"] = "1"
-    os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 # ------------------------------------------------------------------------------ landmark sets ---
@@ -310,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", action="store_true",
                         help="regenerate in memory and compare with the committed file")
     args = parser.parse_args(argv)
-    _reexec_in_reference_venv()
+    reference_env.run_under_reference(__file__)
     data = _npz_bytes(*build())
     if args.check:
         same = OUT.exists() and OUT.read_bytes() == data

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import tempfile
 import zipfile
@@ -44,8 +43,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))
-
 import reference_data as rd  # noqa: E402
+import reference_env  # noqa: E402  (from tools/, above)
 
 MEDIAPIPE_VERSION = "0.10.21"
 COMMAND = "python tools/make_reference_fixtures.py"
@@ -81,25 +80,6 @@ MODEL_COMPLEXITIES = (0, 1, 2)
 
 # Fixed zip timestamps make regenerated files byte-identical when the numbers are.
 _ZIP_DATE = (2024, 1, 1, 0, 0, 0)
-
-
-def _reexec_in_reference_venv(reference_python: str | None) -> None:
-    """Replace this process by the same script under the reference venv's interpreter."""
-    try:
-        import mediapipe
-        if mediapipe.__version__ == MEDIAPIPE_VERSION:
-            return
-    except ImportError:
-        pass
-    if os.environ.get("POSEJAX_REFERENCE_REEXEC"):
-        raise RuntimeError(f"{sys.executable} has no mediapipe=={MEDIAPIPE_VERSION} even after "
-                           f"switching to the reference venv")
-    if reference_python is None:
-        import reference_env
-        reference_python = str(reference_env.ensure_reference_env(quiet=True))
-    print(f"re-running under {reference_python}", file=sys.stderr)
-    os.environ["POSEJAX_REFERENCE_REEXEC"] = "1"
-    os.execv(reference_python, [reference_python, str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 # ------------------------------------------------------------------------------------ graphs ---
@@ -462,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-python", help="interpreter with mediapipe==0.10.21 "
                         "(default: the venv made by tools/reference_env.py)")
     args = parser.parse_args(argv)
-    _reexec_in_reference_venv(args.reference_python)
+    reference_env.run_under_reference(__file__, args.reference_python)
 
     command = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
     out_dir = Path(tempfile.mkdtemp(prefix="posejax-ref-")) if args.check else args.out

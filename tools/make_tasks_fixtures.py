@@ -55,8 +55,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))
-
 import reference_data as rd  # noqa: E402
+import reference_env  # noqa: E402  (from tools/, above)
 
 MEDIAPIPE_VERSION = "0.10.21"
 COMMAND = "python tools/make_tasks_fixtures.py"
@@ -77,22 +77,6 @@ VIDEO = "videos/pose2sim_multiperson_cam01.mp4"
 VIDEO_FRAMES = 40
 VIDEO_POSES = (1, 2)
 _ZIP_DATE = (2024, 1, 1, 0, 0, 0)
-
-
-def _reexec_in_reference_venv() -> None:
-    try:
-        import mediapipe
-        if mediapipe.__version__ == MEDIAPIPE_VERSION:
-            return
-    except ImportError:
-        pass
-    if os.environ.get("POSEJAX_REFERENCE_REEXEC"):
-        raise RuntimeError(f"{sys.executable} has no mediapipe=={MEDIAPIPE_VERSION}")
-    import reference_env
-    python = str(reference_env.ensure_reference_env(quiet=True))
-    print(f"re-running under {python}", file=sys.stderr)
-    os.environ["POSEJAX_REFERENCE_REEXEC"] = "1"
-    os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 # ----------------------------------------------------------------------------------- bundles ---
@@ -285,7 +269,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundles", action="store_true", help="only build the .task bundles")
     args = parser.parse_args(argv)
-    _reexec_in_reference_venv()
+    reference_env.run_under_reference(__file__)
     bundles = build_bundles()
     if args.bundles:
         return 0

@@ -142,6 +142,29 @@ def _stamp_is_current(venv_dir: Path, requirements: list[str]) -> bool:
                for name, digest in NPM_MODELS.items())
 
 
+def run_under_reference(script: str, reference_python: str | None = None) -> None:
+    """Return under ``mediapipe==MEDIAPIPE_VERSION``, else re-run ``script`` in the reference venv.
+
+    The process is replaced by ``script``, with this process's arguments, under the reference
+    venv's interpreter (created when missing). The fixture generators call it first thing, so
+    they can be started from any interpreter.
+    """
+    try:
+        import mediapipe
+        if mediapipe.__version__ == MEDIAPIPE_VERSION:
+            return
+    except ImportError:
+        pass
+    if os.environ.get("POSEJAX_REFERENCE_REEXEC"):
+        raise RuntimeError(f"{sys.executable} has no mediapipe=={MEDIAPIPE_VERSION} even after "
+                           f"switching to the reference venv")
+    if reference_python is None:
+        reference_python = str(ensure_reference_env(quiet=True))
+    print(f"re-running under {reference_python}", file=sys.stderr)
+    os.environ["POSEJAX_REFERENCE_REEXEC"] = "1"
+    os.execv(reference_python, [reference_python, str(Path(script).resolve()), *sys.argv[1:]])
+
+
 def ensure_reference_env(venv_dir: Path | str = DEFAULT_VENV, *, quiet: bool = False) -> Path:
     """Create (or check) the reference venv and return its Python interpreter.
 
