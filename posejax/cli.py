@@ -157,7 +157,7 @@ def _add_warmup_parser(subparsers) -> None:
             "from thumbnails to 4K, in both orientations) and every clip length: the networks, "
             "the chunk program posejax.track runs on videos, and the small per-frame programs of "
             "Pose.process and of photos. Later processes then only load them. With the defaults "
-            "this takes about 3 minutes on 2 CPU cores and adds about 150 MB to the cache. "
+            "this takes about 2 minutes on 2 CPU cores and adds about 90 MB to the cache. "
             "Safe to run again: what is cached is only loaded."
         ),
         epilog="Example: posejax warmup --model-complexity 0 1 --mode track --size 1920x1080",
