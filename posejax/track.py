@@ -357,6 +357,11 @@ class _SharedBar:
         with self._lock:
             self._bar.update(n)
 
+    def unpause(self) -> None:
+        """Leave the time since the last count out of the rate (a thread was compiling)."""
+        with self._lock:
+            self._bar.unpause()
+
     def stop(self) -> None:
         self._stopped.set()
 
