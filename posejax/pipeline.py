@@ -202,7 +202,7 @@ class Pipeline:
         Example
         -------
         >>> get_pipeline(PipelineConfig(model_complexity=0)).frame_bucket(720, 1280)
-        (1024, 1024)
+        (2048, 1024)
         """
         if not self.size_buckets:
             return int(height), int(width)

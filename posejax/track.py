@@ -3,6 +3,9 @@
 Builds the validated :class:`~posejax.pipeline.PipelineConfig`, feeds the compiled pipeline
 chunks of frames (arrays, or a video file decoded by :mod:`posejax.io.video`) and assembles the
 arrays it returns into a track. :class:`PoseTrack` is re-exported here for old imports.
+
+A little over the house's 500 lines: the frame source, the clocks, the videos run side by side
+and the programs prepared before the progress bar counts are one flow, best read together.
 """
 
 from __future__ import annotations

@@ -201,6 +201,7 @@ def recorded_clock(monkeypatch):
 
     monkeypatch.setattr(pipeline_module.Pipeline, "run_video_chunk", run_video_chunk)
     monkeypatch.setattr(pipeline_module.Pipeline, "init_state", lambda self, *args: None)
+    monkeypatch.setattr(pipeline_module.Pipeline, "prepare_chunk", lambda self, *args: None)
     return clocks
 
 
