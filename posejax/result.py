@@ -22,6 +22,11 @@ class PoseTrack:
     Every array has the same leading shape: ``(T,)`` for one video, ``(B, T)`` for a batch of
     ``B`` videos of ``T`` frames each. Rows of frames without a pose are NaN.
 
+    A track of several people (``posejax.track(..., num_poses=N)``) has :attr:`individuals`, one
+    name per slot, and its per-person arrays (``landmarks``, ``world_landmarks``,
+    ``pose_present``, ``rois``) an axis of ``N`` after the frames: ``(T, N, 33, 5)``. Slot ``k``
+    is one person for the whole video; :meth:`individual` gives that person's one-person track.
+
     Attributes
     ----------
     landmarks : ndarray, float32, (..., T, 33, 5)
@@ -49,6 +54,12 @@ class PoseTrack:
         0 (lite), 1 (full) or 2 (heavy).
     video_names : tuple of str, optional
         One name per video of a batch (used as the ``video`` column of DataFrames).
+    individuals : tuple of str, optional
+        One name per person slot of a multi-person track (the ``individual`` column of
+        DataFrames); None for a one-person track, whose arrays have no person axis.
+    individual_name : str, optional
+        Whose pose a one-person track holds when it was taken out of a multi-person one
+        (:meth:`individual`); its tables keep that name in their ``individual`` column.
     frame_numbers : ndarray, int, (T,), optional
         The video's number of each frame, for a track of some of its frames (``track[10:20]``);
         None for frames ``0 .. T-1``. The ``frame`` column of DataFrames.
@@ -68,14 +79,17 @@ class PoseTrack:
     model_complexity: int = 1
     video_names: tuple[str, ...] | None = None
     frame_numbers: np.ndarray | None = None
+    individuals: tuple[str, ...] | None = None
+    individual_name: str | None = None
 
     def __post_init__(self):
-        lead = self.pose_present.shape
+        lead = np.shape(self.timestamps)
+        person = lead if self.individuals is None else lead + (len(self.individuals),)
         checks = {
-            "landmarks": (self.landmarks, lead + (NUM_LANDMARKS, 5)),
-            "world_landmarks": (self.world_landmarks, lead + (NUM_LANDMARKS, 4)),
-            "rois": (self.rois, lead + (5,)),
-            "timestamps": (self.timestamps, lead),
+            "landmarks": (self.landmarks, person + (NUM_LANDMARKS, 5)),
+            "world_landmarks": (self.world_landmarks, person + (NUM_LANDMARKS, 4)),
+            "pose_present": (self.pose_present, person),
+            "rois": (self.rois, person + (5,)),
             "image_sizes": (self.image_sizes, lead + (2,)),
         }
         for name, (array, shape) in checks.items():
@@ -83,6 +97,13 @@ class PoseTrack:
                 raise ValueError(f"PoseTrack.{name} has shape {np.shape(array)}, expected {shape}")
         if len(lead) not in (1, 2):
             raise ValueError(f"PoseTrack arrays must lead with (T,) or (B, T), got {lead}")
+        if self.individuals is not None:
+            if len(set(self.individuals)) != len(self.individuals) or not self.individuals:
+                raise ValueError(f"PoseTrack.individuals must be distinct names, got "
+                                 f"{self.individuals}")
+            if self.individual_name is not None:
+                raise ValueError("individual_name is for one-person tracks; a multi-person "
+                                 "track names its slots in individuals")
         if self.video_names is not None and len(self.video_names) != self.batch_size:
             raise ValueError(f"{len(self.video_names)} video_names for {self.batch_size} videos")
         if self.frame_numbers is not None and np.shape(self.frame_numbers) != lead[-1:]:
@@ -105,20 +126,61 @@ class PoseTrack:
     @property
     def is_batch(self) -> bool:
         """True for a batch ``(B, T)`` of videos."""
-        return self.pose_present.ndim == 2
+        return np.ndim(self.timestamps) == 2
 
     @property
     def batch_size(self) -> int:
         """Number of videos (1 for a single video)."""
-        return self.pose_present.shape[0] if self.is_batch else 1
+        return np.shape(self.timestamps)[0] if self.is_batch else 1
 
     @property
     def n_frames(self) -> int:
         """Frames per video."""
-        return self.pose_present.shape[-1]
+        return np.shape(self.timestamps)[-1]
+
+    @property
+    def n_individuals(self) -> int:
+        """Person slots: ``len(individuals)``, 1 for a one-person track."""
+        return 1 if self.individuals is None else len(self.individuals)
+
+    def individual(self, which: int | str) -> PoseTrack:
+        """The one-person track of slot ``which`` (an index or a name of :attr:`individuals`).
+
+        Its arrays lose the person axis; its :attr:`individuals` is that one name, kept so that
+        tables of it still say whose pose they hold.
+
+        Example
+        -------
+        >>> two = posejax.track(frames, num_poses=2)  # doctest: +SKIP
+        >>> two.individual("person_1").landmarks.shape  # doctest: +SKIP
+        (230, 33, 5)
+        """
+        if self.individuals is None:
+            raise ValueError("individual() needs a multi-person track (num_poses > 1); this one "
+                             "holds one person")
+        if isinstance(which, str):
+            if which not in self.individuals:
+                raise KeyError(f"no individual {which!r}; the track has {list(self.individuals)}")
+            index = self.individuals.index(which)
+        else:
+            index = int(which)
+            if not -len(self.individuals) <= index < len(self.individuals):
+                raise IndexError(f"individual {which} is out of range for "
+                                 f"{len(self.individuals)} slots")
+            index %= len(self.individuals)
+        axis = np.ndim(self.timestamps)
+        picked = {name: np.take(getattr(self, name), index, axis=axis)
+                  for name in self._PER_PERSON}
+        mask = self.segmentation_mask
+        if isinstance(mask, np.ndarray):
+            mask = np.take(mask, index, axis=axis)
+        return dataclasses.replace(self, **picked, segmentation_mask=mask, individuals=None,
+                                   individual_name=self.individuals[index])
+
+    _PER_PERSON = ("landmarks", "world_landmarks", "pose_present", "rois")
 
     def __len__(self) -> int:
-        return self.pose_present.shape[0]
+        return np.shape(self.timestamps)[0]
 
     def __getitem__(self, frames) -> PoseTrack:
         """The track of some frames: ``track[10:20]``, ``track[-1]``, ``track[[0, 5]]``.
@@ -198,8 +260,16 @@ class PoseTrack:
         size = f"{sizes[0, 1]}x{sizes[0, 0]}" if len(sizes) == 1 else f"{len(sizes)} frame sizes"
         present = int(np.count_nonzero(self.pose_present))
         total = int(np.size(self.pose_present))
-        pose = (f"pose in {present} of {total} frames" if self.is_batch
-                else f"pose in {present} frame{'s' * (present != 1)}")
+        if self.individuals is not None:
+            per = np.count_nonzero(self.pose_present, axis=tuple(range(self.pose_present.ndim - 1)))
+            pose = f"{len(self.individuals)} people, found in " + "/".join(map(str, per)) + \
+                " frames"
+        elif self.is_batch:
+            pose = f"pose in {present} of {total} frames"
+        else:
+            pose = f"pose in {present} frame{'s' * (present != 1)}"
+        if self.individual_name is not None:
+            pose += f" ({self.individual_name})"
         mask = ", segmentation" if self.segmentation_mask is not None else ""
         return (f"<PoseTrack {videos}, {size}, {self.fps:g} fps, {pose}{mask}, "
                 f"model_complexity={self.model_complexity}>")
