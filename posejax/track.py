@@ -46,6 +46,20 @@ def _check_fps(fps) -> None:
         raise ValueError(f"fps must be a positive number, got {fps!r}")
 
 
+def _check_people(num_poses, max_lost_seconds, enable_segmentation) -> None:
+    if isinstance(num_poses, bool) or not isinstance(num_poses, (int, np.integer)) \
+            or num_poses < 1:
+        raise ValueError(f"num_poses must be a whole number of people >= 1, got {num_poses!r}")
+    if isinstance(max_lost_seconds, bool) or not isinstance(
+            max_lost_seconds, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(max_lost_seconds) and max_lost_seconds >= 0):
+        raise ValueError(f"max_lost_seconds must be a number of seconds >= 0, got "
+                         f"{max_lost_seconds!r}")
+    if num_poses > 1 and enable_segmentation:
+        raise ValueError("segmentation masks are not available with num_poses > 1 yet; track "
+                         "with num_poses=1, or without enable_segmentation")
+
+
 def _check_frame_array(array, what: str) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         array = np.asarray(array)
@@ -231,15 +245,7 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
     >>> two.landmarks.shape, two.individuals                   # doctest: +SKIP
     ((900, 2, 33, 5), ('person_0', 'person_1'))
     """
-    if isinstance(num_poses, bool) or not isinstance(num_poses, (int, np.integer)) \
-            or num_poses < 1:
-        raise ValueError(f"num_poses must be a whole number of people >= 1, got {num_poses!r}")
-    if not (np.isfinite(max_lost_seconds) and max_lost_seconds >= 0):
-        raise ValueError(f"max_lost_seconds must be a number of seconds >= 0, got "
-                         f"{max_lost_seconds!r}")
-    if num_poses > 1 and enable_segmentation:
-        raise ValueError("segmentation masks are not available with num_poses > 1 yet; track "
-                         "with num_poses=1, or without enable_segmentation")
+    _check_people(num_poses, max_lost_seconds, enable_segmentation)
     config = PipelineConfig(
         model_complexity=model_complexity,
         static_image_mode=static_image_mode,
