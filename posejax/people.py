@@ -183,6 +183,90 @@ class _Slot:
         return self.center + self.velocity * (time - self.last_time)
 
 
+def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, min_score: float,
+                  per_image: bool, tiles: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Every person the pose detector finds in a frame, on the whole frame and on tiles.
+
+    Each window (the whole frame, and with ``tiles`` those of :func:`tile_windows`) is
+    letterboxed to 224 pixels for the detector; the detections of all windows are mapped to the
+    frame and merged by weighted non-maximum suppression (IoU 0.5, as MediaPipe Tasks).
+
+    Parameters
+    ----------
+    rgb : ndarray, uint8, (H, W, 3)
+    packed : ndarray or None
+        ``rgb`` already packed into its size bucket (:func:`posejax.ops.buckets.pack`), or None.
+    detector_params : dict
+        The detector's parameters (:func:`posejax.nets.load`).
+    min_score : float
+        Detection score threshold.
+    per_image : bool
+        The network program's form (image by image on a CPU).
+    tiles : bool
+        Search the tiles too.
+
+    Returns
+    -------
+    rois : ndarray, float32, (D, 5)
+        The landmark crop of each person (MediaPipe's detection-to-ROI: square, 1.25x).
+    scores : ndarray, float32, (D,)
+        Best first.
+
+    Example
+    -------
+    >>> from posejax import nets
+    >>> _, params = nets.load("detector")
+    >>> rois, scores = detect_people(np.zeros((90, 320, 3), np.uint8), None, params, 0.5, True)
+    >>> rois.shape, scores.shape                        # nobody in a black frame
+    ((0, 5), (0,))
+    """
+    height, width = rgb.shape[:2]
+    windows = [(0, 0, height, width)]
+    if tiles:
+        windows += [(y, x, side, side) for y, x, side in tile_windows(height, width)]
+    detector = network_program("detector", False, 1, per_image)
+    all_boxes, all_points, all_scores = [], [], []
+    f32 = np.float32
+    for y0, x0, h, w in windows:
+        if (h, w) == (height, width) and packed is not None:
+            frame = packed
+        else:
+            frame = np.empty(buckets.frame_bucket(h, w) + (3,), np.uint8)
+            buckets.pack(np.ascontiguousarray(rgb[y0:y0 + h, x0:x0 + w]), frame)
+        tensor, padding = _program("letterbox", frame.shape[:2])(frame, buckets.size_array(h, w))
+        raw = detector(detector_params, tensor)
+        boxes, points, scores = (np.asarray(a) for a in _program("decode-detections")(raw))
+        keep = scores >= f32(min_score)
+        if not keep.any():
+            continue
+        boxes, points = boxes[keep].copy(), points[keep].copy()
+        left, top, right, bottom = np.asarray(padding, f32)
+        sx, sy = f32(1) - left - right, f32(1) - top - bottom
+        # the letterbox removed, then from the window to the whole frame (normalized)
+        points[..., 0] = ((points[..., 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
+        points[..., 1] = ((points[..., 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
+        boxes[:, 0] = ((boxes[:, 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
+        boxes[:, 1] = ((boxes[:, 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
+        boxes[:, 2] = boxes[:, 2] / sx * f32(w) / f32(width)
+        boxes[:, 3] = boxes[:, 3] / sy * f32(h) / f32(height)
+        all_boxes.append(boxes)
+        all_points.append(points)
+        all_scores.append(scores[keep])
+    if not all_scores:
+        return np.zeros((0, 5), np.float32), np.zeros(0, np.float32)
+    points, scores = detection.weighted_nms(
+        np.concatenate(all_boxes), np.concatenate(all_points), np.concatenate(all_scores),
+        min_score, detection.NMS_IOU_THRESHOLD)
+    count = len(points)
+    block = -(-count // _ROI_BLOCK) * _ROI_BLOCK
+    padded = np.zeros((block,) + points.shape[1:], np.float32)
+    padded[:count] = points
+    padded[count:, 1, 1] = 1.0   # a well-defined ROI for the unused rows
+    rois = np.asarray(_program("detection-rois", block)(padded,
+                                                        buckets.size_array(height, width)))
+    return rois[:count], scores
+
+
 def _centres(rois: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """ROI centres ``(n, 2)`` and sides ``(n,)`` in pixels."""
     rois = np.asarray(rois, np.float64).reshape(-1, 5)
@@ -253,52 +337,8 @@ class PeopleTracker:
     def detect(self, rgb: np.ndarray, packed: np.ndarray, tiles: bool) -> tuple:
         """Every person the detector finds: ``(rois (D, 5), scores (D,))``, best first."""
         pipeline = self.pipeline
-        height, width = rgb.shape[:2]
-        windows = [(0, 0, height, width)]
-        if tiles:
-            windows += [(y, x, side, side) for y, x, side in tile_windows(height, width)]
-        detector = network_program("detector", False, 1, pipeline._per_image)
-        all_boxes, all_points, all_scores = [], [], []
-        f32 = np.float32
-        for y0, x0, h, w in windows:
-            if (h, w) == (height, width):
-                frame = packed
-            else:
-                frame = np.empty(buckets.frame_bucket(h, w) + (3,), np.uint8)
-                buckets.pack(np.ascontiguousarray(rgb[y0:y0 + h, x0:x0 + w]), frame)
-            tensor, padding = _program("letterbox", frame.shape[:2])(
-                frame, buckets.size_array(h, w))
-            raw = detector(pipeline.detector_params, tensor)
-            boxes, points, scores = (np.asarray(a) for a in _program("decode-detections")(raw))
-            keep = scores >= f32(pipeline.config.min_detection_confidence)
-            if not keep.any():
-                continue
-            boxes, points = boxes[keep].copy(), points[keep].copy()
-            left, top, right, bottom = np.asarray(padding, f32)
-            sx, sy = f32(1) - left - right, f32(1) - top - bottom
-            # letterbox removed, then from the window to the whole frame (normalized)
-            points[..., 0] = ((points[..., 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
-            points[..., 1] = ((points[..., 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
-            boxes[:, 0] = ((boxes[:, 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
-            boxes[:, 1] = ((boxes[:, 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
-            boxes[:, 2] = boxes[:, 2] / sx * f32(w) / f32(width)
-            boxes[:, 3] = boxes[:, 3] / sy * f32(h) / f32(height)
-            all_boxes.append(boxes)
-            all_points.append(points)
-            all_scores.append(scores[keep])
-        if not all_scores:
-            return np.zeros((0, 5), np.float32), np.zeros(0, np.float32)
-        points, scores = detection.weighted_nms(
-            np.concatenate(all_boxes), np.concatenate(all_points), np.concatenate(all_scores),
-            pipeline.config.min_detection_confidence, detection.NMS_IOU_THRESHOLD)
-        count = len(points)
-        block = -(-count // _ROI_BLOCK) * _ROI_BLOCK
-        padded = np.zeros((block,) + points.shape[1:], np.float32)
-        padded[:count] = points
-        padded[count:, 1, 1] = 1.0   # a well-defined ROI for the unused rows
-        rois = np.asarray(_program("detection-rois", block)(padded, buckets.size_array(
-            height, width)))
-        return rois[:count], scores
+        return detect_people(rgb, packed, pipeline.detector_params,
+                             pipeline.config.min_detection_confidence, pipeline._per_image, tiles)
 
     # -- one frame -------------------------------------------------------------------------------
     def step(self, rgb: np.ndarray, clock_us: int, time: float) -> dict:
@@ -495,4 +535,4 @@ def individual_names(count: int) -> tuple[str, ...]:
     return tuple(f"person_{k}" for k in range(count))
 
 
-__all__ = ["PeopleTracker", "individual_names", "tile_windows"]
+__all__ = ["PeopleTracker", "detect_people", "individual_names", "tile_windows"]

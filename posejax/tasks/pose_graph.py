@@ -48,6 +48,7 @@ from posejax.landmarks import NUM_LANDMARKS
 from posejax.ops import _exact as ex
 from posejax.ops import buckets, detection, filters, image, landmark_decoding, roi
 from posejax.ops.detection import NMS_IOU_THRESHOLD, weighted_nms  # noqa: F401 (re-exported)
+from posejax.people import detect_people
 from posejax.stepwise import network_program
 
 #: ``ConfigureRefineLandmarksFromHeatmapCalculator``: ``kernel_size = 7``
@@ -65,6 +66,7 @@ class GraphOptions:
     min_tracking_confidence: float = 0.5
     stream_mode: bool = False
     output_segmentation_masks: bool = False
+    tiled_detection: bool = False   # posejax's DetectionMode.TILED: tiles beside the whole frame
 
     @property
     def smoothing(self) -> bool:
@@ -277,8 +279,18 @@ class PoseGraph:
         self._tracked: list[np.ndarray] = []
         self._smoothing = fresh_smoothing_state() if self.options.smoothing else None
 
-    def detect_rois(self, frame: np.ndarray, size: np.ndarray) -> list[np.ndarray]:
-        """The expanded ROIs of every detection on the whole frame, in NMS order."""
+    def detect_rois(self, frame: np.ndarray, size: np.ndarray,
+                    rgb: np.ndarray | None = None) -> list[np.ndarray]:
+        """The expanded ROIs of every detection on the whole frame, in NMS order.
+
+        With ``options.tiled_detection`` (and the unpacked ``rgb``) on overlapping tiles too
+        (:func:`posejax.people.detect_people`).
+        """
+        if self.options.tiled_detection:
+            rois, _ = detect_people(rgb, frame, self.detector_params,
+                                    self.options.min_pose_detection_confidence,
+                                    self._per_image, tiles=True)
+            return list(rois)
         tensor, padding = _program("letterbox", frame.shape[:2])(frame, size)
         raw = network_program("detector", False, 1, self._per_image)(self.detector_params,
                                                                       tensor)
@@ -307,11 +319,11 @@ class PoseGraph:
         buckets.pack(rgb, frame)
         size = buckets.size_array(height, width)
         if not options.stream_mode:
-            rois = self.detect_rois(frame, size)   # IMAGE mode: no association
+            rois = self.detect_rois(frame, size, rgb)   # IMAGE mode: no association
         elif len(self._tracked) >= options.num_poses:
             rois = self._tracked
         else:
-            rois = associate(self._tracked, self.detect_rois(frame, size),
+            rois = associate(self._tracked, self.detect_rois(frame, size, rgb),
                              options.min_tracking_confidence)
         rois = rois[:options.num_poses]
         out = self._landmarks(frame, np.asarray(rois, np.float32).reshape(-1, 5), size, bucket)
