@@ -178,6 +178,9 @@ def test_frames_without_anybody_give_nan_slots_and_no_pose():
     assert result.image_sizes.tolist() == [[40, 72]] * 3
     batch = posejax.track(frames[None].repeat(2, axis=0), num_poses=2, model_complexity=0)
     assert batch.landmarks.shape == (2, 3, 2, 33, 5) and batch.batch_size == 2
+    # The accelerators' form (slots as one vectorized batch) runs too.
+    vectorized = posejax.track(frames, num_poses=2, model_complexity=0, vectorized=True)
+    assert not vectorized.pose_present.any() and vectorized.landmarks.shape == (3, 2, 33, 5)
 
 
 @pytest.mark.parametrize("options, message", [
