@@ -15,8 +15,10 @@ slot gets its person:
   too small for the detector, but fills a tile. The detections of all windows are mapped to the
   frame and merged by weighted non-maximum suppression (IoU 0.5, as Tasks). When every slot is
   tracked nothing is detected.
-* **Who is new.** A detection whose ROI centre lies within :data:`SAME_PERSON_DISTANCE` ROI
-  sides of a tracked ROI is that person again and is dropped.
+* **Who is new.** A detection whose ROI centre (the detector's hip centre) lies within
+  :data:`SAME_PERSON_DISTANCE` ROI sides of a tracked ROI's, or inside the box of a tracked
+  person's landmarks on the last frame, is that person again (or a part of them found in a
+  tile) and is dropped.
 * **Association.** New detections are matched to slots whose person was lost at most
   ``max_lost_seconds`` ago (Hungarian assignment, ``scipy.optimize.linear_sum_assignment``). The
   cost is the distance from the slot's predicted position (its last ROI centre moved on at its
@@ -178,6 +180,8 @@ class _Slot:
     center: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))   # pixels
     side: float = 0.0             # ROI side, pixels
     velocity: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))  # px / s
+    #: x0, y0, x1, y1 of the landmarks on the last frame the person was seen (pixels)
+    box: np.ndarray = dataclasses.field(default_factory=lambda: np.full(4, np.nan))
 
     def predicted(self, time: float) -> np.ndarray:
         return self.center + self.velocity * (time - self.last_time)
@@ -405,7 +409,7 @@ class PeopleTracker:
                 else:   # lost: as MediaPipe, the coordinate filters start again
                     state = _lose(state, before, k, pipeline.init_state(1, height, width))
         self._state = state
-        self._update_slots(out["rois"], present, claimed, height, width, time)
+        self._update_slots(out["rois"], out["landmarks"], present, claimed, height, width, time)
         self._frame += 1
         out["present"] = present
         return {"landmarks": out["landmarks"], "world_landmarks": out["world_landmarks"],
@@ -422,14 +426,18 @@ class PeopleTracker:
             return {}
         centres, sides = _centres(found, height, width)
         tracked_centres, tracked_sides = _centres(rois[tracked], height, width)
+        boxes = np.array([self._slots[k].box for k in np.flatnonzero(tracked)]).reshape(-1, 4)
         new = []
         for i in range(len(found)):
             if len(tracked_sides):
                 apart = np.linalg.norm(tracked_centres - centres[i], axis=1) / np.sqrt(
                     tracked_sides * sides[i])
                 ratio = tracked_sides / sides[i]
-                if np.any((apart < SAME_PERSON_DISTANCE) & (ratio < _MAX_SCALE_RATIO)
-                          & (ratio > 1 / _MAX_SCALE_RATIO)):
+                x, y = centres[i]
+                inside = ((boxes[:, 0] <= x) & (x <= boxes[:, 2])
+                          & (boxes[:, 1] <= y) & (y <= boxes[:, 3]))
+                if np.any(inside | ((apart < SAME_PERSON_DISTANCE) & (ratio < _MAX_SCALE_RATIO)
+                                    & (ratio > 1 / _MAX_SCALE_RATIO))):
                     continue
             new.append(i)
         empty = [k for k in range(self.num_poses) if not tracked[k]]
@@ -490,8 +498,9 @@ class PeopleTracker:
                 drop.append(max((a, b), key=standing))
         return drop
 
-    def _update_slots(self, rois, present, claimed, height, width, time) -> None:
+    def _update_slots(self, rois, landmarks, present, claimed, height, width, time) -> None:
         centres, sides = _centres(rois, height, width)
+        points = landmarks[..., :2] * [width, height]
         for k, slot in enumerate(self._slots):
             if not present[k]:
                 slot.age = 0
@@ -505,6 +514,7 @@ class PeopleTracker:
                 slot.velocity = np.zeros(2)
             slot.used, slot.age = True, slot.age + 1
             slot.center, slot.side, slot.last_time = centres[k], float(sides[k]), time
+            slot.box = np.concatenate([points[k].min(axis=0), points[k].max(axis=0)])
 
 
 def _set_row(array: np.ndarray, k: int, row) -> np.ndarray:

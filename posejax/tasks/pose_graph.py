@@ -48,7 +48,8 @@ from posejax.landmarks import NUM_LANDMARKS
 from posejax.ops import _exact as ex
 from posejax.ops import buckets, detection, filters, image, landmark_decoding, roi
 from posejax.ops.detection import NMS_IOU_THRESHOLD, weighted_nms  # noqa: F401 (re-exported)
-from posejax.people import detect_people
+from posejax.people import _SIZE, _spec, detect_people
+from posejax.people import _program as people_program
 from posejax.stepwise import network_program
 
 #: ``ConfigureRefineLandmarksFromHeatmapCalculator``: ``kernel_size = 7``
@@ -107,16 +108,6 @@ def fresh_smoothing_state() -> SmoothingState:
 
 # -- the compiled pieces (pure functions of arrays; sizes are traced int32 [height, width]) -------
 
-def _letterbox(frame, size):
-    tensor, padding = image.detector_input(frame, (size[0], size[1]))
-    return tensor[None], padding
-
-
-def _decode_detections(raw):
-    box, keypoints = detection.decode_boxes(raw["boxes"][0])
-    return box, keypoints, detection.scores_from_logits(raw["scores"][0])
-
-
 def _detection_rois(keypoints, padding, size):
     def one(points):
         _, points = detection.remove_letterbox(jnp.zeros(4, jnp.float32), points, padding)
@@ -165,25 +156,14 @@ def _smooth(state: SmoothingState, landmarks, world, timestamp_us, scale, size):
         landmarks, world
 
 
-def _spec(shape, dtype=jnp.float32):
-    return jax.ShapeDtypeStruct(tuple(shape), dtype)
-
-
-_SIZE = _spec((2,), jnp.int32)
-
-
 @functools.lru_cache(maxsize=64)
 def _program(kind: str, *shape_parts):
-    """The compiled piece ``kind`` for the shapes in ``shape_parts`` (cached on disk too)."""
-    if kind == "letterbox":
-        (bucket,) = shape_parts
-        return _cache.exported_program("tasks-letterbox", (), _letterbox,
-                                       (_spec(bucket + (3,), jnp.uint8), _SIZE), (0, 0))
-    if kind == "decode-detections":
-        raw = {"boxes": _spec((1, detection.NUM_BOXES, detection.NUM_COORDS)),
-               "scores": _spec((1, detection.NUM_BOXES, 1))}
-        return _cache.exported_program("tasks-decode-detections", (), _decode_detections,
-                                       (raw,), (0, 0, 0))
+    """The compiled piece ``kind`` for the shapes in ``shape_parts`` (cached on disk too).
+
+    The detector's letterbox and decoding are :mod:`posejax.people`'s.
+    """
+    if kind in ("letterbox", "decode-detections"):
+        return people_program(kind, *shape_parts)
     if kind == "detection-rois":
         (count,) = shape_parts
         return _cache.exported_program(

@@ -76,6 +76,11 @@ def test_a_detection_on_a_tracked_person_is_not_a_new_person(tracker):
     claimed = tracker._assign(np.stack([near, far]), rois, tracked, 400, 800, 1.1)
     assert claimed == {1: True}                         # only the far one, in an unused slot
     assert tracker._claimed_from == {1: 1}
+    # A part of the person found in a tile (hips well off theirs, but on their body) is them.
+    tracker._slots[0].box = np.array([60., 80., 380., 330.])
+    part = _roi(200 + 3 * SAME_PERSON_DISTANCE * 200, 250, 120)
+    assert tracker._assign(np.stack([part, far]), rois, tracked, 400, 800, 1.1) == {1: True}
+    assert tracker._claimed_from == {1: 1}
 
 
 def test_a_lost_person_is_found_again_where_they_were_heading(tracker):
