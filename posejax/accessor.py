@@ -31,10 +31,11 @@ class PoseAccessor:
     """Pose maths on DataFrames from :meth:`PoseTrack.to_dataframe`: ``df.pose.<method>``.
 
     Works on the long and the wide layout alike, and on tables of several videos (``pd.concat``
-    of their tables): each video is taken on its own, by the table's ``video`` column.
-    Per-frame results are Series indexed by ``frame`` for one video, ``(video, frame)`` for
-    several; methods that change coordinates return a new DataFrame in the layout they were
-    given, other columns kept.
+    of their tables) or several people: each video, and each person of it, is taken on its own,
+    by the table's ``video`` and ``individual`` columns (gaps are never filled from another
+    person). Per-frame results are Series indexed by ``frame`` for one video, ``(video, frame)``
+    for several, with an ``individual`` level before ``frame`` for several people; methods that
+    change coordinates return a new DataFrame in the layout they were given, other columns kept.
 
     Example
     -------
@@ -320,9 +321,8 @@ class PoseAccessor:
             frame = self.landmark(name, coords)
             for coord in coords:
                 series.append(frame[coord].rename(f"{_name(name)}.{coord}"))
-        labels = table.video_labels if table.videos is not None else None
         groups = [
-            ("" if labels is None else labels[table.videos[rows[0]]], rows)
+            (" ".join(label for label in table.labels_of(rows) if label is not None), rows)
             for rows in table.groups()
         ]
         ylabel = None
