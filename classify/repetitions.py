@@ -108,16 +108,31 @@ class Repetitions:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")  # labels kept by savefig
-        time = self.frames["time"].to_numpy()
-        ax.plot(time, self.frames[self.angle].to_numpy(), color="0.25", lw=1.4,
-                label=self.angle.replace("_", " "))  # fmt: skip
-        for i, rep in enumerate(self.reps.itertuples()):
-            ax.axvspan(rep.start_time, rep.end_time, color="tab:orange", alpha=0.22,
-                       label="repetition" if i == 0 else None)  # fmt: skip
-            ax.plot(rep.bottom_time, rep.angle_at_bottom, "v", color="tab:red", ms=6,
-                    label="turning point" if i == 0 else None)  # fmt: skip
-            ax.annotate(str(rep.rep), (rep.bottom_time, rep.angle_at_bottom), fontsize=8,
-                        textcoords="offset points", xytext=(0, -14), ha="center")  # fmt: skip
+        keys = [k for k in ("video", "individual") if k in self.frames.columns]
+        if not keys:
+            parts = [("", "0.25", "tab:orange", self.frames, self.reps)]
+        else:  # several videos or people: one curve and one shade colour each
+            parts = []
+            for i, (label, frames) in enumerate(self.frames.groupby(keys, observed=True,
+                                                                    sort=False)):
+                label = label if isinstance(label, tuple) else (label,)
+                chosen = np.ones(len(self.reps), bool)
+                for key, value in zip(keys, label, strict=True):
+                    chosen &= (self.reps[key] == value).to_numpy() if len(self.reps) else False
+                name = "/".join(map(str, label))
+                parts.append((name, f"C{i}", f"C{i}", frames, self.reps[chosen]))
+        shaded = False
+        for name, line, shade, frames, reps in parts:
+            ax.plot(frames["time"].to_numpy(), frames[self.angle].to_numpy(), color=line, lw=1.4,
+                    label=name or self.angle.replace("_", " "))  # fmt: skip
+            for rep in reps.itertuples():
+                ax.axvspan(rep.start_time, rep.end_time, color=shade, alpha=0.22,
+                           label=None if shaded or keys else "repetition")  # fmt: skip
+                ax.plot(rep.bottom_time, rep.angle_at_bottom, "v", color="tab:red", ms=6,
+                        label=None if shaded else "turning point")  # fmt: skip
+                ax.annotate(str(rep.rep), (rep.bottom_time, rep.angle_at_bottom), fontsize=8,
+                            textcoords="offset points", xytext=(0, -14), ha="center")  # fmt: skip
+                shaded = True
         ax.set_xlabel("time (s)")
         ax.set_ylabel("angle (degrees)")
         ax.set_title(self.summary())

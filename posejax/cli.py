@@ -92,6 +92,10 @@ def _add_track_parser(subparsers) -> None:
     )  # fmt: skip
     parser.add_argument("--no-smooth", action="store_true", help="turn landmark smoothing off")
     parser.add_argument(
+        "--num-poses", type=int, default=None, metavar="N",
+        help="track up to N people (default: one); tables gain an 'individual' column",
+    )  # fmt: skip
+    parser.add_argument(
         "--min-detection-confidence", type=float, default=0.5, metavar="P",
         help="detector score threshold (default 0.5)",
     )  # fmt: skip
@@ -421,7 +425,7 @@ def _check_output_folder(args) -> Path:
 def run_videos(args) -> int:
     """``posejax track ... -o DIR/``: :func:`posejax.track_videos`, locally or on Dask."""
     for option, value in (("--annotate", args.annotate), ("--segmentation", args.segmentation),
-                          ("--layout", args.layout)):
+                          ("--layout", args.layout), ("--num-poses", args.num_poses)):
         if value is not None:
             raise UsageError(f"{option} is not available with an output folder")
     if args.units != "normalized" or args.static or "{stem}" in args.output:
@@ -474,6 +478,8 @@ def run_track(args) -> int:
         return run_videos(args)
     if args.scheduler is not None or args.workers is not None:
         raise UsageError("--scheduler and --workers need an output folder: -o OUTDIR/")
+    if args.num_poses is not None and args.num_poses < 1:
+        raise UsageError(f"--num-poses needs at least 1 person, got {args.num_poses}")
     jobs = _jobs(args)
     segmentation = None
     if args.segmentation is not None:
@@ -497,6 +503,8 @@ def run_track(args) -> int:
         fps=args.fps,
         progress=args.progress,
     )
+    if args.num_poses is not None:  # several people: passed on only when asked for
+        options["num_poses"] = args.num_poses
     # Open every input first, so that a bad file fails in a second, not after minutes of work.
     for job in jobs:
         if job["images"]:
@@ -527,8 +535,11 @@ def run_track(args) -> int:
         frames_done = result.n_frames
         name = job["inputs"][0].name if len(job["inputs"]) == 1 else f"{len(job['inputs'])} images"
         rate = frames_done / elapsed if elapsed > 0 else float("inf")
+        present = np.asarray(result.pose_present)
+        if result.individuals is not None:  # frames where anyone was found
+            present = present.any(axis=-1)
         print(
-            f"{name}: {frames_done} frames, {int(np.sum(result.pose_present))} with a pose, "
+            f"{name}: {frames_done} frames, {int(np.sum(present))} with a pose, "
             f"{rate:.1f} frames/s -> {job['output']}"
         )
         job["frames"] = None  # let the images go before the next job
@@ -562,7 +573,8 @@ def _annotate(result, job: dict, progress: bool) -> None:
         return
     for index, (image, path) in enumerate(zip(job["frames"], job["annotate"], strict=True)):
         with atomic_path(path) as temporary:
-            iio.imwrite(temporary, render_skeleton(image, result.landmarks[index]),
+            people = {} if result.individuals is None else {"labels": list(result.individuals)}
+            iio.imwrite(temporary, render_skeleton(image, result.landmarks[index], **people),
                         extension=path.suffix.lower())
 
 
