@@ -249,8 +249,9 @@ class PoseAccessor:
         -------
         pandas.Series or pandas.DataFrame
             Long layout: a boolean Series aligned with the rows (``df[df.pose.visible()]``).
-            Wide layout: a boolean DataFrame, one row per frame, one column per landmark.
-            Presence is ignored where it is NaN (e.g. tables from DeepLabCut).
+            Wide layout: a boolean DataFrame, one row per frame, one column per landmark (per
+            individual and landmark for a DeepLabCut multi-animal table). Presence is ignored
+            where it is NaN (e.g. tables from DeepLabCut).
 
         Example
         -------
@@ -262,6 +263,15 @@ class PoseAccessor:
             rows = np.zeros(len(self._df), bool)
             rows[table.positions.reshape(-1)] = mask.reshape(-1)
             return pd.Series(rows, index=self._df.index, name="visible")
+        if table.dlc_rows is not None:  # DeepLabCut multi-animal: columns (individual, landmark)
+            rows, people = table.dlc_rows[:, 0], table.dlc_rows[:, 1]
+            grid = np.zeros((len(self._df), len(table.individual_labels), len(LANDMARK_NAMES)),
+                            bool)
+            grid[rows, people] = mask
+            columns = pd.MultiIndex.from_product([table.individual_labels, LANDMARK_NAMES],
+                                                 names=["individual", "landmark"])
+            return pd.DataFrame(grid.reshape(len(self._df), -1), index=self._df.index,
+                                columns=columns)
         return pd.DataFrame(
             mask, index=self._df.index, columns=pd.Index(LANDMARK_NAMES, name="landmark")
         )
@@ -321,10 +331,12 @@ class PoseAccessor:
             frame = self.landmark(name, coords)
             for coord in coords:
                 series.append(frame[coord].rename(f"{_name(name)}.{coord}"))
-        groups = [
-            (" ".join(label for label in table.labels_of(rows) if label is not None), rows)
-            for rows in table.groups()
-        ]
+        groups = []
+        for rows in table.groups():
+            video, person = table.labels_of(rows)
+            if person is not None and table.n_videos == 1:
+                video = None  # several people of one video: named by person only
+            groups.append((" ".join(x for x in (video, person) if x is not None) or "", rows))
         ylabel = None
         if angles and not landmarks:
             ylabel = "angle (degrees)"

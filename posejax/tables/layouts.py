@@ -396,10 +396,14 @@ class PoseTable:
         ``units=`` among ``attrs`` also sets the table's ``units`` column.
         """
         out = df.copy()
+        cached = json_attrs(df.attrs)
+        if self.layout == "dlc" and "image_size" in df.attrs:
+            # A DeepLabCut table has no size columns: its one image size lives in attrs.
+            cached["image_size"] = df.attrs["image_size"]
         if self.dlc_rows is not None:  # a multi-animal DeepLabCut table: built again
             merged = self.replace(values={**self.values, **values}, layout="dlc")
             out = merged.to_frame().set_axis(df.index[np.unique(self.dlc_rows[:, 0])])
-            out.attrs = {**json_attrs(df.attrs), **attrs}
+            out.attrs = {**cached, **attrs}
             return out
         if self.layout == "long":
             rows = self.positions.reshape(-1)
@@ -416,7 +420,7 @@ class PoseTable:
             out = out.copy()  # one block again after hundreds of column writes
         if "units" in attrs and self.layout != "dlc":
             _set_units_column(out, attrs["units"], self.scorer)
-        out.attrs = {**json_attrs(df.attrs), **attrs}
+        out.attrs = {**cached, **attrs}
         return out
 
     # back to a DataFrame --------------------------------------------------------------------------

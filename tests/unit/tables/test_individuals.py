@@ -151,3 +151,34 @@ def test_convert_layout_keeps_individuals():
     df = two_people().to_dataframe()
     again = tables.convert_layout(tables.convert_layout(df, "wide"), "long")
     pd.testing.assert_frame_equal(again, df)
+
+
+@pytest.mark.parametrize("layout", ["long", "wide", "dlc"])
+def test_accessor_methods_work_per_person_in_every_layout(layout):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    track = two_people()
+    df = track.to_dataframe(layout)
+    angle = df.pose.angle("left_knee")
+    assert list(angle.index.names) == ["individual", "frame"] and len(angle) == 12
+    ax = df.pose.plot(angles="left_knee")
+    assert [line.get_label() for line in ax.get_lines()] == ["bob: left_knee", "al: left_knee"]
+    assert df.pose.to_track().individuals == ("bob", "al")
+    filled = df.pose.interpolate(max_gap=3).pose.to_track()
+    assert np.isnan(filled.landmarks[0, 1, :, 0]).all()  # al's first frame: nothing before it
+    assert np.isfinite(filled.landmarks[4, 1, :, 0]).all()  # al's gap at frame 4 is filled
+    visible = df.pose.visible()
+    if layout == "dlc":
+        assert visible.shape == (6, 66)
+        assert not visible[("al", "nose")].iloc[0]
+    elif layout == "wide":
+        assert visible.shape == (12, 33)
+
+
+def test_a_deeplabcut_table_keeps_its_image_size_through_df_pose():
+    # DeepLabCut tables have no size columns; their one size (attrs) must survive a filter.
+    for track in (random_track(), two_people()):
+        filled = track.to_dataframe("dlc").pose.interpolate()
+        assert filled.attrs["image_size"] == (120, 200)
+        assert filled.pose.to_track().image_size == (120, 200)
