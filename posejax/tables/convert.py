@@ -61,7 +61,8 @@ def track_to_dataframe(
     Parameters
     ----------
     track : PoseTrack
-        One video ``(T, ...)`` or a batch ``(B, T, ...)``.
+        One video ``(T, ...)`` or a batch ``(B, T, ...)``, of one person or of several
+        (:attr:`~posejax.result.PoseTrack.individuals`).
     layout : {"long", "wide", "dlc"}
         ``long``: one row per frame and landmark with columns ``video, frame, time, landmark,
         x, y, z, visibility, presence, world_x, world_y, world_z, world_visibility,
@@ -90,7 +91,12 @@ def track_to_dataframe(
     pandas.DataFrame
         A table that describes itself: ``video`` (categorical), ``frame``, ``time`` (the frame's
         time in seconds) and the image size are columns, so ``pd.concat`` of several videos,
-        row selections and ``to_parquet`` keep them. ``df.attrs`` caches the frame rate, model
+        row selections and ``to_parquet`` keep them. A track of several people (or one person's
+        track taken out of one, with its ``individual_name``) adds an ``individual`` column
+        (categorical, the track's order) after ``video``: long rows per ``(video, individual,
+        frame, landmark)``, wide rows indexed by ``(video, individual, frame)``, person by
+        person; ``dlc`` uses DeepLabCut's multi-animal columns ``(scorer, individuals,
+        bodyparts, coords)``. ``df.attrs`` caches the frame rate, model
         complexity, units and length (plain JSON). ROIs and segmentation masks are not in
         tables.
 
@@ -105,6 +111,10 @@ def track_to_dataframe(
     (230, 301)
     >>> df[df.landmark == "left_knee"].plot(x="time", y="y")
     <Axes: xlabel='time'>
+    >>> track_to_dataframe(two_people).columns[:3].tolist()  # posejax.track(..., num_poses=2)
+    ['video', 'individual', 'frame']
+    >>> track_to_dataframe(two_people, "wide").index.names
+    FrozenList(['video', 'individual', 'frame'])
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -185,7 +195,10 @@ def track_from_dataframe(
         come from ``attrs["timestamps"]`` where recorded, else from the neighbouring frames.
         Landmarks whose rows were removed from a long table are NaN in their frame.
         ``pose_present`` is true on frames with any finite ``x``. Segmentation masks are not
-        stored in tables, so ``segmentation_mask`` is None.
+        stored in tables, so ``segmentation_mask`` is None. A table with an ``individual``
+        column of several names gives a multi-person track, its ``individuals`` in the order of
+        the column's categories (else of first appearance), a person missing on a frame NaN
+        there; a single name gives a one-person track with that ``individual_name``.
 
     Raises
     ------
@@ -198,6 +211,8 @@ def track_from_dataframe(
     >>> again = track_from_dataframe(track.to_dataframe("wide"))
     >>> bool(np.array_equal(again.landmarks, track.landmarks, equal_nan=True))
     True
+    >>> track_from_dataframe(two_people.to_dataframe()).individuals
+    ('person_0', 'person_1')
     """
     table = parse_table(df)
     if fps is not None:
