@@ -184,7 +184,13 @@ class PoseTable:
 
     @property
     def n_individuals(self) -> int:
-        """Number of people the table holds (1 for a table without an ``individual`` column)."""
+        """Number of people the table holds (1 for a table without an ``individual`` column).
+
+        Example
+        -------
+        >>> parse_table(two_people.to_dataframe()).n_individuals  # num_poses=2
+        2
+        """
         return 1 if self.individuals is None else len(np.unique(self.individuals))
 
     @property
@@ -232,7 +238,14 @@ class PoseTable:
         )
 
     def labels_of(self, rows) -> tuple[str | None, str | None]:
-        """``(video, individual)`` labels of a group of rows (:meth:`groups`), None if absent."""
+        """``(video, individual)`` labels of a group of rows (:meth:`groups`), None if absent.
+
+        Example
+        -------
+        >>> table = parse_table(two_people.to_dataframe("wide"))
+        >>> [table.labels_of(rows) for rows in table.groups()]
+        [('sports2d_demo', 'person_0'), ('sports2d_demo', 'person_1')]
+        """
         first = rows[0]
         video = None if self.videos is None else self.video_labels[self.videos[first]]
         person = (None if self.individuals is None
@@ -243,6 +256,12 @@ class PoseTable:
         """The table of some rows (frames of people): every per-row array indexed by ``rows``.
 
         The result has no :attr:`positions` (it cannot write back into a DataFrame).
+
+        Example
+        -------
+        >>> table = parse_table(two_people.to_dataframe())
+        >>> table.take(np.flatnonzero(table.frames < 10)).n_frames  # 10 frames of 2 people
+        20
         """
         def pick(array):
             return None if array is None else array[rows]
@@ -337,6 +356,11 @@ class PoseTable:
 
         A table of several people (an ``individual`` column) gives one group per
         ``(video, individual)``: filters, gap filling and smoothing never mix two people.
+
+        Example
+        -------
+        >>> [len(rows) for rows in parse_table(two_people.to_dataframe()).groups()]
+        [230, 230]
         """
         if self.videos is None and self.individuals is None:
             yield np.argsort(self.frames, kind="stable")
