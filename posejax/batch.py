@@ -75,8 +75,9 @@ from posejax.io._index import (
 )
 from posejax.io._lock import check_writable, folder_lock
 from posejax.io._metadata import loads
+from posejax.people import MAX_LOST_SECONDS
 from posejax.pipeline import PipelineConfig, side_by_side
-from posejax.track import _check_fps, _SharedBar, _track, track
+from posejax.track import _check_fps, _check_people, _SharedBar, _track, track
 
 __all__ = ["INDEX_COLUMNS", "VIDEO_SUFFIXES", "output_name", "read_index", "track_videos"]
 
@@ -279,10 +280,17 @@ def _normalized_options(track_options: dict) -> dict:
         raise ValueError("track_videos writes landmark files, which hold no masks; use "
                          "posejax.track(video, enable_segmentation=True) for segmentation")
     _check_fps(options["fps"])
+    _check_people(options["num_poses"], options["max_lost_seconds"], False)
+    options["num_poses"] = int(options["num_poses"])
+    options["max_lost_seconds"] = float(options["max_lost_seconds"])
     config = _config(options)   # validates the rest
     options.update({k: getattr(config, k) for k in options if hasattr(config, k)})
     if options["fps"] is not None:
         options["fps"] = float(options["fps"])
+    if options["num_poses"] == 1:
+        # One person is the pipeline of earlier versions: the same options, so the same skip
+        # key, and results made before num_poses existed stay finished.
+        del options["num_poses"], options["max_lost_seconds"]
     return options
 
 
@@ -376,11 +384,16 @@ def _track_to_file(video, output, options, stamp, key, bar, name: str) -> tuple[
     # holds every container's packets against what it declares): its message says how many
     # frames were read, what the container declares and where decoding stopped.
     result = _track(str(video), config, options["fps"], None, False, bar=bar,
-                    mediapipe_clock=options["mediapipe_clock"])
+                    mediapipe_clock=options["mediapipe_clock"],
+                    num_poses=options.get("num_poses", 1),
+                    max_lost_seconds=options.get("max_lost_seconds", MAX_LOST_SECONDS))
     # The label becomes the table's video column: the folder's files concatenate into one
     # table where each video stays apart.
     result = dataclasses.replace(result, video_names=(name,))
-    frames, with_pose = int(result.n_frames), int(np.sum(result.pose_present))
+    present = result.pose_present
+    if result.individuals is not None:   # a frame with anybody on it
+        present = present.any(axis=-1)
+    frames, with_pose = int(result.n_frames), int(np.sum(present))
     df = result.to_dataframe("long")
     del result
     df.attrs["batch"] = {"video": stamp, "options_key": key, "options": options,

@@ -188,6 +188,26 @@ class FrameRunner:
         self._ready = True
         return self
 
+    def program(self, kind: str):
+        """One of this runner's compiled programs, loaded or compiled on first use.
+
+        ``kind`` is ``"detector"``, ``"landmarks"`` (the networks, for ``batch`` images) or
+        ``"letterbox"``, ``"detected-crop"``, ``"tracked-crop"``, ``"update"`` (the pieces
+        around them). :mod:`posejax.people` runs the landmark network and the update of ``N``
+        person slots with them.
+
+        Example
+        -------
+        >>> from posejax.pipeline import PipelineConfig, get_pipeline
+        >>> runner = FrameRunner(get_pipeline(PipelineConfig(model_complexity=0)), 2, 48, 64)
+        >>> callable(runner.program("update"))
+        True
+        """
+        with self._preparing:
+            if kind not in self._programs:
+                self._programs[kind] = self._build(kind)
+            return self._programs[kind]
+
     def _program_name(self, kind: str) -> str:
         if kind == "detector":
             return "net-detector"

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from posejax.io.video import read_video
 from posejax.landmarks import NUM_LANDMARKS
+from posejax.people import MAX_LOST_SECONDS, PeopleTracker, individual_names
 from posejax.pipeline import (
     MEDIAPIPE_FRAME_STEP_US,
     STATIC_BATCH,
@@ -43,6 +44,20 @@ _MAX_CHUNK = 32
 def _check_fps(fps) -> None:
     if fps is not None and (isinstance(fps, bool) or not np.isfinite(fps) or fps <= 0):
         raise ValueError(f"fps must be a positive number, got {fps!r}")
+
+
+def _check_people(num_poses, max_lost_seconds, enable_segmentation) -> None:
+    if isinstance(num_poses, bool) or not isinstance(num_poses, (int, np.integer)) \
+            or num_poses < 1:
+        raise ValueError(f"num_poses must be a whole number of people >= 1, got {num_poses!r}")
+    if isinstance(max_lost_seconds, bool) or not isinstance(
+            max_lost_seconds, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(max_lost_seconds) and max_lost_seconds >= 0):
+        raise ValueError(f"max_lost_seconds must be a number of seconds >= 0, got "
+                         f"{max_lost_seconds!r}")
+    if num_poses > 1 and enable_segmentation:
+        raise ValueError("segmentation masks are not available with num_poses > 1 yet; track "
+                         "with num_poses=1, or without enable_segmentation")
 
 
 def _check_frame_array(array, what: str) -> np.ndarray:
@@ -150,8 +165,9 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
           smooth_segmentation: bool = True, min_detection_confidence: float = 0.5,
           min_tracking_confidence: float = 0.5, fps: float | None = None, timestamps=None,
           progress: bool = False, mediapipe_clock: bool = False,
-          mediapipe_graph_values: bool = False, vectorized: bool | None = None) -> PoseTrack:
-    """Track one person's pose through a video, a batch of videos or a set of still images.
+          mediapipe_graph_values: bool = False, vectorized: bool | None = None,
+          num_poses: int = 1, max_lost_seconds: float = MAX_LOST_SECONDS) -> PoseTrack:
+    """Track the pose of one person, or of several, through a video, a batch of videos or images.
 
     The whole MediaPipe Pose pipeline (detector, ROI tracking, landmark network, smoothing
     filters) runs as compiled JAX programs: a ``lax.scan`` over frames, batched over videos.
@@ -201,6 +217,18 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         accelerators run) instead of one image at a time (what CPUs run, faster there). By
         default each backend gets its own; ``True`` on a CPU checks the accelerators' path.
         On a host with several devices a batch of videos is sharded across them either way.
+    num_poses : int, default 1
+        People to track. 1 is MediaPipe's legacy solution, exactly. With ``N > 1`` every
+        person gets a slot of their own for the whole video (:mod:`posejax.people`): the
+        result's per-person arrays gain an axis of ``N`` after the frames (``landmarks (T, N,
+        33, 5)``), :attr:`PoseTrack.individuals` names the slots (``person_0``, ...), and an
+        empty slot is NaN with ``pose_present`` False. Each person is tracked as MediaPipe
+        tracks one (the same filters and ROI loop); the detector, which runs only while a slot
+        is empty, also searches overlapping tiles so that people small in a wide frame are
+        found. Segmentation is not available with several people.
+    max_lost_seconds : float, default 3
+        With ``num_poses > 1``: how long a person who leaves or is hidden keeps their slot, to
+        be found again in it; after that a new person may take it.
 
     Returns
     -------
@@ -213,7 +241,11 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
     >>> result.landmarks.shape                                 # doctest: +SKIP
     (230, 33, 5)
     >>> df = result.to_dataframe()                             # doctest: +SKIP
+    >>> two = posejax.track("gym.mp4", num_poses=2)             # doctest: +SKIP
+    >>> two.landmarks.shape, two.individuals                   # doctest: +SKIP
+    ((900, 2, 33, 5), ('person_0', 'person_1'))
     """
+    _check_people(num_poses, max_lost_seconds, enable_segmentation)
     config = PipelineConfig(
         model_complexity=model_complexity,
         static_image_mode=static_image_mode,
@@ -226,11 +258,13 @@ def track(frames, *, model_complexity: int = 1, static_image_mode: bool = False,
         vectorized=vectorized,
     )
     _check_fps(fps)
-    return _track(frames, config, fps, timestamps, progress, mediapipe_clock=mediapipe_clock)
+    return _track(frames, config, fps, timestamps, progress, mediapipe_clock=mediapipe_clock,
+                  num_poses=int(num_poses), max_lost_seconds=float(max_lost_seconds))
 
 
 def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
-           mediapipe_clock: bool = False) -> PoseTrack:
+           mediapipe_clock: bool = False, num_poses: int = 1,
+           max_lost_seconds: float = MAX_LOST_SECONDS) -> PoseTrack:
     """Run :func:`track` for a validated ``config``.
 
     ``bar``, if given, is a progress bar (tqdm) that counts the frames instead of one of its
@@ -243,6 +277,10 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
     if mediapipe_clock and clock_us is not None:
         clock_us = _mediapipe_clock(len(clock_us))
     pipeline = get_pipeline(config)
+    if num_poses > 1:
+        tracker = PeopleTracker(pipeline, num_poses, max_lost_seconds)
+        return _track_people(tracker, source, (clock_us, times, out_fps), fps, timestamps,
+                             progress, bar, mediapipe_clock)
     if source.mixed_sizes is not None:
         return _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress)
 
@@ -475,6 +513,64 @@ def _assemble(out, times, fps, source, config, squeeze: bool) -> PoseTrack:
     names = source.names if (squeeze and source.names) else None
     return PoseTrack(fps=fps, model_complexity=config.model_complexity, video_names=names,
                      **fields)
+
+
+def _track_people(tracker, source, clocks, fps, timestamps, progress, bar,
+                  mediapipe_clock) -> PoseTrack:
+    """:func:`track` with ``num_poses > 1``: frame by frame through a :class:`PeopleTracker`."""
+    clock_us, times, out_fps = clocks
+    config = tracker.pipeline.config
+    if source.mixed_sizes is not None:
+        videos = [[(0, np.stack(source.mixed_sizes[i:i + 1])[None]) for i in
+                   range(len(source.mixed_sizes))]]
+    elif source.reader is not None:
+        videos = [source.chunks(_MAX_CHUNK)]
+    else:
+        videos = [((0, source.array[b:b + 1]),) for b in range(source.batch)]
+    sizes = ([a.shape[:2] for a in source.mixed_sizes] if source.mixed_sizes is not None
+             else [(source.height, source.width)])
+    for height, width in set(sizes):
+        tracker.prepare(height, width)   # before the bar counts: its rate leaves compiling out
+    n = source.n_frames
+    if bar is None:
+        bar = tqdm(total=None if n is None else n * source.batch, unit="frame",
+                   disable=not progress, desc="posejax.track")
+    else:
+        bar.unpause()
+        bar = contextlib.nullcontext(bar)
+    results = []
+    with bar as bar:
+        for chunks in videos:
+            tracker.reset()
+            frames_out, index = [], 0
+            for _, block in chunks:
+                for frame in block[0]:
+                    if clock_us is None or index >= len(clock_us):
+                        clock_us, times = _extend_clock(clock_us, times, index + 1, fps,
+                                                        source.video_fps, mediapipe_clock)
+                    frames_out.append(tracker.step(frame, int(clock_us[index]),
+                                                   float(times[index])))
+                    index += 1
+                    bar.update(1)
+            if not frames_out:
+                raise ValueError("the video has no frames")
+            results.append({k: np.stack([f[k] for f in frames_out]) for k in frames_out[0]})
+    total = len(results[0]["present"])
+    if timestamps is not None and total != len(times):
+        raise ValueError(f"timestamps has {len(times)} entries but the video has {total} frames")
+    out = {k: np.stack([r[k] for r in results]) for k in results[0]}
+    squeeze = not source.is_batch
+    image_sizes = (np.array(sizes)[None] if source.mixed_sizes is not None
+                   else np.broadcast_to(np.array(sizes[0]), (source.batch, total, 2)).copy())
+    fields = dict(landmarks=out["landmarks"], world_landmarks=out["world_landmarks"],
+                  pose_present=out["present"], rois=out["rois"],
+                  timestamps=np.broadcast_to(times[:total], (source.batch, total)).copy(),
+                  image_sizes=image_sizes)
+    if squeeze:
+        fields = {k: v[0] for k, v in fields.items()}
+    names = source.names if (squeeze and source.names) else None
+    return PoseTrack(fps=out_fps, model_complexity=config.model_complexity, video_names=names,
+                     individuals=individual_names(tracker.num_poses), **fields)
 
 
 def _track_mixed_sizes(pipeline, source, config, fps, timestamps, progress) -> PoseTrack:

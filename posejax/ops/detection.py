@@ -301,3 +301,77 @@ def remove_letterbox(box, keypoints, padding):
     out_keypoints = jnp.stack([ex.div_rn(keypoints[:, 0] - left, scale_x),
                                ex.div_rn(keypoints[:, 1] - top, scale_y)], axis=1)
     return out_box, out_keypoints
+
+
+#: ``PoseDetectorGraphOptions.min_suppression_threshold`` default of MediaPipe Tasks (the legacy
+#: graph keeps one detection at 0.3); posejax's multi-person detection uses it too.
+NMS_IOU_THRESHOLD = np.float32(0.5)
+
+
+# -- on the host: every detection kept, NumPy float32 in the C++ calculators' order -------------
+
+def _overlap_iou(boxes: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``OverlapSimilarity(INTERSECTION_OVER_UNION)`` of ``(xmin, ymin, w, h)`` boxes, float32."""
+    x0, y0 = boxes[:, 0], boxes[:, 1]
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    rx0, ry0 = reference[0], reference[1]
+    rx1, ry1 = rx0 + reference[2], ry0 + reference[3]
+    apart = (rx1 < x0) | (x1 < rx0) | (ry1 < y0) | (y1 < ry0)
+    empty = (x0 > x1) | (y0 > y1) | (rx0 > rx1) | (ry0 > ry1)
+    intersection = (np.minimum(x1, rx1) - np.maximum(x0, rx0)) * \
+        (np.minimum(y1, ry1) - np.maximum(y0, ry0))
+    union = ((x1 - x0) * (y1 - y0) + (rx1 - rx0) * (ry1 - ry0)) - intersection
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = np.where(union > 0, intersection / union, np.float32(0))
+    return np.where(apart | empty, np.float32(0), iou).astype(np.float32)
+
+
+def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
+                 min_score: float, iou_threshold: float = NMS_IOU_THRESHOLD):
+    """MediaPipe's weighted non-maximum suppression, every output kept, in score order.
+
+    Parameters
+    ----------
+    boxes : float32 (N, 4)
+        ``xmin, ymin, width, height`` per anchor.
+    keypoints : float32 (N, K, 2)
+    scores : float32 (N,)
+    min_score : float
+        ``TensorsToDetectionsCalculator``'s ``min_score_thresh`` (kept: ``score >= min_score``).
+    iou_threshold : float
+        Anchors whose IoU with the head's box exceeds it are merged into the head.
+
+    Returns
+    -------
+    keypoints : float32 (D, K, 2)
+        Score-weighted mean keypoints of each output detection.
+    scores : float32 (D,)
+        The head's score of each.
+
+    Example
+    -------
+    >>> boxes = np.array([[0, 0, 1, 1], [0.05, 0, 1, 1], [3, 3, 1, 1]], np.float32)
+    >>> points = np.array([[[0, 0]], [[1, 1]], [[5, 5]]], np.float32)
+    >>> kp, sc = weighted_nms(boxes, points, np.array([0.9, 0.6, 0.7], np.float32), 0.5)
+    >>> kp[:, 0].round(4).tolist(), sc.round(4).tolist()
+    ([[0.4, 0.4], [5.0, 5.0]], [0.9, 0.7])
+    """
+    f32 = np.float32
+    kept = np.flatnonzero((scores >= f32(min_score)) & (boxes[:, 2] >= 0) & (boxes[:, 3] >= 0))
+    remaining = kept[np.argsort(-scores[kept], kind="stable")]
+    out_points, out_scores = [], []
+    while remaining.size:
+        head = remaining[0]
+        similar = _overlap_iou(boxes[remaining], boxes[head]) > f32(iou_threshold)
+        candidates, rest = remaining[similar], remaining[~similar]
+        total, weighted = f32(0), np.zeros(keypoints.shape[1:], f32)
+        for index in candidates:   # C++'s order of the float32 sums
+            total = f32(total + scores[index])
+            weighted = (weighted + keypoints[index] * scores[index]).astype(f32)
+        out_points.append(weighted / total if candidates.size else keypoints[head])
+        out_scores.append(scores[head])
+        if rest.size == remaining.size:
+            break
+        remaining = rest
+    shape = (len(out_points),) + keypoints.shape[1:]
+    return (np.asarray(out_points, f32).reshape(shape), np.asarray(out_scores, f32))

@@ -47,10 +47,10 @@ from posejax import _cache
 from posejax.landmarks import NUM_LANDMARKS
 from posejax.ops import _exact as ex
 from posejax.ops import buckets, detection, filters, image, landmark_decoding, roi
+from posejax.ops.detection import NMS_IOU_THRESHOLD, weighted_nms  # noqa: F401 (re-exported)
+from posejax.people import detect_people
 from posejax.stepwise import network_program
 
-#: ``PoseDetectorGraphOptions.min_suppression_threshold`` default (legacy graph: 0.3)
-NMS_IOU_THRESHOLD = np.float32(0.5)
 #: ``ConfigureRefineLandmarksFromHeatmapCalculator``: ``kernel_size = 7``
 HEATMAP_KERNEL_SIZE = 7
 _ROI_BLOCK = 8   # detections are turned into ROIs in blocks of this many (fewer programs)
@@ -66,6 +66,7 @@ class GraphOptions:
     min_tracking_confidence: float = 0.5
     stream_mode: bool = False
     output_segmentation_masks: bool = False
+    tiled_detection: bool = False   # posejax's DetectionMode.TILED: tiles beside the whole frame
 
     @property
     def smoothing(self) -> bool:
@@ -211,74 +212,7 @@ def _program(kind: str, *shape_parts):
     raise ValueError(f"unknown program {kind!r}")
 
 
-# -- host-side pieces: weighted NMS and the ROI association, NumPy float32 ----------------------
-
-def _overlap_iou(boxes: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``OverlapSimilarity(INTERSECTION_OVER_UNION)`` of ``(xmin, ymin, w, h)`` boxes, float32."""
-    x0, y0 = boxes[:, 0], boxes[:, 1]
-    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
-    rx0, ry0 = reference[0], reference[1]
-    rx1, ry1 = rx0 + reference[2], ry0 + reference[3]
-    apart = (rx1 < x0) | (x1 < rx0) | (ry1 < y0) | (y1 < ry0)
-    empty = (x0 > x1) | (y0 > y1) | (rx0 > rx1) | (ry0 > ry1)
-    intersection = (np.minimum(x1, rx1) - np.maximum(x0, rx0)) * \
-        (np.minimum(y1, ry1) - np.maximum(y0, ry0))
-    union = ((x1 - x0) * (y1 - y0) + (rx1 - rx0) * (ry1 - ry0)) - intersection
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = np.where(union > 0, intersection / union, np.float32(0))
-    return np.where(apart | empty, np.float32(0), iou).astype(np.float32)
-
-
-def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
-                 min_score: float, iou_threshold: float = NMS_IOU_THRESHOLD):
-    """MediaPipe's weighted non-maximum suppression, every output kept, in score order.
-
-    Parameters
-    ----------
-    boxes : float32 (N, 4)
-        ``xmin, ymin, width, height`` per anchor.
-    keypoints : float32 (N, K, 2)
-    scores : float32 (N,)
-    min_score : float
-        ``TensorsToDetectionsCalculator``'s ``min_score_thresh`` (kept: ``score >= min_score``).
-    iou_threshold : float
-        Anchors whose IoU with the head's box exceeds it are merged into the head.
-
-    Returns
-    -------
-    keypoints : float32 (D, K, 2)
-        Score-weighted mean keypoints of each output detection.
-    scores : float32 (D,)
-        The head's score of each.
-
-    Example
-    -------
-    >>> boxes = np.array([[0, 0, 1, 1], [0.05, 0, 1, 1], [3, 3, 1, 1]], np.float32)
-    >>> points = np.array([[[0, 0]], [[1, 1]], [[5, 5]]], np.float32)
-    >>> kp, sc = weighted_nms(boxes, points, np.array([0.9, 0.6, 0.7], np.float32), 0.5)
-    >>> kp[:, 0].round(4).tolist(), sc.round(4).tolist()
-    ([[0.4, 0.4], [5.0, 5.0]], [0.9, 0.7])
-    """
-    f32 = np.float32
-    kept = np.flatnonzero((scores >= f32(min_score)) & (boxes[:, 2] >= 0) & (boxes[:, 3] >= 0))
-    remaining = kept[np.argsort(-scores[kept], kind="stable")]
-    out_points, out_scores = [], []
-    while remaining.size:
-        head = remaining[0]
-        similar = _overlap_iou(boxes[remaining], boxes[head]) > f32(iou_threshold)
-        candidates, rest = remaining[similar], remaining[~similar]
-        total, weighted = f32(0), np.zeros(keypoints.shape[1:], f32)
-        for index in candidates:   # C++'s order of the float32 sums
-            total = f32(total + scores[index])
-            weighted = (weighted + keypoints[index] * scores[index]).astype(f32)
-        out_points.append(weighted / total if candidates.size else keypoints[head])
-        out_scores.append(scores[head])
-        if rest.size == remaining.size:
-            break
-        remaining = rest
-    shape = (len(out_points),) + keypoints.shape[1:]
-    return (np.asarray(out_points, f32).reshape(shape), np.asarray(out_scores, f32))
-
+# -- host-side pieces: the ROI association, NumPy float32 (weighted NMS: posejax.ops.detection) ---
 
 def _rect_iou(a: np.ndarray, b: np.ndarray) -> float:
     """``CalculateIou`` of two ROIs as axis-aligned ``Rectangle_f`` in normalized coordinates.
@@ -345,8 +279,18 @@ class PoseGraph:
         self._tracked: list[np.ndarray] = []
         self._smoothing = fresh_smoothing_state() if self.options.smoothing else None
 
-    def detect_rois(self, frame: np.ndarray, size: np.ndarray) -> list[np.ndarray]:
-        """The expanded ROIs of every detection on the whole frame, in NMS order."""
+    def detect_rois(self, frame: np.ndarray, size: np.ndarray,
+                    rgb: np.ndarray | None = None) -> list[np.ndarray]:
+        """The expanded ROIs of every detection on the whole frame, in NMS order.
+
+        With ``options.tiled_detection`` (and the unpacked ``rgb``) on overlapping tiles too
+        (:func:`posejax.people.detect_people`).
+        """
+        if self.options.tiled_detection:
+            rois, _ = detect_people(rgb, frame, self.detector_params,
+                                    self.options.min_pose_detection_confidence,
+                                    self._per_image, tiles=True)
+            return list(rois)
         tensor, padding = _program("letterbox", frame.shape[:2])(frame, size)
         raw = network_program("detector", False, 1, self._per_image)(self.detector_params,
                                                                       tensor)
@@ -375,11 +319,11 @@ class PoseGraph:
         buckets.pack(rgb, frame)
         size = buckets.size_array(height, width)
         if not options.stream_mode:
-            rois = self.detect_rois(frame, size)   # IMAGE mode: no association
+            rois = self.detect_rois(frame, size, rgb)   # IMAGE mode: no association
         elif len(self._tracked) >= options.num_poses:
             rois = self._tracked
         else:
-            rois = associate(self._tracked, self.detect_rois(frame, size),
+            rois = associate(self._tracked, self.detect_rois(frame, size, rgb),
                              options.min_tracking_confidence)
         rois = rois[:options.num_poses]
         out = self._landmarks(frame, np.asarray(rois, np.float32).reshape(-1, 5), size, bucket)

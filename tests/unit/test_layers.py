@@ -24,6 +24,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("posejax.nets",),
     ("posejax.pipeline",),
     ("posejax.stepwise",),
+    ("posejax.people",),
     ("posejax.result", "posejax.kinematics", "posejax.io._paths", "posejax.io._container_checks",
      "posejax.io.video", "posejax.io._lock"),
     ("posejax.track",),
@@ -59,6 +60,8 @@ DEFERRED_THIRD_PARTY = {
     "xarray": "optional extra posejax[xarray]",
     "pandas": "classify's reader of pose tables, whose estimators take plain arrays too",
     "sklearn": "classify.knn clones the user's estimator only when asked to",
+    "scipy": "posejax.people assigns detections to person slots (Hungarian); SciPy comes with "
+    "scikit-learn, and a tracker that never assigns never imports it",
     "dask": "optional extra posejax[dask]: track_videos on a cluster",
     "distributed": "optional extra posejax[dask]: track_videos on a cluster",
 }

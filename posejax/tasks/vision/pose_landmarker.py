@@ -10,8 +10,9 @@ Two differences, both documented in ``docs/guide/tasks.md``:
   ``detect_async`` returns, and no frame is ever dropped;
 * ``image_processing_options`` (rotation, region of interest) is not supported.
 
-posejax adds :attr:`PoseLandmarkerOptions.detection_mode` (only
-:attr:`DetectionMode.WHOLE_FRAME`, Tasks' own detection, for now) and NumPy views of the results
+posejax adds :attr:`PoseLandmarkerOptions.detection_mode` (:attr:`DetectionMode.WHOLE_FRAME`,
+Tasks' own detection, by default; :attr:`DetectionMode.TILED` finds people small in the frame)
+and NumPy views of the results
 (:attr:`PoseLandmarkerResult.landmarks`, :attr:`PoseLandmarkerResult.world_landmarks`).
 """
 
@@ -46,12 +47,19 @@ class RunningMode(enum.Enum):
 class DetectionMode(enum.Enum):
     """Where the pose detector looks for people (posejax only).
 
-    ``WHOLE_FRAME``: Tasks' own detection, the whole frame letterboxed to 224 x 224, so that
-    results equal MediaPipe's. It is the only mode today and the default; other modes (for small
-    or many people) will be added as further members, opt-in, leaving this one unchanged.
+    ``WHOLE_FRAME`` (the default): Tasks' own detection, the whole frame letterboxed to 224 x
+    224, so that results equal MediaPipe's.
+
+    ``TILED``: the whole frame and overlapping square tiles (:func:`posejax.people.tile_windows`),
+    merged by weighted non-maximum suppression, so that people small in a wide frame are found
+    too. It costs a detector run per tile each time the detector runs (every image in IMAGE
+    mode; in VIDEO mode while fewer than ``num_poses`` people are tracked). Results differ from
+    MediaPipe's where it finds people MediaPipe misses; the landmarks of a person both find are
+    computed alike.
     """
 
     WHOLE_FRAME = "whole_frame"
+    TILED = "tiled"
 
 
 class PoseLandmarksConnections:
@@ -254,7 +262,8 @@ class PoseLandmarker:
             min_pose_presence_confidence=float(options.min_pose_presence_confidence),
             min_tracking_confidence=float(options.min_tracking_confidence),
             stream_mode=options.running_mode != RunningMode.IMAGE,
-            output_segmentation_masks=bool(options.output_segmentation_masks))
+            output_segmentation_masks=bool(options.output_segmentation_masks),
+            tiled_detection=_check_options(options) == DetectionMode.TILED)
         segmentation = graph_options.output_segmentation_masks
         graph = PoseGraph(graph_options, models.model, models.detector_params,
                           models.landmark_params_for(segmentation))

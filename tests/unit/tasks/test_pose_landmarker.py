@@ -55,7 +55,7 @@ def test_create_from_model_path_gives_image_mode():
     ({"result_callback": print}, "callback should not be provided"),
     ({"running_mode": vision.RunningMode.VIDEO, "result_callback": print},
      "callback should not be provided"),
-    ({"detection_mode": "tiled"}, "detection_mode"),
+    ({"detection_mode": "patches"}, "detection_mode"),
 ])
 def test_options_are_checked(changes, message):
     with pytest.raises(ValueError, match=message):

@@ -1,0 +1,538 @@
+"""Several people through a video, each in a slot of its own: ``track(frames, num_poses=N)``.
+
+Every person slot runs MediaPipe's legacy single-person tracking unchanged: the landmark network
+on the slot's ROI, PoseLandmarkFiltering with its one-euro filters, and the next frame's ROI from
+the filtered auxiliary landmarks (:meth:`Pipeline.update <posejax.pipeline.Pipeline.update>`,
+batched over the ``N`` slots as it is over videos). So a person tracked in a slot gets, frame
+after frame, the same arithmetic as that person tracked alone in a crop; what differs is how a
+slot gets its person:
+
+* **Detection, only while a slot is empty.** The detector runs on the whole frame letterboxed
+  to 224 pixels (as MediaPipe does) and, on the first frame and every :data:`SEARCH_EVERY`-th
+  frame after, also on overlapping square tiles (:func:`tile_windows`): the frame's short side
+  along its long side, and half of it when the short side has 720 pixels or more. A person who
+  fills a third of a wide frame's height is a few dozen pixels tall in the 224-pixel letterbox,
+  too small for the detector, but fills a tile. The detections of all windows are mapped to the
+  frame and merged by weighted non-maximum suppression (IoU 0.5, as Tasks). When every slot is
+  tracked nothing is detected.
+* **Who is new.** A detection whose ROI centre lies within :data:`SAME_PERSON_DISTANCE` ROI
+  sides of a tracked ROI is that person again and is dropped.
+* **Association.** New detections are matched to slots whose person was lost at most
+  ``max_lost_seconds`` ago (Hungarian assignment, ``scipy.optimize.linear_sum_assignment``). The
+  cost is the distance from the slot's predicted position (its last ROI centre moved on at its
+  last velocity), in units of its ROI side, gated at ``0.6 + 1.0 * seconds lost``, with the ROI
+  sizes within a factor of 1.7. Unmatched detections take a slot never used, then the slot
+  lost longest ago beyond ``max_lost_seconds``; a slot taken by a new person starts with fresh
+  filters, a person re-found keeps the filter state MediaPipe keeps through a lost frame.
+* **One person, one slot.** When two tracked slots converge on one person (their landmarks
+  within :data:`DUPLICATE_DISTANCE` ROI sides, e.g. after people cross), the slot tracked for
+  fewer frames lets go; with equal ages, the one further from its predicted position.
+
+What runs where: the networks, crops, decoding and filters are compiled programs batched over
+slots (``vmap``/``lax.map`` over the slot axis, so an accelerator runs the ``N`` slots as one
+batch); the tiling, non-maximum suppression and the assignment run on the host in NumPy. They
+are small, data-dependent in size (a variable number of detections) and run only on frames with
+an empty slot, where a compiled form would need padding to a maximum and a scan over it.
+
+The person slots are the identities: slot ``k`` is one person for the whole video, as long as
+that person is never lost for more than ``max_lost_seconds`` while all slots are taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from posejax import _cache
+from posejax.ops import buckets, detection, image, roi
+from posejax.pipeline import Pipeline
+from posejax.stepwise import FrameRunner, network_program
+
+#: Frames between tiled searches while a slot is empty (the whole frame is searched every frame).
+SEARCH_EVERY = 3
+#: Overlap of neighbouring tiles, as a fraction of their side.
+TILE_OVERLAP = 0.25
+#: Seconds a lost person keeps a slot to be found again in (``max_lost_seconds``'s default).
+MAX_LOST_SECONDS = 3.0
+#: A detection whose ROI centre is this close to a tracked ROI's (in ROI sides) is that person.
+SAME_PERSON_DISTANCE = 0.15
+#: Two slots whose landmarks are this close on average (in ROI sides) follow one person.
+DUPLICATE_DISTANCE = 0.08
+_MAX_SCALE_RATIO = 1.7
+_ROI_BLOCK = 8
+
+
+def tile_windows(height: int, width: int, overlap: float = TILE_OVERLAP) -> list[tuple]:
+    """The square windows ``(y0, x0, side)`` the detector also searches while a slot is empty.
+
+    Tiles of the frame's short side cover its long side, neighbours overlapping by ``overlap``;
+    a frame whose short side has 720 pixels or more is also covered by tiles of half that side.
+    A square frame of less than 720 pixels has none (the whole frame is its one tile).
+
+    Example
+    -------
+    >>> [w[1] for w in tile_windows(544, 1920)]          # x0 of five 544-pixel tiles
+    [0, 344, 688, 1032, 1376]
+    >>> len(tile_windows(1080, 1920)), tile_windows(480, 480)
+    (18, [])
+    """
+    short = min(height, width)
+    sides = [short] + ([short // 2] if short >= 720 else [])
+    windows = []
+    for side in sides:
+        if side == height == width:
+            continue
+
+        def starts(length, side=side):
+            if length <= side:
+                return [0]
+            count = math.ceil((length - side) / (side * (1 - overlap))) + 1
+            return [round(i * (length - side) / (count - 1)) for i in range(count)]
+
+        windows += [(y, x, side) for y in starts(height) for x in starts(width)]
+    return windows
+
+
+# -- compiled pieces: pure functions of arrays, sizes as traced int32 [height, width] ------------
+
+def _letterbox(frame, size):
+    tensor, padding = image.detector_input(frame, (size[0], size[1]))
+    return tensor[None], padding
+
+
+def _decode_detections(raw):
+    box, keypoints = detection.decode_boxes(raw["boxes"][0])
+    return box, keypoints, detection.scores_from_logits(raw["scores"][0])
+
+
+def _detection_rois(keypoints, size):
+    return jax.vmap(lambda k: roi.detection_to_roi(k, size[0], size[1]))(keypoints)
+
+
+def _slot_crops(frame, rois, has_roi, size):
+    """Crops of every slot's ROI in one frame (a placeholder where a slot is empty).
+
+    A conditional around the crop keeps XLA from fusing it into the network (see
+    ``Pipeline._landmark_input``), and skips it on frames where no slot has an ROI.
+    """
+    height, width = size[0], size[1]
+    whole = jnp.stack([jnp.float32(0.5), jnp.float32(0.5), jnp.float32(1.0),
+                       height.astype(jnp.float32) / width.astype(jnp.float32), jnp.float32(0)])
+    rois = jnp.where(has_roi[:, None], rois, whole)
+
+    def crop(frame, rois):
+        return jax.vmap(lambda r: image.landmark_input(frame, r, (height, width)))(rois)
+
+    def nothing(frame, rois):
+        return jnp.zeros((rois.shape[0], image.LANDMARK_SIZE, image.LANDMARK_SIZE, 3),
+                         jnp.float32)
+
+    return jax.lax.cond(jnp.any(has_roi), crop, nothing, frame, rois), rois
+
+
+def _spec(shape, dtype=jnp.float32):
+    return jax.ShapeDtypeStruct(tuple(shape), dtype)
+
+
+_SIZE = _spec((2,), jnp.int32)
+
+
+@functools.lru_cache(maxsize=64)
+def _program(kind: str, *shape_parts):
+    """The compiled piece ``kind`` for ``shape_parts`` (kept in posejax's cache on disk too)."""
+    if kind == "letterbox":
+        (bucket,) = shape_parts
+        return _cache.exported_program("people-letterbox", (), _letterbox,
+                                       (_spec(bucket + (3,), jnp.uint8), _SIZE), (0, 0))
+    if kind == "decode-detections":
+        raw = {"boxes": _spec((1, detection.NUM_BOXES, detection.NUM_COORDS)),
+               "scores": _spec((1, detection.NUM_BOXES, 1))}
+        return _cache.exported_program("people-decode-detections", (), _decode_detections,
+                                       (raw,), (0, 0, 0))
+    if kind == "detection-rois":
+        (count,) = shape_parts
+        return _cache.exported_program(
+            "people-detection-rois", (), _detection_rois,
+            (_spec((count, detection.NUM_KEYPOINTS, 2)), _SIZE), 0)
+    if kind == "crops":
+        bucket, count = shape_parts
+        return _cache.exported_program(
+            "people-crops", (), _slot_crops,
+            (_spec(bucket + (3,), jnp.uint8), _spec((count, 5)), _spec((count,), bool), _SIZE),
+            (0, 0))
+    raise ValueError(f"unknown program {kind!r}")
+
+
+@dataclasses.dataclass
+class _Slot:
+    """What the host remembers of one person slot."""
+
+    used: bool = False            # has held a person
+    age: int = 0                  # frames tracked without a break (0: lost)
+    last_time: float = -np.inf    # seconds, the last frame the person was seen
+    center: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))   # pixels
+    side: float = 0.0             # ROI side, pixels
+    velocity: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))  # px / s
+
+    def predicted(self, time: float) -> np.ndarray:
+        return self.center + self.velocity * (time - self.last_time)
+
+
+def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, min_score: float,
+                  per_image: bool, tiles: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Every person the pose detector finds in a frame, on the whole frame and on tiles.
+
+    Each window (the whole frame, and with ``tiles`` those of :func:`tile_windows`) is
+    letterboxed to 224 pixels for the detector; the detections of all windows are mapped to the
+    frame and merged by weighted non-maximum suppression (IoU 0.5, as MediaPipe Tasks).
+
+    Parameters
+    ----------
+    rgb : ndarray, uint8, (H, W, 3)
+    packed : ndarray or None
+        ``rgb`` already packed into its size bucket (:func:`posejax.ops.buckets.pack`), or None.
+    detector_params : dict
+        The detector's parameters (:func:`posejax.nets.load`).
+    min_score : float
+        Detection score threshold.
+    per_image : bool
+        The network program's form (image by image on a CPU).
+    tiles : bool
+        Search the tiles too.
+
+    Returns
+    -------
+    rois : ndarray, float32, (D, 5)
+        The landmark crop of each person (MediaPipe's detection-to-ROI: square, 1.25x).
+    scores : ndarray, float32, (D,)
+        Best first.
+
+    Example
+    -------
+    >>> from posejax import nets
+    >>> _, params = nets.load("detector")
+    >>> rois, scores = detect_people(np.zeros((90, 320, 3), np.uint8), None, params, 0.5, True)
+    >>> rois.shape, scores.shape                        # nobody in a black frame
+    ((0, 5), (0,))
+    """
+    height, width = rgb.shape[:2]
+    windows = [(0, 0, height, width)]
+    if tiles:
+        windows += [(y, x, side, side) for y, x, side in tile_windows(height, width)]
+    detector = network_program("detector", False, 1, per_image)
+    all_boxes, all_points, all_scores = [], [], []
+    f32 = np.float32
+    for y0, x0, h, w in windows:
+        if (h, w) == (height, width) and packed is not None:
+            frame = packed
+        else:
+            frame = np.empty(buckets.frame_bucket(h, w) + (3,), np.uint8)
+            buckets.pack(np.ascontiguousarray(rgb[y0:y0 + h, x0:x0 + w]), frame)
+        tensor, padding = _program("letterbox", frame.shape[:2])(frame, buckets.size_array(h, w))
+        raw = detector(detector_params, tensor)
+        boxes, points, scores = (np.asarray(a) for a in _program("decode-detections")(raw))
+        keep = scores >= f32(min_score)
+        if not keep.any():
+            continue
+        boxes, points = boxes[keep].copy(), points[keep].copy()
+        left, top, right, bottom = np.asarray(padding, f32)
+        sx, sy = f32(1) - left - right, f32(1) - top - bottom
+        # the letterbox removed, then from the window to the whole frame (normalized)
+        points[..., 0] = ((points[..., 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
+        points[..., 1] = ((points[..., 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
+        boxes[:, 0] = ((boxes[:, 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
+        boxes[:, 1] = ((boxes[:, 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
+        boxes[:, 2] = boxes[:, 2] / sx * f32(w) / f32(width)
+        boxes[:, 3] = boxes[:, 3] / sy * f32(h) / f32(height)
+        all_boxes.append(boxes)
+        all_points.append(points)
+        all_scores.append(scores[keep])
+    if not all_scores:
+        return np.zeros((0, 5), np.float32), np.zeros(0, np.float32)
+    points, scores = detection.weighted_nms(
+        np.concatenate(all_boxes), np.concatenate(all_points), np.concatenate(all_scores),
+        min_score, detection.NMS_IOU_THRESHOLD)
+    count = len(points)
+    block = -(-count // _ROI_BLOCK) * _ROI_BLOCK
+    padded = np.zeros((block,) + points.shape[1:], np.float32)
+    padded[:count] = points
+    padded[count:, 1, 1] = 1.0   # a well-defined ROI for the unused rows
+    rois = np.asarray(_program("detection-rois", block)(padded,
+                                                        buckets.size_array(height, width)))
+    return rois[:count], scores
+
+
+def _centres(rois: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """ROI centres ``(n, 2)`` and sides ``(n,)`` in pixels."""
+    rois = np.asarray(rois, np.float64).reshape(-1, 5)
+    centres = rois[:, :2] * [width, height]
+    sides = np.sqrt(np.abs(rois[:, 2] * width * rois[:, 3] * height))
+    return centres, sides
+
+
+class PeopleTracker:
+    """``N`` person slots tracked through one video (or run on unrelated images).
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        Its configuration's networks, thresholds and filters serve every slot; segmentation is
+        not supported with several people.
+    num_poses : int
+        Person slots, at least 1.
+    max_lost_seconds : float
+        How long a lost person keeps a slot to be found again in.
+
+    Example
+    -------
+    >>> from posejax.pipeline import PipelineConfig, get_pipeline
+    >>> tracker = PeopleTracker(get_pipeline(PipelineConfig(model_complexity=0)), 2)
+    >>> out = tracker.step(np.zeros((48, 64, 3), np.uint8), 0, 0.0)
+    >>> out["present"].tolist(), out["landmarks"].shape    # nobody in a black frame
+    ([False, False], (2, 33, 5))
+    """
+
+    def __init__(self, pipeline: Pipeline, num_poses: int,
+                 max_lost_seconds: float = MAX_LOST_SECONDS):
+        if pipeline.config.enable_segmentation:
+            raise ValueError("segmentation masks are not available with num_poses > 1 yet; "
+                             "track with num_poses=1, or without enable_segmentation")
+        self.pipeline, self.num_poses = pipeline, int(num_poses)
+        self.max_lost_seconds = float(max_lost_seconds)
+        self._runners: dict = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everyone: the next frame starts a new video."""
+        self._state = None
+        self._slots = [_Slot() for _ in range(self.num_poses)]
+        self._frame = 0
+
+    # -- programs --------------------------------------------------------------------------------
+    def _runner(self, bucket) -> FrameRunner:
+        runner = self._runners.get(bucket)
+        if runner is None:
+            runner = self._runners[bucket] = FrameRunner(self.pipeline, self.num_poses, *bucket)
+        return runner
+
+    def prepare(self, height: int, width: int) -> None:
+        """Load or compile the programs frames of this size need (before a progress bar)."""
+        bucket = buckets.frame_bucket(height, width)
+        runner = self._runner(bucket)
+        runner.program("landmarks"), runner.program("update")
+        _program("crops", bucket, self.num_poses)
+        for tile_bucket in {bucket} | {buckets.frame_bucket(s, s)
+                                       for _, _, s in tile_windows(height, width)}:
+            _program("letterbox", tile_bucket)
+        _program("decode-detections")
+        _program("detection-rois", _ROI_BLOCK)
+        network_program("detector", False, 1, self.pipeline._per_image)
+
+    # -- detection -------------------------------------------------------------------------------
+    def detect(self, rgb: np.ndarray, packed: np.ndarray, tiles: bool) -> tuple:
+        """Every person the detector finds: ``(rois (D, 5), scores (D,))``, best first."""
+        pipeline = self.pipeline
+        return detect_people(rgb, packed, pipeline.detector_params,
+                             pipeline.config.min_detection_confidence, pipeline._per_image, tiles)
+
+    # -- one frame -------------------------------------------------------------------------------
+    def step(self, rgb: np.ndarray, clock_us: int, time: float) -> dict:
+        """Track one ``(H, W, 3)`` uint8 RGB frame.
+
+        Parameters
+        ----------
+        rgb : ndarray
+        clock_us : int
+            The filters' clock in microseconds (as :func:`posejax.track` gives the pipeline).
+        time : float
+            The frame's time in seconds (how long a lost person has been away).
+
+        Returns
+        -------
+        dict of ndarray
+            ``landmarks (N, 33, 5)``, ``world_landmarks (N, 33, 4)``, ``present (N,)``,
+            ``rois (N, 5)``: slot ``k`` is the same person on every frame; NaN where empty.
+        """
+        pipeline, n = self.pipeline, self.num_poses
+        static = pipeline.config.static_image_mode
+        height, width = rgb.shape[:2]
+        bucket = buckets.frame_bucket(height, width)
+        packed = np.empty(bucket + (3,), np.uint8)
+        buckets.pack(rgb, packed)
+        size = buckets.size_array(height, width)
+        if self._state is None or static:
+            self._state = jax.tree.map(np.array, pipeline.init_state(n, height, width))
+        if static:
+            self._slots = [_Slot() for _ in range(n)]
+        before = self._state
+        state = jax.tree.map(np.copy, before)
+        tracked = state.has_roi.copy()
+        rois = state.roi.copy()
+        claimed: dict[int, bool] = {}   # slot -> whether it starts a new person
+        if not tracked.all():
+            tiles = static or self._frame % SEARCH_EVERY == 0
+            found, _ = self.detect(rgb, packed, tiles)
+            claimed = self._assign(found, rois, tracked, height, width, time)
+            fresh = jax.tree.map(np.array, pipeline.init_state(1, height, width))
+            for k, new_person in claimed.items():
+                rois[k] = found[self._claimed_from[k]]
+                if new_person:
+                    state = jax.tree.map(lambda s, f, k=k: _set_row(s, k, f[0]), state, fresh)
+        has_roi = tracked.copy()
+        has_roi[list(claimed)] = True
+        runner = self._runner(bucket)
+        crops, used_rois = _program("crops", bucket, n)(packed, rois, has_roi, size)
+        raw = runner.program("landmarks")(pipeline.landmark_params, crops)
+        clock32 = np.full(n, np.uint32(int(clock_us) % 2**32).view(np.int32))
+        state, out = runner.program("update")(state, raw, used_rois, has_roi, clock32, size)
+        state = jax.tree.map(np.array, state)
+        out = {k: np.array(v) for k, v in out.items() if v is not None}
+        present = out["present"]
+        for k in self._duplicates(out, present, height, width, time):
+            present[k] = False
+        for k in range(n):
+            if not present[k]:
+                for name in ("landmarks", "world_landmarks", "rois"):
+                    out[name][k] = np.nan
+                if k in claimed or not before.has_roi[k]:
+                    # a slot tried this frame and found nobody keeps what it had
+                    state = jax.tree.map(lambda s, b, k=k: _set_row(s, k, b[k]), state, before)
+                else:   # lost: as MediaPipe, the coordinate filters start again
+                    state = _lose(state, before, k, pipeline.init_state(1, height, width))
+        self._state = state
+        self._update_slots(out["rois"], present, claimed, height, width, time)
+        self._frame += 1
+        out["present"] = present
+        return {"landmarks": out["landmarks"], "world_landmarks": out["world_landmarks"],
+                "present": present, "rois": out["rois"]}
+
+    def _assign(self, found, rois, tracked, height, width, time) -> dict[int, bool]:
+        """Give new detections to empty slots: ``{slot: starts a new person}``."""
+        # SciPy comes with scikit-learn; imported here, for start-up time, as only a frame with
+        # an empty slot and a detection needs it.
+        from scipy.optimize import linear_sum_assignment
+
+        self._claimed_from: dict[int, int] = {}
+        if not len(found):
+            return {}
+        centres, sides = _centres(found, height, width)
+        tracked_centres, tracked_sides = _centres(rois[tracked], height, width)
+        new = []
+        for i in range(len(found)):
+            if len(tracked_sides):
+                apart = np.linalg.norm(tracked_centres - centres[i], axis=1) / np.sqrt(
+                    tracked_sides * sides[i])
+                ratio = tracked_sides / sides[i]
+                if np.any((apart < SAME_PERSON_DISTANCE) & (ratio < _MAX_SCALE_RATIO)
+                          & (ratio > 1 / _MAX_SCALE_RATIO)):
+                    continue
+            new.append(i)
+        empty = [k for k in range(self.num_poses) if not tracked[k]]
+        claimed: dict[int, bool] = {}
+        if not self.pipeline.config.static_image_mode:
+            recent = [k for k in empty if self._slots[k].used
+                      and time - self._slots[k].last_time <= self.max_lost_seconds]
+            if new and recent:
+                cost = np.full((len(new), len(recent)), np.inf)
+                for a, i in enumerate(new):
+                    for b, k in enumerate(recent):
+                        slot = self._slots[k]
+                        lost = time - slot.last_time
+                        ratio = sides[i] / max(slot.side, 1e-6)
+                        distance = np.linalg.norm(centres[i] - slot.predicted(time)) / slot.side
+                        if (distance <= 0.6 + 1.0 * lost
+                                and 1 / _MAX_SCALE_RATIO < ratio < _MAX_SCALE_RATIO):
+                            cost[a, b] = distance
+                rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
+                for a, b in zip(rows, cols, strict=True):
+                    if np.isfinite(cost[a, b]):
+                        claimed[recent[b]] = False
+                        self._claimed_from[recent[b]] = new[a]
+            matched = set(self._claimed_from.values())
+            new = [i for i in new if i not in matched]
+            unused = [k for k in empty if not self._slots[k].used]
+            expired = sorted((k for k in empty if self._slots[k].used and k not in recent),
+                             key=lambda k: self._slots[k].last_time)
+            free = unused + expired
+        else:
+            free = empty
+        for i, k in zip(new, free, strict=False):
+            claimed[k] = True
+            self._claimed_from[k] = i
+        return claimed
+
+    def _duplicates(self, out, present, height, width, time) -> list[int]:
+        """Slots that follow the same person as another slot, to let go."""
+        slots = [k for k in range(self.num_poses) if present[k]]
+        drop: list[int] = []
+        points = out["landmarks"][..., :2] * [width, height]
+        _, sides = _centres(out["rois"], height, width)
+        centres = out["rois"][:, :2] * [width, height]
+        for a_index, a in enumerate(slots):
+            for b in slots[a_index + 1:]:
+                if a in drop or b in drop:
+                    continue
+                distance = np.mean(np.linalg.norm(points[a] - points[b], axis=-1))
+                if distance / np.sqrt(sides[a] * sides[b]) >= DUPLICATE_DISTANCE:
+                    continue
+
+                def standing(k):
+                    slot = self._slots[k]
+                    off = (np.linalg.norm(centres[k] - slot.predicted(time)) if slot.age
+                           else np.inf)
+                    return (-slot.age, off)
+
+                drop.append(max((a, b), key=standing))
+        return drop
+
+    def _update_slots(self, rois, present, claimed, height, width, time) -> None:
+        centres, sides = _centres(rois, height, width)
+        for k, slot in enumerate(self._slots):
+            if not present[k]:
+                slot.age = 0
+                continue
+            if claimed.get(k):   # a new person in this slot
+                self._slots[k] = slot = _Slot(used=True)
+            if slot.age and time > slot.last_time:
+                measured = (centres[k] - slot.center) / (time - slot.last_time)
+                slot.velocity = 0.5 * slot.velocity + 0.5 * measured
+            elif not slot.age:
+                slot.velocity = np.zeros(2)
+            slot.used, slot.age = True, slot.age + 1
+            slot.center, slot.side, slot.last_time = centres[k], float(sides[k]), time
+
+
+def _set_row(array: np.ndarray, k: int, row) -> np.ndarray:
+    array[k] = row
+    return array
+
+
+def _lose(state, before, k: int, fresh):
+    """Slot ``k`` lost its person: MediaPipe's state after a frame without a pose."""
+    fresh = jax.tree.map(np.array, fresh)
+    kept = jax.tree.map(lambda s, b: _set_row(s, k, b[k]), state, before)
+    return kept._replace(
+        has_roi=_set_row(kept.has_roi, k, False),
+        pose_filter=jax.tree.map(lambda s, f: _set_row(s, k, f[0]), kept.pose_filter,
+                                 fresh.pose_filter),
+        aux_filter=jax.tree.map(lambda s, f: _set_row(s, k, f[0]), kept.aux_filter,
+                                fresh.aux_filter))
+
+
+def individual_names(count: int) -> tuple[str, ...]:
+    """The slot names of a track of ``count`` people: ``person_0``, ``person_1``, ...
+
+    Example
+    -------
+    >>> individual_names(2)
+    ('person_0', 'person_1')
+    """
+    return tuple(f"person_{k}" for k in range(count))
+
+
+__all__ = ["PeopleTracker", "detect_people", "individual_names", "tile_windows"]
