@@ -93,7 +93,8 @@ def _add_track_parser(subparsers) -> None:
     parser.add_argument("--no-smooth", action="store_true", help="turn landmark smoothing off")
     parser.add_argument(
         "--num-poses", type=int, default=None, metavar="N",
-        help="track up to N people (default: one); tables gain an 'individual' column",
+        help="track up to N people in each video (default: one); tables gain an 'individual' "
+        "column",
     )  # fmt: skip
     parser.add_argument(
         "--min-detection-confidence", type=float, default=0.5, metavar="P",
@@ -425,7 +426,7 @@ def _check_output_folder(args) -> Path:
 def run_videos(args) -> int:
     """``posejax track ... -o DIR/``: :func:`posejax.track_videos`, locally or on Dask."""
     for option, value in (("--annotate", args.annotate), ("--segmentation", args.segmentation),
-                          ("--layout", args.layout), ("--num-poses", args.num_poses)):
+                          ("--layout", args.layout)):
         if value is not None:
             raise UsageError(f"{option} is not available with an output folder")
     if args.units != "normalized" or args.static or "{stem}" in args.output:
@@ -438,6 +439,10 @@ def run_videos(args) -> int:
         min_detection_confidence=args.min_detection_confidence,
         min_tracking_confidence=args.min_tracking_confidence, fps=args.fps,
     )
+    if args.num_poses is not None:  # several people per video: passed on only when asked for
+        if args.num_poses < 1:
+            raise UsageError(f"--num-poses needs at least 1 person, got {args.num_poses}")
+        options["num_poses"] = args.num_poses
     from posejax.batch import INDEX_NAME, resolve_videos, track_videos
 
     try:

@@ -57,8 +57,23 @@ def test_without_the_flag_track_is_called_as_before(monkeypatch, tmp_path, video
     assert "individual" not in pd.read_csv(out).columns
 
 
-def test_num_poses_is_refused_for_an_output_folder_and_below_one(tmp_path, video, capsys):
+def test_num_poses_reaches_track_videos_for_an_output_folder(monkeypatch, tmp_path, video):
+    import posejax.batch
+
+    calls = []
+
+    def track_videos(videos, output, **options):
+        calls.append(options)
+        return pd.DataFrame({"video": [str(video)], "status": ["done"]})
+
+    monkeypatch.setattr(posejax.batch, "track_videos", track_videos)
+    assert cli.main(["track", str(video), "-o", str(tmp_path / "out") + "/", "--num-poses", "2",
+                     "--no-progress"]) == 0
+    assert calls[0]["num_poses"] == 2
+
+
+def test_num_poses_below_one_is_a_usage_error(tmp_path, video, capsys):
     assert cli.main(["track", str(video), "-o", str(tmp_path / "out") + "/",
-                     "--num-poses", "2"]) == 2
+                     "--num-poses", "0"]) == 2
     assert cli.main(["track", str(video), "-o", str(tmp_path / "a.csv"), "--num-poses", "0"]) == 2
     assert "--num-poses" in capsys.readouterr().err
