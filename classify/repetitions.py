@@ -77,8 +77,11 @@ class Repetitions:
         names = list(self.counts.index.names)
         each = ", ".join(f"{'/'.join(map(str, key)) if isinstance(key, tuple) else key}: {n}"
                          for key, n in self.counts.items())  # fmt: skip
-        parts = {("video",): "videos", ("individual",): "people"}.get(tuple(names),
-                                                                      "people in videos")
+        if names == ["video", "individual"]:
+            videos = self.counts.index.get_level_values("video").nunique()
+            return (f"{self.what}: {self.count} repetitions of {len(self.counts)} people in "
+                    f"{videos} videos ({each})")
+        parts = "people" if names == ["individual"] else "videos"
         return f"{self.what}: {self.count} repetitions in {len(self.counts)} {parts} ({each})"
 
     def plot(self, ax=None):

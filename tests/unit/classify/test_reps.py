@@ -435,7 +435,13 @@ def test_people_of_several_videos_are_counted_by_video_and_individual():
     assert result.counts.to_dict() == {("a.mp4", "person_0"): 3, ("a.mp4", "person_1"): 2,
                                        ("b.mp4", "person_0"): 3, ("b.mp4", "person_1"): 2}
     assert list(result.reps.columns[:3]) == ["video", "individual", "rep"]
-    assert "a.mp4/person_1: 2" in result.summary()
+    assert result.summary() == (
+        "squat: 10 repetitions of 4 people in 2 videos (a.mp4/person_0: 3, a.mp4/person_1: 2, "
+        "b.mp4/person_0: 3, b.mp4/person_1: 2)")
+    # The same as a batch track of two videos of two people each.
+    batch = PoseTrack.from_dataframe(joined)
+    assert batch.is_batch and batch.individuals == ("person_0", "person_1")
+    assert count_repetitions(batch, exercise="squat").counts.to_dict() == result.counts.to_dict()
 
 
 def test_counting_without_a_model_counts_each_person():
