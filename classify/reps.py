@@ -114,6 +114,12 @@ def count_repetitions(
     >>> result.count, result.reps[["rep", "duration", "angle_at_bottom"]]  # doctest: +SKIP
     >>> count_repetitions(track).summary()  # any exercise, no model  # doctest: +SKIP
     'knee angle (both sides): 5 repetitions'
+    >>> two = posejax.track("gym.mp4", num_poses=2)  # doctest: +SKIP
+    >>> count_repetitions(two, exercise="squat").counts  # each person apart  # doctest: +SKIP
+    individual
+    person_0    5
+    person_1    3
+    Name: count, dtype: int64
     """
     keys, videos = split_keys(track_or_df)
     if keys:  # each video, each person, counted alone, as if it were the only one
