@@ -4,7 +4,8 @@
 The input is a video, tracked first, or a landmark file posejax wrote (its suffix one of
 :data:`posejax.io.LANDMARK_FORMATS`: ``posejax track`` output, a ``track_videos`` result),
 counted as it is, without tracking; the tracking options (``--model-complexity``, ``--fps``)
-are refused for it before any work, since its landmarks were tracked already.
+and ``--num-poses``) are refused for it before any work, since its landmarks were tracked
+already.
 
 Example
 -------
@@ -14,6 +15,12 @@ Example
     posejax reps pushups.mp4 --exercise pushup -o pushups_reps.csv --plot pushups.png
     posejax reps jumping_jacks.mp4          # any exercise: counts whatever is repeated
     posejax reps landmarks/squats-80b67431.parquet --exercise squat    # no tracking
+    posejax reps gym.mp4 --exercise squat --num-poses 2    # two people, counted apart
+
+With ``--num-poses N`` the video is tracked for up to N people (``posejax.track(...,
+num_poses=N)``) and each person's repetitions are counted apart: the repetition lines start with
+the person's name, and one ``<person>: <n> repetitions`` line per person comes before the
+summary. A landmark file of several people is counted per person the same way.
 """
 
 from __future__ import annotations
@@ -87,6 +94,11 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
         help="pose model for tracking a video: 0 lite, 1 full (default), 2 heavy",
     )  # fmt: skip
     parser.add_argument(
+        "--num-poses", type=_positive_int, default=None, metavar="N",
+        help="track up to N people in a video and count each person's repetitions apart "
+        "(default: one person)",
+    )  # fmt: skip
+    parser.add_argument(
         "--enter-threshold", type=float, default=0.6, metavar="P",
         help="with --exercise: smoothed probability at which a pose is reached (default 0.6)",
     )  # fmt: skip
@@ -101,6 +113,17 @@ def add_reps_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"posejax {__version__}")
     parser.set_defaults(run=run_reps)
     return parser
+
+
+def _positive_int(value: str) -> int:
+    """``--num-poses``: a whole number of people, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"needs at least 1 person, got {number}")
+    return number
 
 
 def _exercise_name(value: str) -> str:
@@ -145,7 +168,9 @@ def run_reps(args) -> int:
         raise FileNotFoundError(f"no such {'file' if landmarks else 'video'}: {video}")
     if landmarks:
         given = [name for name, value in (("--model-complexity", args.model_complexity),
-                                          ("--fps", args.fps)) if value is not None]
+                                          ("--fps", args.fps),
+                                          ("--num-poses", getattr(args, "num_poses", None)))
+                 if value is not None]  # fmt: skip
         if given:
             raise ValueError(
                 f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to tracking "
@@ -181,11 +206,15 @@ def run_reps(args) -> int:
     else:
         from posejax.track import track
 
+        options = {}
+        if getattr(args, "num_poses", None) is not None:
+            options["num_poses"] = args.num_poses  # several people: a multi-person track
         poses = track(
             str(video),
             model_complexity=1 if args.model_complexity is None else args.model_complexity,
             fps=args.fps,
             progress=args.progress,
+            **options,
         )
     if args.exercise is None:
         result = count_repetitions(poses)
@@ -194,12 +223,25 @@ def run_reps(args) -> int:
             poses, exercise=args.exercise, enter_threshold=args.enter_threshold
         )
     frames = result.frames
-    print(f"{video.name}: {poses.n_frames} frames, {int(frames['pose_present'].sum())} with a pose")
+    people = "individual" in frames.columns
+    if people:  # one count per person: how many frames each was seen on
+        seen = frames.groupby("individual", observed=True, sort=False)["pose_present"].sum()
+        found = ", ".join(f"{name} {int(n)}" for name, n in seen.items())
+        print(f"{video.name}: {poses.n_frames} frames, {len(seen)} people with a pose in "
+              f"({found})")  # fmt: skip
+    else:
+        print(f"{video.name}: {poses.n_frames} frames, "
+              f"{int(frames['pose_present'].sum())} with a pose")  # fmt: skip
     angle = result.angle.removesuffix("_angle").replace("_", " ")
     for rep in result.reps.itertuples():
-        print(f"rep {rep.rep}: frames {rep.start_frame}-{rep.end_frame}, {rep.duration:.1f} s, "
-              f"{angle} angle {rep.angle_at_bottom:.0f} deg at the bottom "
-              f"(range {rep.range_of_motion:.0f} deg)")  # fmt: skip
+        who = f"{rep.individual} " if people else ""
+        print(f"{who}rep {rep.rep}: frames {rep.start_frame}-{rep.end_frame}, "
+              f"{rep.duration:.1f} s, {angle} angle {rep.angle_at_bottom:.0f} deg at the "
+              f"bottom (range {rep.range_of_motion:.0f} deg)")  # fmt: skip
+    if result.counts is not None:
+        for key, count in result.counts.items():
+            name = "/".join(map(str, key)) if isinstance(key, tuple) else key
+            print(f"{name}: {count} repetitions")
     for key, table in (("output", result.reps), ("frames_output", frames)):
         if tables[key] is not None:
             path = _write_table(table, Path(tables[key]))

@@ -152,7 +152,8 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
     Parameters
     ----------
     data : PoseTrack, pandas.DataFrame or array_like
-        A :class:`posejax.PoseTrack` (frames of a batch are stacked), a posejax DataFrame (long
+        A :class:`posejax.PoseTrack` (frames of a batch are stacked; a multi-person track gives
+        one row per frame and person, frame by frame), a posejax DataFrame (long
         or wide layout, read by :func:`posejax.tables.parse_table`: one row per frame of the
         table, in the order of :meth:`~posejax.tables.PoseTable.index`, so a table with some
         rows selected gives those frames only), or an array ``(n, 33, >=3)`` or ``(n, 99)``
@@ -187,6 +188,8 @@ def pose_landmarks(data, coordinates: str = "image") -> np.ndarray:
             points = np.asarray(data.world_landmarks, dtype=np.float64)[..., :3]
         else:
             height_width = np.asarray(data.image_sizes, dtype=np.float64).reshape(-1, 2)
+            # Several people share their frame's size: rows are (frame, person) pairs.
+            height_width = np.repeat(height_width, getattr(data, "n_individuals", 1), axis=0)
             scale = height_width[:, [1, 0, 1]]
             points = np.asarray(data.landmarks, dtype=np.float64)[..., :3].reshape(-1, 33, 3)
             points = points * scale[:, None, :]

@@ -30,7 +30,8 @@ def pose_frames(data, labels=None):
         * the name of a column of a long table, the same on the 33 rows of each frame;
         * a Series indexed like the result: by ``(video, frame)`` for a table of several videos
           (video names as strings), by ``frame`` for one video (also when its table names that
-          video); frames it lacks are unlabelled;
+          video), by ``(video, individual, frame)`` or ``(individual, frame)`` for a table of
+          several people; frames it lacks are unlabelled;
         * an array with one label per row of the result, in its order.
 
         Frames with a missing label (NaN, None, or absent from the Series) are left out of
@@ -41,7 +42,8 @@ def pose_frames(data, labels=None):
     X : pandas.DataFrame
         The wide layout: the per-frame columns (``time``, ``image_width``, ``image_height``)
         and ``(landmark, coord)``, one row per frame, indexed by ``(video, frame)`` (``video``
-        categorical), with the table's ``attrs``. Frames without a pose are NaN rows, which
+        categorical; ``(video, individual, frame)``, one row per person and frame, for a table
+        of several people), with the table's ``attrs``. Frames without a pose are NaN rows, which
         :class:`~classify.PoseEmbedder` embeds to NaN and :class:`~classify.KNNPoseClassifier`
         leaves out of ``fit`` (with a warning) and labels ``"no_pose"`` in ``predict``. For
         ``GroupKFold`` by video, pass ``groups=X.index.get_level_values("video")``.
@@ -77,7 +79,7 @@ def _frame_labels(df, table, index: pd.Index, labels) -> pd.Series:
                 f"labels={labels!r} names no column of a long pose table; pass a Series "
                 "indexed by (video, frame) or frame, or an array with one label per frame"
             )
-        keys = ["video", "frame"] if isinstance(index, pd.MultiIndex) else ["frame"]
+        keys = list(index.names) if isinstance(index, pd.MultiIndex) else ["frame"]
         grouped = df.groupby(keys, observed=True, sort=False)[labels]
         if (grouped.nunique(dropna=False) > 1).any():
             raise ValueError(
@@ -98,15 +100,13 @@ def _frame_labels(df, table, index: pd.Index, labels) -> pd.Series:
 
 
 def _frame_key(index: pd.Index, several: bool) -> pd.Index:
-    """``index`` as plain (str video, int frame) tuples, or int frames, for exact matching."""
+    """``index`` as plain (str video, [str individual,] int frame) tuples, or int frames."""
     if several:
-        if not isinstance(index, pd.MultiIndex) or index.nlevels != 2:
+        if not isinstance(index, pd.MultiIndex):
             raise ValueError("the labels of a table of several videos need an index (video, frame)")
-        names = list(index.names)
-        video = index.get_level_values("video" if "video" in names else 0)
-        frame = index.get_level_values("frame" if "frame" in names else 1)
+        levels = [np.asarray(index.get_level_values(i)) for i in range(index.nlevels)]
         return pd.MultiIndex.from_arrays(
-            [np.asarray(video).astype(str), np.asarray(frame).astype(np.int64)]
+            [level.astype(str) for level in levels[:-1]] + [levels[-1].astype(np.int64)]
         )
     if isinstance(index, pd.MultiIndex):
         raise ValueError("the labels of a table of one video need an index of frame numbers")
@@ -115,13 +115,18 @@ def _frame_key(index: pd.Index, several: bool) -> pd.Index:
 
 def _align(series: pd.Series, index: pd.Index) -> pd.Series:
     target = index
-    several = isinstance(index, pd.MultiIndex)
-    if several and not isinstance(series.index, pd.MultiIndex):
-        if index.get_level_values("video").nunique() == 1:
-            # One video indexed (video, frame), as tables that always name their video are:
-            # labels by frame number are unambiguous.
-            target = index.get_level_values("frame")
-            several = False
+    if isinstance(index, pd.MultiIndex) and series.index.nlevels < index.nlevels:
+        # Levels of one value (one video, as tables that always name their video have; one
+        # person) that the labels leave out: labels by frame number, or by (individual, frame),
+        # are unambiguous.
+        single = [name for name in index.names[:-1] if index.get_level_values(name).nunique() == 1]
+        drop = single[: index.nlevels - series.index.nlevels]
+        if len(drop) == index.nlevels - series.index.nlevels:
+            target = index.droplevel(drop)
+    several = isinstance(target, pd.MultiIndex)
+    if several and target.nlevels != series.index.nlevels:
+        names = ", ".join(str(n) for n in index.names)
+        raise ValueError(f"the labels need an index ({names}) like the table's frames")
     keyed = series.set_axis(_frame_key(series.index, several))
     if keyed.index.has_duplicates:
         raise ValueError("the labels name a frame more than once")

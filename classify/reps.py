@@ -28,6 +28,7 @@ from classify.repetitions import (  # noqa: F401  (likewise)
     join_videos,
     one_video,
     repetition_table,
+    split_keys,
     videos_of,
 )
 
@@ -65,7 +66,10 @@ def count_repetitions(
         The poses to count on. A table of several videos (``pd.concat`` of their tables, or
         ``posejax.read_landmarks(folder)``) or a batch track is counted video by video: each
         count equals that video's alone, ``.counts`` holds them and ``.reps`` and ``.frames``
-        gain a ``video`` column.
+        gain a ``video`` column. A track of several people (``posejax.track(...,
+        num_poses=2)``) or a table with an ``individual`` column counts each person apart the
+        same way: ``.counts`` by ``individual`` (by ``(video, individual)`` for several videos),
+        an ``individual`` column in ``.reps`` and ``.frames``.
     model : fitted classifier with ``predict_proba`` and ``classes_``, optional
         Takes landmarks ``(n, 33, 3)``, e.g. :func:`classify.exercise_model`'s pipeline.
     class_name : str, optional
@@ -110,17 +114,24 @@ def count_repetitions(
     >>> result.count, result.reps[["rep", "duration", "angle_at_bottom"]]  # doctest: +SKIP
     >>> count_repetitions(track).summary()  # any exercise, no model  # doctest: +SKIP
     'knee angle (both sides): 5 repetitions'
+    >>> two = posejax.track("gym.mp4", num_poses=2)  # doctest: +SKIP
+    >>> count_repetitions(two, exercise="squat").counts  # each person apart  # doctest: +SKIP
+    individual
+    person_0    5
+    person_1    3
+    Name: count, dtype: int64
     """
-    videos = videos_of(track_or_df)
-    if len(videos) > 1:  # each video counted alone, as if it were the only one
+    keys, videos = split_keys(track_or_df)
+    if keys:  # each video, each person, counted alone, as if it were the only one
         options = dict(
             model=model, class_name=class_name, exercise=exercise, rest_class=rest_class,
             enter_threshold=enter_threshold, exit_threshold=exit_threshold,
             window_size=window_size, alpha=alpha, coordinates=coordinates, max_gap=max_gap,
             min_range_of_motion=min_range_of_motion, min_set=min_set, max_pause=max_pause,
         )  # fmt: skip
-        return join_videos([(label, count_repetitions(one, **options)) for label, one in videos])
-    track = one_video(track_or_df)
+        return join_videos([(label, count_repetitions(one, **options)) for label, one in videos],
+                           keys=keys)
+    track = one_video(videos[0][1])  # one person of a multi-person track with one slot
     if model is None and exercise is None:
         if class_name is not None or rest_class is not None:
             raise ValueError("class_name and rest_class need a model or an exercise")

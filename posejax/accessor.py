@@ -31,10 +31,11 @@ class PoseAccessor:
     """Pose maths on DataFrames from :meth:`PoseTrack.to_dataframe`: ``df.pose.<method>``.
 
     Works on the long and the wide layout alike, and on tables of several videos (``pd.concat``
-    of their tables): each video is taken on its own, by the table's ``video`` column.
-    Per-frame results are Series indexed by ``frame`` for one video, ``(video, frame)`` for
-    several; methods that change coordinates return a new DataFrame in the layout they were
-    given, other columns kept.
+    of their tables) or several people: each video, and each person of it, is taken on its own,
+    by the table's ``video`` and ``individual`` columns (gaps are never filled from another
+    person). Per-frame results are Series indexed by ``frame`` for one video, ``(video, frame)``
+    for several, with an ``individual`` level before ``frame`` for several people; methods that
+    change coordinates return a new DataFrame in the layout they were given, other columns kept.
 
     Example
     -------
@@ -248,8 +249,9 @@ class PoseAccessor:
         -------
         pandas.Series or pandas.DataFrame
             Long layout: a boolean Series aligned with the rows (``df[df.pose.visible()]``).
-            Wide layout: a boolean DataFrame, one row per frame, one column per landmark.
-            Presence is ignored where it is NaN (e.g. tables from DeepLabCut).
+            Wide layout: a boolean DataFrame, one row per frame, one column per landmark (per
+            individual and landmark for a DeepLabCut multi-animal table). Presence is ignored
+            where it is NaN (e.g. tables from DeepLabCut).
 
         Example
         -------
@@ -261,6 +263,15 @@ class PoseAccessor:
             rows = np.zeros(len(self._df), bool)
             rows[table.positions.reshape(-1)] = mask.reshape(-1)
             return pd.Series(rows, index=self._df.index, name="visible")
+        if table.dlc_rows is not None:  # DeepLabCut multi-animal: columns (individual, landmark)
+            rows, people = table.dlc_rows[:, 0], table.dlc_rows[:, 1]
+            grid = np.zeros((len(self._df), len(table.individual_labels), len(LANDMARK_NAMES)),
+                            bool)
+            grid[rows, people] = mask
+            columns = pd.MultiIndex.from_product([table.individual_labels, LANDMARK_NAMES],
+                                                 names=["individual", "landmark"])
+            return pd.DataFrame(grid.reshape(len(self._df), -1), index=self._df.index,
+                                columns=columns)
         return pd.DataFrame(
             mask, index=self._df.index, columns=pd.Index(LANDMARK_NAMES, name="landmark")
         )
@@ -320,11 +331,12 @@ class PoseAccessor:
             frame = self.landmark(name, coords)
             for coord in coords:
                 series.append(frame[coord].rename(f"{_name(name)}.{coord}"))
-        labels = table.video_labels if table.videos is not None else None
-        groups = [
-            ("" if labels is None else labels[table.videos[rows[0]]], rows)
-            for rows in table.groups()
-        ]
+        groups = []
+        for rows in table.groups():
+            video, person = table.labels_of(rows)
+            if person is not None and table.n_videos == 1:
+                video = None  # several people of one video: named by person only
+            groups.append((" ".join(x for x in (video, person) if x is not None) or "", rows))
         ylabel = None
         if angles and not landmarks:
             ylabel = "angle (degrees)"

@@ -92,6 +92,11 @@ def _add_track_parser(subparsers) -> None:
     )  # fmt: skip
     parser.add_argument("--no-smooth", action="store_true", help="turn landmark smoothing off")
     parser.add_argument(
+        "--num-poses", type=int, default=None, metavar="N",
+        help="track up to N people in each video (default: one); tables gain an 'individual' "
+        "column",
+    )  # fmt: skip
+    parser.add_argument(
         "--min-detection-confidence", type=float, default=0.5, metavar="P",
         help="detector score threshold (default 0.5)",
     )  # fmt: skip
@@ -434,6 +439,10 @@ def run_videos(args) -> int:
         min_detection_confidence=args.min_detection_confidence,
         min_tracking_confidence=args.min_tracking_confidence, fps=args.fps,
     )
+    if args.num_poses is not None:  # several people per video: passed on only when asked for
+        if args.num_poses < 1:
+            raise UsageError(f"--num-poses needs at least 1 person, got {args.num_poses}")
+        options["num_poses"] = args.num_poses
     from posejax.batch import INDEX_NAME, resolve_videos, track_videos
 
     try:
@@ -474,6 +483,8 @@ def run_track(args) -> int:
         return run_videos(args)
     if args.scheduler is not None or args.workers is not None:
         raise UsageError("--scheduler and --workers need an output folder: -o OUTDIR/")
+    if args.num_poses is not None and args.num_poses < 1:
+        raise UsageError(f"--num-poses needs at least 1 person, got {args.num_poses}")
     jobs = _jobs(args)
     segmentation = None
     if args.segmentation is not None:
@@ -497,6 +508,8 @@ def run_track(args) -> int:
         fps=args.fps,
         progress=args.progress,
     )
+    if args.num_poses is not None:  # several people: passed on only when asked for
+        options["num_poses"] = args.num_poses
     # Open every input first, so that a bad file fails in a second, not after minutes of work.
     for job in jobs:
         if job["images"]:
@@ -527,8 +540,11 @@ def run_track(args) -> int:
         frames_done = result.n_frames
         name = job["inputs"][0].name if len(job["inputs"]) == 1 else f"{len(job['inputs'])} images"
         rate = frames_done / elapsed if elapsed > 0 else float("inf")
+        present = np.asarray(result.pose_present)
+        if result.individuals is not None:  # frames where anyone was found
+            present = present.any(axis=-1)
         print(
-            f"{name}: {frames_done} frames, {int(np.sum(result.pose_present))} with a pose, "
+            f"{name}: {frames_done} frames, {int(np.sum(present))} with a pose, "
             f"{rate:.1f} frames/s -> {job['output']}"
         )
         job["frames"] = None  # let the images go before the next job
@@ -562,7 +578,8 @@ def _annotate(result, job: dict, progress: bool) -> None:
         return
     for index, (image, path) in enumerate(zip(job["frames"], job["annotate"], strict=True)):
         with atomic_path(path) as temporary:
-            iio.imwrite(temporary, render_skeleton(image, result.landmarks[index]),
+            people = {} if result.individuals is None else {"labels": list(result.individuals)}
+            iio.imwrite(temporary, render_skeleton(image, result.landmarks[index], **people),
                         extension=path.suffix.lower())
 
 

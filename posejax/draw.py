@@ -10,9 +10,12 @@ when one is called, so ``import posejax`` does not pay for it). :func:`render_sk
 into a NumPy image (no matplotlib), which is what :func:`annotate_video` uses frame by frame;
 :func:`time_series` draws the curves of ``df.pose.plot``.
 
-At about 530 lines this module is a little over the house's 500 lines: figures and pixel
-overlays share the style constants and the landmark checks, and a user looks for every drawing
-function in one place (as in MediaPipe's ``drawing_utils``).
+Several people (one frame of a multi-person track, ``(N, 33, k)``) are drawn each in its own
+colour of :data:`PERSON_COLORS`, with its name above its head; one person keeps MediaPipe's.
+
+At about 650 lines this module is over the house's 500 lines: figures and pixel overlays share
+the style constants, the landmark checks and the per-person colours and labels, and a user looks
+for every drawing function in one place (as in MediaPipe's ``drawing_utils``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,52 @@ def landmark_colors() -> np.ndarray:
     colors[sorted(LEFT_LANDMARKS)] = LEFT_COLOR
     colors[sorted(RIGHT_LANDMARKS)] = RIGHT_COLOR
     return colors
+
+
+#: Colours of the people of a multi-person track, slot by slot (matplotlib's ``tab10``, in RGB);
+#: a track of more people starts the list again.
+PERSON_COLORS = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+)  # fmt: skip
+
+
+def person_color(index: int) -> tuple[int, int, int]:
+    """RGB colour of person slot ``index`` of a multi-person drawing (:data:`PERSON_COLORS`).
+
+    Example
+    -------
+    >>> person_color(0), person_color(1)
+    ((31, 119, 180), (255, 127, 14))
+    """
+    return PERSON_COLORS[int(index) % len(PERSON_COLORS)]
+
+
+def _people(landmarks, labels) -> tuple[list[np.ndarray], list[str | None], bool]:
+    """``(per-person (33, k) arrays, their labels, several)`` of one frame's landmarks.
+
+    ``(33, k)`` is one person drawn in MediaPipe's colours; ``(N, 33, k)`` is N people, each in
+    its own colour with its label (its slot number by default).
+    """
+    array = np.asarray(landmarks, np.float64)
+    if array.ndim != 3:
+        return [array], [labels if isinstance(labels, str) else None], False
+    if labels is None:
+        labels = [str(k) for k in range(len(array))]
+    labels = [None if label is None else str(label) for label in labels]
+    if len(labels) != len(array):
+        raise ValueError(f"{len(labels)} labels for {len(array)} people")
+    return list(array), labels, True
+
+
+def _label_anchor(landmarks: np.ndarray, keep: np.ndarray) -> tuple[float, float] | None:
+    """Normalized ``(x, y)`` above the head: the nose, else the highest landmark drawn."""
+    if not keep.any():
+        return None
+    head = [i for i in range(11) if keep[i]] or list(np.flatnonzero(keep))
+    top = min(head, key=lambda i: landmarks[i, 1])
+    x = landmarks[0, 0] if keep[0] else landmarks[top, 0]
+    return float(x), float(landmarks[top, 1])
 
 
 def _check_image(image) -> np.ndarray:
@@ -142,17 +191,21 @@ def skeleton(
     presence_threshold: float = PRESENCE_THRESHOLD,
     line_width: float | None = None,
     radius: float | None = None,
+    labels=None,
 ):
     """Overlay a pose skeleton on an image in MediaPipe's default colours.
+
+    Several people (``landmarks`` of shape ``(N, 33, k)``, one frame of a multi-person track)
+    are drawn each in its own colour (:func:`person_color`) with its label above the head.
 
     Parameters
     ----------
     image : ndarray (H, W, 3) uint8
         RGB image (grey ``(H, W)`` is accepted).
-    landmarks : array (33, k)
+    landmarks : array (33, k) or (N, 33, k)
         One frame's landmarks: normalized ``x, y`` and optionally ``z, visibility, presence``,
         e.g. ``track.landmarks[i]``. Landmarks below the thresholds, outside the image or NaN
-        are not drawn, nor are their connections.
+        are not drawn, nor are their connections. ``(N, 33, k)``: N people.
     ax : matplotlib Axes, optional
         Without one, a figure of exactly the image's size in pixels is made.
     connections : iterable of (int, int)
@@ -160,6 +213,9 @@ def skeleton(
     visibility_threshold, presence_threshold : float
     line_width, radius : float, optional
         In image pixels; by default 2 px, more for large images.
+    labels : list of str, optional
+        Several people: the name written above each head (``track.individuals``); by default
+        the slot numbers.
 
     Returns
     -------
@@ -169,11 +225,11 @@ def skeleton(
     -------
     >>> ax = skeleton(frame, track.landmarks[0])  # doctest: +SKIP
     >>> ax.figure.savefig("pose.png")  # doctest: +SKIP
+    >>> ax = skeleton(frame, two.landmarks[0], labels=two.individuals)  # doctest: +SKIP
     """
-    from matplotlib.collections import LineCollection
-
     image = _check_image(image)
-    landmarks = _check_landmarks(landmarks)
+    people, names, several = _people(landmarks, labels)
+    people = [_check_landmarks(person) for person in people]
     height, width = image.shape[:2]
     ax = _image_axes(height, width, ax)
     ax.imshow(image)
@@ -182,6 +238,21 @@ def skeleton(
     line_width = default_line if line_width is None else line_width
     radius = default_radius if radius is None else radius
     scale = _points_per_pixel(ax, width)
+    for index, (person, name) in enumerate(zip(people, names, strict=True)):
+        color = person_color(index) if several else None
+        _skeleton_into(ax, person, connections, visibility_threshold, presence_threshold,
+                       line_width, radius, scale, color, name, (height, width))  # fmt: skip
+    ax.set_xlim(-0.5, width - 0.5)
+    ax.set_ylim(height - 0.5, -0.5)
+    return ax
+
+
+def _skeleton_into(ax, landmarks, connections, visibility_threshold, presence_threshold,
+                   line_width, radius, scale, color, label, size) -> None:
+    """One person's skeleton on ``ax``: MediaPipe's colours, or all in ``color`` with a label."""
+    from matplotlib.collections import LineCollection
+
+    height, width = size
     keep = drawn_landmarks(landmarks, visibility_threshold, presence_threshold)
     # imshow puts pixel i's centre at i, so the normalized edge 0 sits at -0.5.
     xy = landmarks[:, :2] * (width, height) - 0.5
@@ -190,13 +261,16 @@ def skeleton(
         ax.add_collection(
             LineCollection(
                 segments,
-                colors=[np.array(CONNECTION_COLOR) / 255],
+                colors=[np.array(CONNECTION_COLOR if color is None else color) / 255],
                 linewidths=line_width * scale,
                 capstyle="round",
                 zorder=2,
             )
         )
-    colors = landmark_colors()[keep] / 255
+    if color is None:
+        colors = landmark_colors()[keep] / 255
+    else:
+        colors = np.broadcast_to(np.array(color) / 255, (int(keep.sum()), 3))
     ring = radius + max(1.0, radius * 0.2)
     ax.scatter(
         *xy[keep].T,
@@ -206,9 +280,12 @@ def skeleton(
         zorder=3,
     )
     ax.scatter(*xy[keep].T, s=(2 * radius * scale) ** 2, c=colors, linewidths=0, zorder=4)
-    ax.set_xlim(-0.5, width - 0.5)
-    ax.set_ylim(height - 0.5, -0.5)
-    return ax
+    anchor = _label_anchor(landmarks, keep) if label is not None else None
+    if anchor is not None:
+        ax.annotate(label, (anchor[0] * width - 0.5, anchor[1] * height - 0.5),
+                    xytext=(0, 6 + 2 * radius * scale), textcoords="offset points",
+                    ha="center", va="bottom", color=np.array(color) / 255, fontweight="bold",
+                    fontsize=max(8.0, 6 * radius * scale), zorder=5)  # fmt: skip
 
 
 def _checked_connections(connections) -> list[tuple[int, int]]:
@@ -418,17 +495,22 @@ def render_skeleton(
     presence_threshold: float = PRESENCE_THRESHOLD,
     line_width: float | None = None,
     radius: float | None = None,
+    labels=None,
 ) -> np.ndarray:
     """A copy of the image with the skeleton drawn into its pixels (no matplotlib).
 
     Same rules and colours as :func:`skeleton`; landmarks sit at MediaPipe's pixel
     ``min(floor(x * W), W - 1)``. Landmarks that are all NaN (no pose) leave the image as is.
+    Several people (``(N, 33, k)``) are drawn each in its own colour (:func:`person_color`),
+    its label written above its head.
 
     Parameters
     ----------
     image : ndarray (H, W, 3) uint8
-    landmarks : array (33, k)
-        Normalized ``x, y`` and optionally ``z, visibility, presence``.
+    landmarks : array (33, k) or (N, 33, k)
+        Normalized ``x, y`` and optionally ``z, visibility, presence``; N people.
+    labels : list of str, optional
+        Several people: their names (``track.individuals``); by default the slot numbers.
 
     Returns
     -------
@@ -437,17 +519,30 @@ def render_skeleton(
     Example
     -------
     >>> frame = render_skeleton(frame, track.landmarks[0])  # doctest: +SKIP
+    >>> frame = render_skeleton(frame, two.landmarks[0], labels=two.individuals)  # doctest: +SKIP
     """
     image = _check_image(image)
-    landmarks = _check_landmarks(landmarks)
+    people, names, several = _people(landmarks, labels)
+    people = [_check_landmarks(person) for person in people]
     canvas = image.copy()
     height, width = canvas.shape[:2]
     default_line, default_radius = _default_sizes(height, width)
     line_width = default_line if line_width is None else line_width
     radius = default_radius if radius is None else radius
+    for index, (person, name) in enumerate(zip(people, names, strict=True)):
+        color = person_color(index) if several else None
+        _render_person(canvas, person, connections, visibility_threshold, presence_threshold,
+                       line_width, radius, color, name)  # fmt: skip
+    return canvas
+
+
+def _render_person(canvas, landmarks, connections, visibility_threshold, presence_threshold,
+                   line_width, radius, color, label) -> None:
+    """One person's skeleton into ``canvas``: MediaPipe's colours, or ``color`` and a label."""
+    height, width = canvas.shape[:2]
     keep = drawn_landmarks(landmarks, visibility_threshold, presence_threshold)
     if not keep.any():
-        return canvas
+        return
     cols = np.minimum(np.floor(landmarks[:, 0] * width), width - 1)
     rows = np.minimum(np.floor(landmarks[:, 1] * height), height - 1)
     for a, b in _checked_connections(connections):
@@ -459,14 +554,39 @@ def render_skeleton(
                 rows[a] + t * (rows[b] - rows[a]),
                 cols[a] + t * (cols[b] - cols[a]),
                 line_width / 2,
-                CONNECTION_COLOR,
+                CONNECTION_COLOR if color is None else color,
             )
     ring = radius + max(1.0, radius * 0.2)
-    colors = landmark_colors()
+    colors = landmark_colors() if color is None else np.tile(np.uint8(color), (NUM_LANDMARKS, 1))
     for index in np.flatnonzero(keep):
         _stamp(canvas, rows[[index]], cols[[index]], ring, RING_COLOR)
         _stamp(canvas, rows[[index]], cols[[index]], radius, colors[index])
-    return canvas
+    anchor = _label_anchor(landmarks, keep) if label is not None else None
+    if anchor is not None:
+        _write_label(canvas, label, anchor, color, radius)
+
+
+def _write_label(canvas: np.ndarray, text: str, anchor, color, radius: float) -> None:
+    """``text`` in ``color`` centred above the normalized ``anchor`` (Pillow's default font)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    height, width = canvas.shape[:2]
+    size = max(10, int(round(4 * radius)))
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: one bitmap size
+        font = ImageFont.load_default()
+    picture = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(picture)
+    stroke = max(1, size // 8)
+    x, y = anchor[0] * width, anchor[1] * height - 2 * radius - 2
+    left, top, right, _ = draw.textbbox((x, y), text, font=font, anchor="md", stroke_width=stroke)
+    # Kept inside the image: a head at the top edge gets its label over it.
+    x += max(0.0, -left) - max(0.0, right - (width - 1))
+    y += max(0.0, -top)
+    draw.text((x, y), text, fill=tuple(int(c) for c in color), font=font, anchor="md",
+              stroke_width=stroke, stroke_fill=(0, 0, 0))  # fmt: skip
+    canvas[:] = np.asarray(picture)
 
 
 def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
@@ -477,7 +597,8 @@ def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
     src : str or os.PathLike
         The video that was tracked.
     track : PoseTrack
-        Its track (one video; as many frames as the video).
+        Its track (one video; as many frames as the video). A multi-person track draws each
+        person in its own colour with its name above the head.
     dst : str or os.PathLike
         Output file, e.g. ``"annotated.mp4"``.
     progress : bool
@@ -507,6 +628,8 @@ def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
             f"{str(video.path)!r} has {video.n_frames} frames but the track has {track.n_frames}"
         )
     fps = video.fps if np.isfinite(video.fps) and video.fps > 0 else track.fps
+    # Several people: each in its own colour, named above the head.
+    people = {} if track.individuals is None else {"labels": list(track.individuals)}
     index = 0
     with (
         VideoWriter(dst, fps=fps) as writer,
@@ -517,7 +640,7 @@ def annotate_video(src, track, dst, progress: bool = True, **style) -> Path:
         for chunk in video:
             drawn = np.stack(
                 [
-                    render_skeleton(frame, track.landmarks[index + i], **style)
+                    render_skeleton(frame, track.landmarks[index + i], **people, **style)
                     for i, frame in enumerate(chunk)
                 ]
             )

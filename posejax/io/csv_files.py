@@ -48,7 +48,7 @@ from posejax.tables import (
 SIDECAR_SUFFIX = ".posejax.json"
 FORMAT_VERSION = 2
 _FIRST_FORMAT_MARK = "# posejax "
-_INDEX_COLUMNS = ("video", "frame")
+_INDEX_COLUMNS = ("video", "individual", "frame")
 _LOST = (
     "float32 coordinates, the order of the video labels and df.attrs (model complexity; the "
     "frame rate is estimated from the time column)"
@@ -67,11 +67,12 @@ def sidecar_path(path) -> Path:
     return path.with_name(path.stem + SIDECAR_SUFFIX)
 
 
-def _video_categories(df: pd.DataFrame) -> list[str] | None:
-    if "video" in df.columns:
-        video = df["video"]
-    elif "video" in df.index.names:
-        video = pd.Series(df.index.get_level_values("video"))
+def _video_categories(df: pd.DataFrame, name: str = "video") -> list[str] | None:
+    """The categories of the ``video`` (or ``individual``) column or index level, in order."""
+    if name in df.columns:
+        video = df[name]
+    elif name in df.index.names:
+        video = pd.Series(df.index.get_level_values(name))
     else:
         return None
     if isinstance(video.dtype, pd.CategoricalDtype):
@@ -91,6 +92,9 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
         "layout": layout,
         "video_categories": _video_categories(df),
     }
+    people = _video_categories(df, "individual")
+    if people is not None:  # several people (or one person's named table)
+        meta["individual_categories"] = people
     if layout == "wide":
         meta["column_levels"] = [str(name) for name in df.columns.names]
         if df.columns.nlevels == 3:
@@ -166,7 +170,10 @@ def read_csv(path: Path) -> pd.DataFrame:
         return _read_first_format(path, first)
     if first.split(",")[0].strip() == "scorer":  # DeepLabCut's layout
         meta = _read_sidecar(path, data, warn=False)  # DeepLabCut's own files have none
-        df = pd.read_csv(io.BytesIO(data), header=[0, 1, 2], index_col=0)
+        second = data.split(b"\n", 2)[1].decode(errors="replace")
+        # A multi-animal project has a fourth header row, the individuals, after the scorer.
+        rows = [0, 1, 2, 3] if second.split(",")[0].strip() == "individuals" else [0, 1, 2]
+        df = pd.read_csv(io.BytesIO(data), header=rows, index_col=0)
         df.attrs = restore_attrs(meta["attrs"]) if meta else {}
         return df
     header = pd.read_csv(io.BytesIO(data), nrows=0).columns
@@ -185,12 +192,14 @@ def read_csv(path: Path) -> pd.DataFrame:
         dtypes = {
             c: d for c, d in meta.get("dtypes", {}).items() if d.startswith(("float", "int"))
         }
-    if "video" in header:
-        dtypes["video"] = str
+    for name in ("video", "individual"):
+        if name in header:
+            dtypes[name] = str
     df = pd.read_csv(io.BytesIO(data), dtype=dtypes)
-    categories = meta.get("video_categories") if meta else None
-    if "video" in df.columns:
-        df["video"] = _categorical(df["video"], categories)
+    for name in ("video", "individual"):
+        categories = meta.get(f"{name}_categories") if meta else None
+        if name in df.columns:
+            df[name] = _categorical(df[name], categories)
     if UNITS_COLUMN in df.columns:
         df[UNITS_COLUMN] = _categorical(df[UNITS_COLUMN], None)
     if is_long:

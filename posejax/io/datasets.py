@@ -115,17 +115,43 @@ def read_dataset(source) -> pd.DataFrame:
         table.attrs = {}
         frames.append(table)
     joined = pd.concat(frames, ignore_index=layout == "long")
-    videos = pd.CategoricalDtype(list(owners))
+    dtypes = {"video": pd.CategoricalDtype(list(owners))}
+    people = _individuals([table for _, table in tables])
+    if people is not None:  # files of several people: their names, file by file, in order
+        dtypes["individual"] = pd.CategoricalDtype(people)
     if layout == "long":
-        joined["video"] = joined["video"].astype(str).astype(videos)
+        for name, dtype in dtypes.items():
+            if name in joined.columns:
+                joined[name] = joined[name].astype(str).astype(dtype)
     else:
         index = joined.index
-        arrays = [pd.Categorical(index.get_level_values(i).astype(str), dtype=videos)
-                  if name == "video" else index.get_level_values(i)
+        arrays = [pd.Categorical(index.get_level_values(i).astype(str), dtype=dtypes[name])
+                  if name in dtypes else index.get_level_values(i)
                   for i, name in enumerate(index.names)]
         joined.index = pd.MultiIndex.from_arrays(arrays, names=index.names)
     joined.attrs = attrs
     return joined
+
+
+def _individuals(tables) -> list[str] | None:
+    """The person names of tables that all have an ``individual`` column, in order; else None.
+
+    Tables of one person and of several do not mix into one column: the parts without names
+    would be missing values, so such a join keeps each part's column as it is.
+    """
+    names = []
+    for table in tables:
+        if "individual" in table.columns:
+            column = table["individual"]
+        elif "individual" in table.index.names:
+            column = pd.Series(table.index.get_level_values("individual"))
+        else:
+            return None
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            names.extend(str(c) for c in column.cat.categories)
+        else:
+            names.extend(str(c) for c in pd.unique(column))
+    return list(dict.fromkeys(names))
 
 
 def _files(source) -> list[tuple[Path, str | None]]:

@@ -92,7 +92,10 @@ def write_landmarks(
         metadata (needs ``pyarrow``).
         ``.h5``: a DeepLabCut table (key ``df_with_missing``: pixel x, y, likelihood, which
         DeepLabCut and ``movement`` read) plus every posejax array in the group ``/posejax``,
-        so the track comes back exactly (needs ``tables``; one video per file).
+        so the track comes back exactly (needs ``tables``; one video per file). A track or
+        table of several people is written with DeepLabCut's multi-animal columns
+        ``(scorer, individuals, bodyparts, coords)`` (as is the ``dlc`` CSV layout), and reads
+        back with its individuals.
     layout : {"long", "wide", "dlc"}, optional
         Layout for CSV and Parquet (default: long for a track, the table's own for a DataFrame).
     units : {"normalized", "px"}
@@ -177,6 +180,8 @@ def _write_h5(data, path: Path, units: str, scorer: str | None) -> None:
         "video_names": None if data.video_names is None else list(data.video_names),
         "units": units,
         "scorer": dlc.columns.get_level_values(0)[0],
+        "individuals": None if data.individuals is None else list(data.individuals),
+        "individual_name": data.individual_name,
     }
     try:
         with atomic_path(path) as temporary:
@@ -338,6 +343,8 @@ def _read_h5(path: Path):
         fps=meta["fps"],
         model_complexity=meta["model_complexity"],
         video_names=None if names is None else tuple(names),
+        individuals=None if meta.get("individuals") is None else tuple(meta["individuals"]),
+        individual_name=meta.get("individual_name"),
     )
     dlc.attrs = {"units": meta.get("units", "normalized")}
     return track, dlc

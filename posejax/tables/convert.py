@@ -61,7 +61,8 @@ def track_to_dataframe(
     Parameters
     ----------
     track : PoseTrack
-        One video ``(T, ...)`` or a batch ``(B, T, ...)``.
+        One video ``(T, ...)`` or a batch ``(B, T, ...)``, of one person or of several
+        (:attr:`~posejax.result.PoseTrack.individuals`).
     layout : {"long", "wide", "dlc"}
         ``long``: one row per frame and landmark with columns ``video, frame, time, landmark,
         x, y, z, visibility, presence, world_x, world_y, world_z, world_visibility,
@@ -90,7 +91,12 @@ def track_to_dataframe(
     pandas.DataFrame
         A table that describes itself: ``video`` (categorical), ``frame``, ``time`` (the frame's
         time in seconds) and the image size are columns, so ``pd.concat`` of several videos,
-        row selections and ``to_parquet`` keep them. ``df.attrs`` caches the frame rate, model
+        row selections and ``to_parquet`` keep them. A track of several people (or one person's
+        track taken out of one, with its ``individual_name``) adds an ``individual`` column
+        (categorical, the track's order) after ``video``: long rows per ``(video, individual,
+        frame, landmark)``, wide rows indexed by ``(video, individual, frame)``, person by
+        person; ``dlc`` uses DeepLabCut's multi-animal columns ``(scorer, individuals,
+        bodyparts, coords)``. ``df.attrs`` caches the frame rate, model
         complexity, units and length (plain JSON). ROIs and segmentation masks are not in
         tables.
 
@@ -105,6 +111,10 @@ def track_to_dataframe(
     (230, 301)
     >>> df[df.landmark == "left_knee"].plot(x="time", y="y")
     <Axes: xlabel='time'>
+    >>> track_to_dataframe(two_people).columns[:3].tolist()  # posejax.track(..., num_poses=2)
+    ['video', 'individual', 'frame']
+    >>> track_to_dataframe(two_people, "wide").index.names
+    FrozenList(['video', 'individual', 'frame'])
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -116,28 +126,45 @@ def track_to_dataframe(
         if track.is_batch:
             raise ValueError("a DeepLabCut table holds one video; pass track.video(i)")
         units = "px"
-    n_videos = track.batch_size
-    landmarks = np.asarray(track.landmarks).reshape(n_videos, track.n_frames, NUM_LANDMARKS, 5)
-    world = np.asarray(track.world_landmarks).reshape(n_videos, track.n_frames, NUM_LANDMARKS, 4)
-    values = np.concatenate([landmarks, world], axis=-1)
+    n_videos, n_frames, n_people = track.batch_size, track.n_frames, track.n_individuals
+    # Rows of the table: video by video, person by person, frame by frame (so the table of a
+    # multi-person track is the pd.concat of its people's tables).
+    shape = (n_videos, n_frames, n_people)
+    landmarks = np.asarray(track.landmarks).reshape(shape + (NUM_LANDMARKS, 5))
+    world = np.asarray(track.world_landmarks).reshape(shape + (NUM_LANDMARKS, 4))
+    values = np.concatenate([landmarks, world], axis=-1).swapaxes(1, 2)
+    sizes = np.broadcast_to(
+        np.asarray(track.image_sizes, np.float64).reshape(n_videos, 1, n_frames, 2),
+        (n_videos, n_people, n_frames, 2),
+    )
     if units == "px":
-        sizes = np.asarray(track.image_sizes, np.float64).reshape(n_videos, track.n_frames, 1, 2)
         values = values.astype(np.float64)
         for coord in WIDTH_SCALED:
-            values[..., COORDS.index(coord)] *= sizes[..., 1]
-        values[..., COORDS.index("y")] *= sizes[..., 0]
-    times = np.asarray(track.timestamps, np.float64).reshape(n_videos, track.n_frames)
-    codes = np.repeat(np.arange(n_videos), track.n_frames)
+            values[..., COORDS.index(coord)] *= sizes[..., None, 1]
+        values[..., COORDS.index("y")] *= sizes[..., None, 0]
+    times = np.broadcast_to(np.asarray(track.timestamps, np.float64).reshape(n_videos, 1, n_frames),
+                            (n_videos, n_people, n_frames))
+    codes = np.repeat(np.arange(n_videos), n_people * n_frames)
+    people, names = None, None
+    if track.individuals is not None:
+        people = np.tile(np.repeat(np.arange(n_people), n_frames), n_videos)
+        people = people.astype(np.int8 if n_people < 128 else np.int64)
+        names = [str(name) for name in track.individuals]
+    elif track.individual_name is not None:
+        people = np.zeros(n_videos * n_frames, np.int8)
+        names = [str(track.individual_name)]
     table = PoseTable(
         values={c: values[..., i].reshape(-1, NUM_LANDMARKS) for i, c in enumerate(COORDS)},
-        frames=np.tile(track.frame_index(), n_videos),
+        frames=np.tile(track.frame_index(), n_videos * n_people),
         videos=codes.astype(np.int8 if n_videos < 128 else np.int64),
         video_labels=_video_labels(track, video),
         times=times.reshape(-1),
         attrs=_track_attrs(track, units),
         layout=layout,
         scorer=scorer if layout != "dlc" else (scorer or "posejax"),
-        sizes=np.asarray(track.image_sizes, np.float64).reshape(-1, 2),
+        sizes=sizes.reshape(-1, 2),
+        individuals=people,
+        individual_labels=names,
     )
     return table.to_frame()
 
@@ -168,7 +195,10 @@ def track_from_dataframe(
         come from ``attrs["timestamps"]`` where recorded, else from the neighbouring frames.
         Landmarks whose rows were removed from a long table are NaN in their frame.
         ``pose_present`` is true on frames with any finite ``x``. Segmentation masks are not
-        stored in tables, so ``segmentation_mask`` is None.
+        stored in tables, so ``segmentation_mask`` is None. A table with an ``individual``
+        column of several names gives a multi-person track, its ``individuals`` in the order of
+        the column's categories (else of first appearance), a person missing on a frame NaN
+        there; a single name gives a one-person track with that ``individual_name``.
 
     Raises
     ------
@@ -181,6 +211,8 @@ def track_from_dataframe(
     >>> again = track_from_dataframe(track.to_dataframe("wide"))
     >>> bool(np.array_equal(again.landmarks, track.landmarks, equal_nan=True))
     True
+    >>> track_from_dataframe(two_people.to_dataframe()).individuals
+    ('person_0', 'person_1')
     """
     table = parse_table(df)
     if fps is not None:
@@ -214,32 +246,43 @@ def track_from_dataframe(
         codes, position = np.unique(table.videos, return_inverse=True)
     n_videos = len(codes)
     n_frames = max(int(table.frames.max()) + 1, _recorded_length(table.attrs))
-    slots = position * n_frames + table.frames
-    full = table.replace(
+    row_slots = position * n_frames + table.frames
+    if table.individuals is None:
+        people, person = np.zeros(1, np.int64), np.zeros(table.n_frames, np.int64)
+        frame_table, slots = table, row_slots
+    else:
+        # People share their frames' times and sizes: those come from one row per frame.
+        people, person = np.unique(table.individuals, return_inverse=True)
+        _, first = np.unique(row_slots, return_index=True)
+        frame_table, slots = table.take(first), row_slots[first]
+    n_people = len(people)
+    full = frame_table.replace(
         frames=np.tile(np.arange(n_frames, dtype=np.int64), n_videos),
         videos=None if table.videos is None else np.repeat(codes, n_frames),
         times=None,
         values={},
         sizes=None,
+        individuals=None,
     )
-    sizes = _slot_sizes(table, full, slots, n_videos, n_frames)
-    values = np.full((n_videos * n_frames, NUM_LANDMARKS, len(COORDS)), np.nan, np.float64)
+    sizes = _slot_sizes(frame_table, full, slots, n_videos, n_frames)
+    values = np.full((n_videos * n_frames, n_people, NUM_LANDMARKS, len(COORDS)), np.nan,
+                     np.float64)
     for i, coord in enumerate(COORDS):
         if coord in table.values:
-            values[slots, :, i] = table.values[coord]
+            values[row_slots, person, :, i] = table.values[coord]
     if table.units == "px":
         if np.isnan(sizes).any():
             raise ValueError("pixel coordinates need the image size: pass image_size=(h, w)")
         for coord in WIDTH_SCALED:
-            values[..., COORDS.index(coord)] /= sizes[:, 1:2]
-        values[..., COORDS.index("y")] /= sizes[:, 0:1]
+            values[..., COORDS.index(coord)] /= sizes[:, None, 1:2]
+        values[..., COORDS.index("y")] /= sizes[:, None, 0:1]
     sizes = np.nan_to_num(sizes, nan=0.0)
     present = np.isfinite(values[..., 0]).any(axis=-1)
-    if "rois" in full.attrs:  # tables of earlier posejax versions cached them
-        rois = full._per_frame(np.asarray(full.attrs["rois"], np.float32), np.nan)
+    if "rois" in full.attrs and n_people == 1:  # tables of earlier posejax versions cached them
+        rois = full._per_frame(np.asarray(full.attrs["rois"], np.float32), np.nan)[:, None]
     else:
-        rois = np.full((n_videos * n_frames, 5), np.nan, np.float32)
-    times = _slot_times(table, full, slots, n_videos, n_frames, fps)
+        rois = np.full((n_videos * n_frames, n_people, 5), np.nan, np.float32)
+    times = _slot_times(frame_table, full, slots, n_videos, n_frames, fps)
     labels = ([DEFAULT_VIDEO] if table.videos is None
               else [table.video_labels[c] for c in codes])
     if n_videos == 1:
@@ -252,16 +295,28 @@ def track_from_dataframe(
         names = labels
         if names == [str(i) for i in range(n_videos)]:
             names = None  # placeholders of an unnamed batch
+    individuals, individual_name = None, None
+    person_lead = lead
+    if table.individuals is not None:
+        found = [str(table.individual_labels[c]) for c in people]
+        if n_people == 1:  # one person's table (track.individual(k)): a one-person track
+            individual_name = found[0]
+        else:
+            individuals = tuple(found)
+            person_lead = lead + (n_people,)
     return PoseTrack(
-        landmarks=values[..., :5].astype(np.float32).reshape(lead + (NUM_LANDMARKS, 5)),
-        world_landmarks=values[..., 5:].astype(np.float32).reshape(lead + (NUM_LANDMARKS, 4)),
-        pose_present=present.reshape(lead),
-        rois=rois.reshape(lead + (5,)),
+        landmarks=values[..., :5].astype(np.float32).reshape(person_lead + (NUM_LANDMARKS, 5)),
+        world_landmarks=values[..., 5:].astype(np.float32).reshape(
+            person_lead + (NUM_LANDMARKS, 4)),
+        pose_present=present.reshape(person_lead),
+        rois=rois.reshape(person_lead + (5,)),
         timestamps=times.reshape(lead),
         image_sizes=np.asarray(sizes).astype(np.int64).reshape(lead + (2,)),
         fps=fps,
         model_complexity=int(table.attrs.get("model_complexity", 1)),
         video_names=None if names is None else tuple(str(n) for n in names),
+        individuals=individuals,
+        individual_name=individual_name,
     )
 
 

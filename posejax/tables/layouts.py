@@ -15,6 +15,15 @@ Two layouts hold the same numbers:
 A third, lossy layout ``dlc`` is DeepLabCut's own table: pixel ``x, y`` and ``likelihood``
 (= visibility) per landmark, which DeepLabCut and ``movement`` read.
 
+Several people (a track of ``num_poses > 1``, or one person's track taken out of it) add an
+``individual`` column, a categorical of the person names, right after ``video``: the long layout
+has one row per ``(video, individual, frame, landmark)``, the wide one is indexed by
+``(video, individual, frame)``, rows person by person, so the table of a multi-person track is
+the ``pd.concat`` of its people's tables. A row of a :class:`PoseTable` is then one person on
+one frame, and everything done "per video" (:meth:`PoseTable.groups`) is done per video and
+person. The ``dlc`` layout uses DeepLabCut's multi-animal columns ``(scorer, individuals,
+bodyparts, coords)``, one row per frame. Tables without the column hold one person, as before.
+
 :func:`parse_table` takes any of them apart into a :class:`PoseTable` (per coordinate an array
 ``(frames, 33)``), which is what the conversions, the files, the xarray export and the ``df.pose``
 accessor work on; :meth:`PoseTable.to_frame` builds a layout back.
@@ -32,8 +41,9 @@ The per-frame columns cost 4 bytes per landmark row (a 1-byte video code and two
 where they fit, 33 rows a frame), and Parquet's dictionary and run-length encodings store them
 in almost nothing.
 
-Over the house's 500 lines by a little: the long parser keeps frames with missing landmark rows
-apart from duplicated ones, and that rule belongs with the layouts it reads.
+Over the house's 500 lines: the long parser keeps frames with missing landmark rows apart from
+duplicated ones, and the DeepLabCut multi-animal reader and writer sit beside the single-animal
+ones; those rules belong with the layouts they read, and :class:`PoseTable` with its parsers.
 """
 
 from __future__ import annotations
@@ -155,6 +165,12 @@ class PoseTable:
     positions: np.ndarray | dict | None = None
     # (F, 2) height and width of each frame from the table's columns; NaN where a row lacks them.
     sizes: np.ndarray | None = None
+    # Whose pose each row holds: codes into individual_labels (the ``individual`` column); None
+    # for a table of one unnamed person.
+    individuals: np.ndarray | None = None
+    individual_labels: list[str] | None = None
+    # A DeepLabCut multi-animal table: (df row, individual position) of each row of this table.
+    dlc_rows: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -165,6 +181,17 @@ class PoseTable:
     def n_videos(self) -> int:
         """Number of videos the table holds (1 for a table without a ``video`` column)."""
         return 1 if self.videos is None else len(np.unique(self.videos))
+
+    @property
+    def n_individuals(self) -> int:
+        """Number of people the table holds (1 for a table without an ``individual`` column).
+
+        Example
+        -------
+        >>> parse_table(two_people.to_dataframe()).n_individuals  # num_poses=2
+        2
+        """
+        return 1 if self.individuals is None else len(np.unique(self.individuals))
 
     @property
     def units(self) -> str:
@@ -181,18 +208,69 @@ class PoseTable:
             return pd.Categorical.from_codes(np.zeros(self.n_frames, np.int8), [DEFAULT_VIDEO])
         return pd.Categorical.from_codes(self.videos, categories=self.video_labels)
 
+    def _individual_column(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.individuals, categories=self.individual_labels)
+
     def index(self) -> pd.Index:
-        """Row index of per-frame results: ``frame``, or ``(video, frame)`` for several videos."""
-        frame = pd.Index(self.frames, name="frame")
-        if self.n_videos == 1:
-            return frame
-        return pd.MultiIndex.from_arrays([self._video_column(), self.frames],
-                                         names=["video", "frame"])
+        """Row index of per-frame results: ``frame``, ``([video,] [individual,] frame)``.
+
+        ``video`` comes in front for several videos, ``individual`` for several people.
+        """
+        levels, names = [], []
+        if self.n_videos > 1:
+            levels.append(self._video_column())
+            names.append("video")
+        if self.n_individuals > 1:
+            levels.append(self._individual_column())
+            names.append("individual")
+        if not levels:
+            return pd.Index(self.frames, name="frame")
+        return pd.MultiIndex.from_arrays(levels + [self.frames], names=names + ["frame"])
 
     def row_index(self) -> pd.MultiIndex:
-        """``(video, frame)`` of every frame: the row index of the wide layout."""
-        return pd.MultiIndex.from_arrays([self._video_column(), self.frames],
-                                         names=["video", "frame"])
+        """``(video, [individual,] frame)`` of every row: the row index of the wide layout."""
+        if self.individuals is None:
+            return pd.MultiIndex.from_arrays([self._video_column(), self.frames],
+                                             names=["video", "frame"])
+        return pd.MultiIndex.from_arrays(
+            [self._video_column(), self._individual_column(), self.frames],
+            names=["video", "individual", "frame"],
+        )
+
+    def labels_of(self, rows) -> tuple[str | None, str | None]:
+        """``(video, individual)`` labels of a group of rows (:meth:`groups`), None if absent.
+
+        Example
+        -------
+        >>> table = parse_table(two_people.to_dataframe("wide"))
+        >>> [table.labels_of(rows) for rows in table.groups()]
+        [('sports2d_demo', 'person_0'), ('sports2d_demo', 'person_1')]
+        """
+        first = rows[0]
+        video = None if self.videos is None else self.video_labels[self.videos[first]]
+        person = (None if self.individuals is None
+                  else self.individual_labels[self.individuals[first]])
+        return video, person
+
+    def take(self, rows: np.ndarray) -> PoseTable:
+        """The table of some rows (frames of people): every per-row array indexed by ``rows``.
+
+        The result has no :attr:`positions` (it cannot write back into a DataFrame).
+
+        Example
+        -------
+        >>> table = parse_table(two_people.to_dataframe())
+        >>> table.take(np.flatnonzero(table.frames < 10)).n_frames  # 10 frames of 2 people
+        20
+        """
+        def pick(array):
+            return None if array is None else array[rows]
+
+        return self.replace(
+            values={c: v[rows] for c, v in self.values.items()}, frames=self.frames[rows],
+            videos=pick(self.videos), times=pick(self.times), sizes=pick(self.sizes),
+            individuals=pick(self.individuals), positions=None, dlc_rows=None,
+        )  # fmt: skip
 
     def _per_frame(self, array: np.ndarray, fill) -> np.ndarray:
         """Rows of a per-frame attrs array ``([B,] T, ...)`` for this table's frames."""
@@ -274,12 +352,24 @@ class PoseTable:
         )
 
     def groups(self):
-        """Row selections of each video, in frame order."""
-        if self.videos is None:
+        """Row selections of each video, and of each person in it, in frame order.
+
+        A table of several people (an ``individual`` column) gives one group per
+        ``(video, individual)``: filters, gap filling and smoothing never mix two people.
+
+        Example
+        -------
+        >>> [len(rows) for rows in parse_table(two_people.to_dataframe()).groups()]
+        [230, 230]
+        """
+        if self.videos is None and self.individuals is None:
             yield np.argsort(self.frames, kind="stable")
             return
-        for code in np.unique(self.videos):
-            rows = np.flatnonzero(self.videos == code)
+        keys = [k for k in (self.videos, self.individuals) if k is not None]
+        unique, inverse = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        for group in range(len(unique)):
+            rows = np.flatnonzero(inverse == group)
             yield rows[np.argsort(self.frames[rows], kind="stable")]
 
     def _all_sizes(self) -> np.ndarray:
@@ -330,6 +420,15 @@ class PoseTable:
         ``units=`` among ``attrs`` also sets the table's ``units`` column.
         """
         out = df.copy()
+        cached = json_attrs(df.attrs)
+        if self.layout == "dlc" and "image_size" in df.attrs:
+            # A DeepLabCut table has no size columns: its one image size lives in attrs.
+            cached["image_size"] = df.attrs["image_size"]
+        if self.dlc_rows is not None:  # a multi-animal DeepLabCut table: built again
+            merged = self.replace(values={**self.values, **values}, layout="dlc")
+            out = merged.to_frame().set_axis(df.index[np.unique(self.dlc_rows[:, 0])])
+            out.attrs = {**cached, **attrs}
+            return out
         if self.layout == "long":
             rows = self.positions.reshape(-1)
             kept = rows >= 0  # landmarks without a row in the table have nowhere to go
@@ -345,7 +444,7 @@ class PoseTable:
             out = out.copy()  # one block again after hundreds of column writes
         if "units" in attrs and self.layout != "dlc":
             _set_units_column(out, attrs["units"], self.scorer)
-        out.attrs = {**json_attrs(df.attrs), **attrs}
+        out.attrs = {**cached, **attrs}
         return out
 
     # back to a DataFrame --------------------------------------------------------------------------
@@ -386,10 +485,11 @@ class PoseTable:
     def _long(self) -> pd.DataFrame:
         n = self.n_frames
         per_frame = self._frame_columns()
-        columns = {
-            "video": self._video_column()[np.repeat(np.arange(n), NUM_LANDMARKS)],
-            "frame": np.repeat(self.frames.astype(np.int32), NUM_LANDMARKS),
-        }
+        columns = {"video": self._video_column()[np.repeat(np.arange(n), NUM_LANDMARKS)]}
+        if self.individuals is not None:
+            columns["individual"] = self._individual_column()[
+                np.repeat(np.arange(n), NUM_LANDMARKS)]
+        columns["frame"] = np.repeat(self.frames.astype(np.int32), NUM_LANDMARKS)
         if "time" in per_frame:
             columns["time"] = np.repeat(per_frame["time"], NUM_LANDMARKS)
         columns["landmark"] = pd.Categorical.from_codes(
@@ -433,6 +533,38 @@ class PoseTable:
         return df
 
     def _dlc(self) -> pd.DataFrame:
+        if self.individuals is not None:
+            return self._dlc_multi()
+        x, y, likelihood = self._dlc_values()
+        data = np.stack([x, y, likelihood], axis=-1).astype(np.float64).reshape(self.n_frames, -1)
+        columns = pd.MultiIndex.from_product(
+            [[self.scorer or "posejax"], list(LANDMARK_NAMES), ["x", "y", "likelihood"]],
+            names=["scorer", "bodyparts", "coords"],
+        )
+        return pd.DataFrame(data, index=pd.Index(self.frames, name=None), columns=columns)
+
+    def _dlc_multi(self) -> pd.DataFrame:
+        """DeepLabCut's multi-animal table: one row per frame, four column levels.
+
+        The levels are ``(scorer, individuals, bodyparts, coords)``; a person absent from a frame
+        is NaN there.
+        """
+        points = np.stack(self._dlc_values(), axis=-1).astype(np.float64)  # (F, 33, 3)
+        codes = np.unique(self.individuals)
+        frames = np.unique(self.frames)
+        data = np.full((len(frames), len(codes), NUM_LANDMARKS, 3), np.nan)
+        data[np.searchsorted(frames, self.frames), np.searchsorted(codes, self.individuals)] = \
+            points
+        columns = pd.MultiIndex.from_product(
+            [[self.scorer or "posejax"], [self.individual_labels[c] for c in codes],
+             list(LANDMARK_NAMES), ["x", "y", "likelihood"]],
+            names=["scorer", "individuals", "bodyparts", "coords"],
+        )  # fmt: skip
+        return pd.DataFrame(data.reshape(len(frames), -1), index=pd.Index(frames, name=None),
+                            columns=columns)
+
+    def _dlc_values(self):
+        """Pixel ``x, y`` and the likelihood (visibility), each ``(F, 33)``."""
         if self.units != "px":
             sizes = self.image_sizes()
             x = self.coord("x") * sizes[:, 1:2]
@@ -442,12 +574,7 @@ class PoseTable:
         likelihood = self.values.get("visibility", self.values.get("likelihood"))
         if likelihood is None:
             likelihood = np.full_like(x, np.nan)
-        data = np.stack([x, y, likelihood], axis=-1).astype(np.float64).reshape(self.n_frames, -1)
-        columns = pd.MultiIndex.from_product(
-            [[self.scorer or "posejax"], list(LANDMARK_NAMES), ["x", "y", "likelihood"]],
-            names=["scorer", "bodyparts", "coords"],
-        )
-        return pd.DataFrame(data, index=pd.Index(self.frames, name=None), columns=columns)
+        return x, y, likelihood
 
     def _dlc_attrs(self) -> dict:
         """What a DeepLabCut table keeps in ``attrs``: units, one image size, the frame rate."""
@@ -511,14 +638,15 @@ def _name_code(name: str) -> int:
         raise
 
 
-def _video_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+def _video_codes(column: pd.Series, name: str = "video") -> tuple[np.ndarray, list[str]]:
+    """Codes and labels of the ``video`` (or ``individual``) column, categories kept in order."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         if column.isna().any():
-            raise ValueError("the video column has missing values")
+            raise ValueError(f"the {name} column has missing values")
         return column.cat.codes.to_numpy().astype(np.int64), [str(c) for c in column.cat.categories]
     codes, labels = pd.factorize(column, sort=False)
     if (codes < 0).any():
-        raise ValueError("the video column has missing values")
+        raise ValueError(f"the {name} column has missing values")
     return codes.astype(np.int64), [str(label) for label in labels]
 
 
@@ -545,11 +673,15 @@ def _parse_long(df: pd.DataFrame) -> PoseTable:
     videos, labels = (None, None)
     if "video" in df.columns:
         videos, labels = _video_codes(df["video"])
+    people, names = (None, None)
+    if "individual" in df.columns:
+        people, names = _video_codes(df["individual"], "individual")
     if (codes < 0).any():
         raise ValueError("the landmark column has values that are not landmark names")
-    # One row per (video, frame) key; landmarks whose rows were removed (a filter on
+    # One row per (video, individual, frame) key; landmarks whose rows were removed (a filter on
     # visibility, say) are NaN in their frame, never taken from another frame.
-    keys = frames if videos is None else np.stack([videos, frames], axis=1)
+    parts = [k for k in (videos, people) if k is not None]
+    keys = frames if not parts else np.stack(parts + [frames], axis=1)
     unique, frame_of_row = np.unique(keys, axis=0, return_inverse=True)
     frame_of_row = frame_of_row.reshape(-1)
     cell = frame_of_row * NUM_LANDMARKS + codes
@@ -557,8 +689,10 @@ def _parse_long(df: pd.DataFrame) -> PoseTable:
     if (counts > 1).any():
         twice = int(np.flatnonzero(counts > 1)[0])
         where = unique[twice // NUM_LANDMARKS]
-        frame = where if videos is None else where[1]
+        frame = where if not parts else where[-1]
         video = "" if videos is None else f" of video {labels[int(where[0])]!r}"
+        if people is not None:
+            video += f" of individual {names[int(where[len(parts) - 1])]!r}"
         raise ValueError(
             f"frame {int(frame)}{video} has landmark {LANDMARK_NAMES[twice % NUM_LANDMARKS]!r} "
             "more than once: every frame of a long pose table needs each of the 33 landmarks "
@@ -590,6 +724,8 @@ def _parse_long(df: pd.DataFrame) -> PoseTable:
         layout="long",
         positions=first,
         sizes=None if sizes is None else sizes[any_row],
+        individuals=None if people is None else people[any_row],
+        individual_labels=names,
     )
 
 
@@ -650,7 +786,7 @@ def _parse_wide(df: pd.DataFrame) -> PoseTable:
             f"(scorer, bodyparts, coords); got {columns.nlevels} level(s)"
         )
     defaults = ("landmark", "coord")
-    names = tuple(
+    level_names = tuple(
         str(n) if n is not None else d for n, d in zip(columns.names, defaults, strict=True)
     )
     parts = [str(p).lower() for p in columns.get_level_values(0)]
@@ -680,13 +816,16 @@ def _parse_wide(df: pd.DataFrame) -> PoseTable:
     if layout == "dlc":
         values = {c: values[c] for c in ("x", "y", "visibility") if c in values}
     index = df.index
-    videos, labels = None, None
+    videos, labels, people, names = None, None, None, None
     if isinstance(index, pd.MultiIndex):
         if "frame" not in index.names:
             raise ValueError(f"a pose table's row index needs a 'frame' level, got {index.names}")
         frames = index.get_level_values("frame").to_numpy()
         if "video" in index.names:
             videos, labels = _video_codes(pd.Series(index.get_level_values("video")))
+        if "individual" in index.names:
+            people, names = _video_codes(pd.Series(index.get_level_values("individual")),
+                                         "individual")
     else:
         frames = index.to_numpy()
     if not np.issubdtype(frames.dtype, np.integer):
@@ -708,9 +847,44 @@ def _parse_wide(df: pd.DataFrame) -> PoseTable:
         attrs=attrs,
         layout=layout,
         scorer=scorer,
-        wide_names=names if scorer is None else ("landmark", "coord"),
+        wide_names=level_names if scorer is None else ("landmark", "coord"),
         positions=positions,
+        individuals=people,
+        individual_labels=names,
     )
+
+
+#: DeepLabCut's name for the bodyparts of a multi-animal project that belong to no animal.
+_DLC_UNIQUE = "single"
+
+
+def _parse_dlc_multi(df: pd.DataFrame) -> PoseTable:
+    """A DeepLabCut multi-animal table, columns ``(scorer, individuals, bodyparts, coords)``.
+
+    Each individual's columns are parsed as a one-animal table; the rows of the result are
+    ``(individual, frame)`` pairs, one per row of ``df`` and individual, person by person.
+    """
+    people = [str(p) for p in pd.unique(df.columns.get_level_values(1)) if p != _DLC_UNIQUE]
+    if not people:
+        raise ValueError("the DeepLabCut table names no individuals")
+    parts = []
+    for person in people:
+        one = df.loc[:, df.columns.get_level_values(1) == person]
+        one.columns = one.columns.droplevel(1)
+        parts.append(_parse_wide(one))
+    first = parts[0]
+    n = len(df)
+    return first.replace(
+        values={c: np.concatenate([p.values[c] for p in parts]) for c in first.values},
+        frames=np.tile(first.frames, len(parts)),
+        times=None if first.times is None else np.tile(first.times, len(parts)),
+        sizes=None if first.sizes is None else np.tile(first.sizes, (len(parts), 1)),
+        individuals=np.repeat(np.arange(len(parts)), n),
+        individual_labels=people,
+        positions=None,
+        dlc_rows=np.stack([np.tile(np.arange(n), len(parts)),
+                           np.repeat(np.arange(len(parts)), n)], axis=1),
+    )  # fmt: skip
 
 
 def _float_dtype(array: np.ndarray):
@@ -730,6 +904,8 @@ def parse_table(df) -> PoseTable:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     if isinstance(df.columns, pd.MultiIndex):
+        if df.columns.nlevels == 4:
+            return _parse_dlc_multi(df)
         return _parse_wide(df)
     if "landmark" in df.columns:
         return _parse_long(df)

@@ -32,8 +32,10 @@ def to_xarray(data, space: str = "image"):
     -------
     xarray.Dataset
         ``position`` (time, space, keypoints, individuals) and ``confidence`` (time, keypoints,
-        individuals); ``time`` in seconds; one individual, ``individual_0``; attrs ``fps``,
-        ``time_unit``, ``source_software``, ``ds_type``.
+        individuals); ``time`` in seconds; attrs ``fps``, ``time_unit``, ``source_software``,
+        ``ds_type``. The ``individuals`` coordinate holds the person names of a multi-person
+        track or table (its ``individual`` column, in order), else one ``individual_0``; a
+        person missing on a frame is NaN there.
 
     Example
     -------
@@ -42,6 +44,8 @@ def to_xarray(data, space: str = "image"):
     {'time': 230, 'space': 2, 'keypoints': 33, 'individuals': 1}
     >>> ds.position.sel(keypoints="left_wrist", space="y").plot()
     [<matplotlib.lines.Line2D object at ...>]
+    >>> to_xarray(two_people).individuals.values.tolist()  # posejax.track(..., num_poses=2)
+    ['person_0', 'person_1']
     """
     try:
         import xarray as xr
@@ -56,34 +60,43 @@ def to_xarray(data, space: str = "image"):
     table = parse_table(data)
     if table.videos is not None and len(np.unique(table.videos)) > 1:
         raise ValueError("to_xarray takes one video; select one from the batch first")
-    rows = next(table.groups())
-    points = table.points(space)[rows]
+    groups = list(table.groups())  # one per person
+    frames = np.unique(table.frames)
+    points = table.points(space)
     if space == "image":
         axes = ["x", "y"]
-        confidence = table.coord("visibility")[rows]
+        confidence = table.coord("visibility")
     else:
         axes = ["x", "y", "z"]
-        confidence = table.values.get("world_visibility", table.coord("visibility"))[rows]
+        confidence = table.values.get("world_visibility", table.coord("visibility"))
+    # (time, space, keypoints, individuals): a person without a row on a frame is NaN there.
+    position = np.full((len(frames), len(axes), len(LANDMARK_NAMES), len(groups)), np.nan)
+    trust = np.full((len(frames), len(LANDMARK_NAMES), len(groups)), np.nan)
+    times = np.full(len(frames), np.nan)
+    all_times = table.frame_times()
+    for k, rows in enumerate(groups):
+        at = np.searchsorted(frames, table.frames[rows])
+        position[at, :, :, k] = points[rows].transpose(0, 2, 1)
+        trust[at, :, k] = confidence[rows]
+        times[at] = all_times[rows]
+    if table.individuals is None:
+        individuals = ["individual_0"]
+    else:
+        individuals = [table.labels_of(rows)[1] for rows in groups]
     try:
         fps = table.frame_rate()
     except ValueError:  # a single frame without attrs
         fps = None
     return xr.Dataset(
         data_vars={
-            "position": (
-                ("time", "space", "keypoints", "individuals"),
-                points.transpose(0, 2, 1)[..., None].astype(np.float64),
-            ),
-            "confidence": (
-                ("time", "keypoints", "individuals"),
-                np.asarray(confidence, np.float64)[..., None],
-            ),
+            "position": (("time", "space", "keypoints", "individuals"), position),
+            "confidence": (("time", "keypoints", "individuals"), trust),
         },
         coords={
-            "time": table.frame_times()[rows],
+            "time": times,
             "space": axes,
             "keypoints": list(LANDMARK_NAMES),
-            "individuals": ["individual_0"],
+            "individuals": individuals,
         },
         attrs={
             "fps": None if fps is None else float(fps),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from posejax import PoseTrack
@@ -117,3 +119,21 @@ def assert_tracks_equal(a: PoseTrack, b: PoseTrack, *, rois: bool = True) -> Non
         assert left.dtype == right.dtype, (field, left.dtype, right.dtype)
         assert np.array_equal(left, right, equal_nan=left.dtype.kind == "f"), field
     assert (a.fps, a.model_complexity, a.video_names) == (b.fps, b.model_complexity, b.video_names)
+    assert (a.individuals, a.individual_name) == (b.individuals, b.individual_name)
+
+
+def people_track(*tracks: PoseTrack, names=None) -> PoseTrack:
+    """A multi-person track of one-person ``tracks`` (same frames): person ``k`` is ``tracks[k]``.
+
+    Their per-person arrays are stacked on a new axis after the frames; times, image sizes and
+    the rest come from the first track. ``names`` defaults to ``person_0, person_1, ...``.
+    """
+    first = tracks[0]
+    axis = np.ndim(first.timestamps)
+    stacked = {
+        field: np.stack([getattr(t, field) for t in tracks], axis=axis)
+        for field in ("landmarks", "world_landmarks", "pose_present", "rois")
+    }
+    names = tuple(names or (f"person_{k}" for k in range(len(tracks))))
+    return dataclasses.replace(first, **stacked, individuals=names, individual_name=None,
+                               segmentation_mask=None)

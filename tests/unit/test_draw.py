@@ -189,3 +189,68 @@ def test_a_time_series_saved_plainly_keeps_its_axis_labels():
     _, bare = plt.subplots(figsize=(8, 3.5))
     draw.time_series(t, {"left_knee": t}, ax=bare, ylabel="degrees")
     assert not _labels_inside_the_saved_figure(bare)
+
+
+def two_people_side_by_side(pose, width=2 * WIDTH, height=HEIGHT) -> np.ndarray:
+    """``(2, 33, 5)``: the pose in the left and in the right half of an image twice as wide,
+    at the bottom of an image ``height`` tall."""
+    left, right = pose.copy(), pose.copy()
+    left[:, 0] = pose[:, 0] * WIDTH / width
+    right[:, 0] = pose[:, 0] * WIDTH / width + 0.5
+    for person in (left, right):
+        person[:, 1] = pose[:, 1] * HEIGHT / height + (height - HEIGHT) / height
+    return np.stack([left, right])
+
+
+def test_render_skeleton_draws_each_person_in_its_colour_with_a_label(pose):
+    width, height = 2 * WIDTH, 2 * HEIGHT
+    image = background(height, width)
+    people = two_people_side_by_side(pose, width, height)
+    out = draw.render_skeleton(image, people, radius=3, line_width=2, labels=["ann", "bob"])
+    colors = [draw.person_color(0), draw.person_color(1)]
+    assert colors[0] != colors[1]
+    for person, color in zip(people, colors, strict=True):
+        assert tuple(out[pixel_of(person, L.LEFT_KNEE, height, width)]) == color
+        assert tuple(out[pixel_of(person, L.RIGHT_ANKLE, height, width)]) == color
+        middle = (person[L.LEFT_HIP, :2] + person[L.LEFT_KNEE, :2]) / 2
+        assert tuple(out[int(middle[1] * height), int(middle[0] * width)]) == color
+        # The label: pixels of the person's colour above the whole head, none of the other's.
+        head = min(pixel_of(person, i, height, width)[0] for i in range(11)) - 5
+        column = pixel_of(person, L.NOSE, height, width)[1]
+        box = out[:head, max(0, column - 30) : column + 30].reshape(-1, 3)
+        near = (np.abs(box.astype(int) - color) <= 40).all(axis=1)  # the text is antialiased
+        assert near.sum() > 10
+        other = colors[1] if color == colors[0] else colors[0]
+        assert not (np.abs(box.astype(int) - other) <= 40).all(axis=1).any()
+    # Without labels: slot numbers, other pixels; without the people nothing above the heads.
+    numbered = draw.render_skeleton(image, people, radius=3, line_width=2)
+    assert not np.array_equal(numbered, out)
+    one = draw.render_skeleton(background(), pose, radius=3, line_width=2)
+    assert tuple(one[pixel_of(pose, L.LEFT_KNEE)]) == draw.LEFT_COLOR
+
+
+def test_skeleton_figure_colours_people_apart(pose):
+    width, height = 2 * WIDTH, 2 * HEIGHT
+    people = two_people_side_by_side(pose, width, height)
+    ax = draw.skeleton(background(height, width), people, labels=["ann", "bob"], radius=3)
+    assert [t.get_text() for t in ax.texts] == ["ann", "bob"]
+    pixels = rendered(ax)
+    for k, person in enumerate(people):
+        assert close(pixels[pixel_of(person, L.LEFT_KNEE, height, width)], draw.person_color(k))
+
+
+def test_annotate_video_draws_every_person(tmp_path):
+    import dataclasses
+
+    from tests.helpers.synthetic import people_track
+
+    one = pose_track(np.repeat(standing_pose_px()[None], 3, axis=0))
+    shifted = one.landmarks.copy()
+    shifted[..., 0] += 0.3
+    two = people_track(one, dataclasses.replace(one, landmarks=shifted))
+    src = io.write_video(tmp_path / "clip.mp4", np.stack([background()] * 3), fps=10)
+    dst = draw.annotate_video(src, two, tmp_path / "out.mp4", progress=False, radius=4)
+    decoded = io.read_video(dst).read()
+    for k in range(2):
+        knee = pixel_of(two.landmarks[1, k], L.LEFT_KNEE)
+        assert close(decoded[1][knee], draw.person_color(k), 40)

@@ -51,6 +51,8 @@ CORE_FORBIDDEN = ("pandas", "matplotlib", "classify", "sklearn", "xarray", "dask
 
 #: Third-party imports allowed inside functions (optional or deliberately deferred).
 DEFERRED_THIRD_PARTY = {
+    "PIL": "the names of several people drawn into frames; Pillow comes with imageio, and "
+           "`import posejax` does not load it",
     "matplotlib": "drawing only; `import posejax` should not pay for matplotlib and its backend",
     "pyarrow": "optional extra posejax[parquet]",
     "tables": "optional extra posejax[h5] (PyTables)",

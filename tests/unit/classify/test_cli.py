@@ -161,3 +161,51 @@ def test_tracking_options_are_refused_for_a_landmark_file(fake_track, tmp_path):
     with pytest.raises(ValueError, match="holds 2 videos"):
         run_reps(parse(str(batch)))
     assert calls == []
+
+
+@pytest.fixture
+def fake_two_people(monkeypatch, tmp_path):
+    """posejax.track replaced by a synthetic two-person track when asked for num_poses=2."""
+    from tests.helpers.synthetic import people_track
+
+    video = tmp_path / "gym.mp4"
+    video.write_bytes(b"not decoded: track() is replaced")
+    calls = []
+    rest = ["squat_up"] * 10
+
+    def track(path, num_poses=1, **options):
+        calls.append((path, num_poses, options))
+        assert num_poses == 2
+        return people_track(squat_track(PATTERN + rest), squat_track(PATTERN[:-10] + rest + rest),
+                            names=("person_0", "person_1"))
+
+    monkeypatch.setattr(importlib.import_module("posejax.track"), "track", track)
+    return video, calls
+
+
+def test_num_poses_counts_each_person(fake_two_people, tmp_path, capsys):
+    video, calls = fake_two_people
+    reps = tmp_path / "reps.csv"
+    assert run_reps(parse(str(video), "--exercise", "squat", "--num-poses", "2", "-o", str(reps),
+                          "--plot", str(tmp_path / "reps.png"), "--no-progress")) == 0
+    assert calls[0][1] == 2
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "person_0: 3 repetitions" in lines and "person_1: 2 repetitions" in lines
+    assert lines[-1] == "squat: 5 repetitions in 2 people (person_0: 3, person_1: 2)"
+    assert sum(line.startswith("person_1 rep ") for line in lines) == 2
+    table = pd.read_csv(reps)
+    assert table.groupby("individual")["rep"].max().to_dict() == {"person_0": 3, "person_1": 2}
+    assert (tmp_path / "reps.png").stat().st_size > 0
+
+
+def test_num_poses_is_passed_only_when_given_and_refused_for_landmark_files(
+        fake_track, tmp_path):
+    video, calls = fake_track
+    run_reps(parse(str(video), "--exercise", "squat", "--no-progress"))
+    assert "num_poses" not in calls[0][1]  # one person: posejax.track as before
+    landmarks = tmp_path / "poses.parquet"
+    random_track().to_dataframe().to_parquet(landmarks)
+    with pytest.raises(ValueError, match="--num-poses"):
+        run_reps(parse(str(landmarks), "--num-poses", "2"))
+    with pytest.raises(SystemExit):
+        parse(str(video), "--num-poses", "0")

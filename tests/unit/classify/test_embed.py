@@ -232,3 +232,20 @@ def test_sklearn_conventions_on_pose_data(poses):
         unfitted.transform(poses)
     pandas_out = PoseEmbedder().set_output(transform="pandas").fit_transform(poses)
     assert list(pandas_out.columns) == list(feature_names())
+
+
+def test_pose_landmarks_of_several_people_scale_each_by_its_frame():
+    from classify.embed import pose_landmarks
+    from tests.helpers.synthetic import HEIGHT, WIDTH, people_track, random_track
+
+    a, b = random_track(n_frames=3, seed=1), random_track(n_frames=3, seed=2)
+    two = people_track(a, b)
+    points = pose_landmarks(two)
+    assert points.shape == (6, 33, 3)
+    # Rows are (frame, person) pairs: row 1 is person 1 on frame 0.
+    np.testing.assert_allclose(points[1, :, 0], b.landmarks[0, :, 0] * WIDTH)
+    np.testing.assert_allclose(points[1, :, 1], b.landmarks[0, :, 1] * HEIGHT)
+    np.testing.assert_allclose(points[::2], pose_landmarks(a))
+    # A table of the same people holds the same rows, person by person.
+    table = pose_landmarks(two.to_dataframe("wide"))
+    np.testing.assert_allclose(table[3:], pose_landmarks(b))

@@ -235,3 +235,25 @@ def test_exercise_model_predicts_a_clip_where_the_person_is_lost():
     np.testing.assert_array_equal(predicted[~lost], exercise_model("squat").predict(world))
     labels = clip.groupby("frame")["label"].first().reindex(np.flatnonzero(~lost)).to_numpy()
     assert np.mean(predicted[~lost] == labels) > 0.8
+
+
+def test_a_table_of_several_people_gives_one_row_per_person_and_frame():
+    from tests.helpers.synthetic import people_track, random_track
+
+    two = people_track(random_track(n_frames=4, seed=1), random_track(n_frames=4, seed=2),
+                       names=("bob", "al"))
+    long = two.to_dataframe()
+    long["label"] = np.where(long["individual"] == "bob", "up", "down")
+    X, y = pose_frames(long, labels="label")
+    assert list(X.index.names) == ["video", "individual", "frame"]
+    assert len(X) == 8  # frame 2 of each person has no pose: a NaN row, labelled
+    assert X.loc[("0", "al", 2), "nose"].isna().all() and X.loc[("0", "al", 1), ("nose", "x")] == \
+        two.landmarks[1, 1, 0, 0]
+    assert (y.xs("bob", level="individual") == "up").all()
+    assert (y.xs("al", level="individual") == "down").all()
+    # A Series by (individual, frame): the one video need not be named.
+    labels = pd.Series(["a"] * 4 + ["b"] * 4, index=pd.MultiIndex.from_product(
+        [["bob", "al"], range(4)], names=["individual", "frame"]))
+    _, y2 = pose_frames(long, labels=labels)
+    assert y2.xs(("al", 3), level=["individual", "frame"]).item() == "b"
+    assert y2.xs(("bob", 0), level=["individual", "frame"]).item() == "a"

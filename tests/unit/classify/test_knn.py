@@ -186,3 +186,20 @@ def test_sklearn_estimator_checks(estimator, check):
 def test_the_poor_score_tag_is_only_claimed_with_mirror_matching():
     assert KNNPoseClassifier().__sklearn_tags__().classifier_tags.poor_score
     assert not KNNPoseClassifier(mirror=False).__sklearn_tags__().classifier_tags.poor_score
+
+
+def test_the_exercise_model_classifies_each_person_of_a_multi_person_track_per_row():
+    from classify.exercises import exercise_model
+    from tests.helpers.synthetic import people_track
+    from tests.unit.classify.test_reps import PATTERN, squat_track
+
+    model = exercise_model("squat")
+    first, second = squat_track(PATTERN), squat_track(PATTERN[::-1])
+    alone = [model.predict(first), model.predict(second)]
+    two = people_track(first, second)
+    by_frame = model.predict(two)  # rows (frame, person), frame by frame
+    np.testing.assert_array_equal(by_frame[0::2], alone[0])
+    np.testing.assert_array_equal(by_frame[1::2], alone[1])
+    by_person = model.predict(two.to_dataframe("wide"))  # rows (individual, frame)
+    np.testing.assert_array_equal(by_person, np.concatenate(alone))
+    assert set(alone[0]) == {"squat_up", "squat_down"}

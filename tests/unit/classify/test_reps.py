@@ -393,3 +393,66 @@ def test_a_table_of_several_videos_counts_each_video_apart():
         assert "three.mp4: 3" in result.summary()
     batch = count_repetitions(PoseTrack.from_dataframe(pd.concat(tables[:2])), exercise="squat")
     assert batch.counts.to_dict() == {"three.mp4": 3, "two.mp4": 2}
+
+
+def test_several_people_are_counted_apart():
+    """Two people in one video, one starting 10 frames later: each counts as alone."""
+    from tests.helpers.synthetic import people_track
+
+    rest = ["squat_up"] * 10
+    early = squat_track(PATTERN + rest)
+    late = squat_track(rest + PATTERN)
+    fewer = squat_track(PATTERN[:-10] + rest + ["squat_up"] * 10)
+    alone = [count_repetitions(t, exercise="squat") for t in (early, late, fewer)]
+    assert [r.count for r in alone] == [3, 3, 2]
+    three = people_track(early, late, fewer, names=("ann", "bea", "cy"))
+    for data in (three, three.to_dataframe(), three.to_dataframe("wide")):
+        result = count_repetitions(data, exercise="squat")
+        assert result.counts.index.names == ["individual"]
+        assert result.counts.to_dict() == {"ann": 3, "bea": 3, "cy": 2}
+        assert result.count == 8
+        assert list(result.reps.columns[:2]) == ["individual", "rep"]
+        assert list(result.frames.columns[:2]) == ["individual", "frame"]
+        for name, expected in zip(("ann", "bea", "cy"), alone, strict=True):
+            reps = result.reps[result.reps.individual == name].drop(columns="individual")
+            pd.testing.assert_frame_equal(reps.reset_index(drop=True), expected.reps)
+        # The later person's repetitions are 10 frames (1 s) later than the first's.
+        starts = result.reps.groupby("individual", observed=True)["start_frame"].first()
+        assert starts["bea"] - starts["ann"] == 10
+        assert result.summary().endswith("in 3 people (ann: 3, bea: 3, cy: 2)")
+    # One person's table (its individual column has one name) counts as that person alone.
+    assert count_repetitions(three.individual("cy").to_dataframe(), exercise="squat").count == 2
+
+
+def test_people_of_several_videos_are_counted_by_video_and_individual():
+    from tests.helpers.synthetic import people_track
+
+    rest = ["squat_up"] * 10
+    two = people_track(squat_track(PATTERN + rest), squat_track(rest + PATTERN[:-10] + rest))
+    joined = pd.concat([two.to_dataframe(video="a.mp4"), two.to_dataframe(video="b.mp4")])
+    result = count_repetitions(joined, exercise="squat")
+    assert result.counts.index.names == ["video", "individual"]
+    assert result.counts.to_dict() == {("a.mp4", "person_0"): 3, ("a.mp4", "person_1"): 2,
+                                       ("b.mp4", "person_0"): 3, ("b.mp4", "person_1"): 2}
+    assert list(result.reps.columns[:3]) == ["video", "individual", "rep"]
+    assert result.summary() == (
+        "squat: 10 repetitions of 4 people in 2 videos (a.mp4/person_0: 3, a.mp4/person_1: 2, "
+        "b.mp4/person_0: 3, b.mp4/person_1: 2)")
+    # The same as a batch track of two videos of two people each.
+    batch = PoseTrack.from_dataframe(joined)
+    assert batch.is_batch and batch.individuals == ("person_0", "person_1")
+    assert count_repetitions(batch, exercise="squat").counts.to_dict() == result.counts.to_dict()
+
+
+def test_counting_without_a_model_counts_each_person():
+    from tests.helpers.synthetic import people_track
+
+    rest = ["squat_up"] * 10
+    tracks = [squat_track(PATTERN + rest), squat_track(rest + PATTERN + rest)]
+    alone = [count_repetitions(t) for t in tracks]
+    assert alone[0].count == 3
+    result = count_repetitions(people_track(*[squat_track(PATTERN + rest + rest), tracks[1]]))
+    assert result.counts.to_dict() == {"person_0": count_repetitions(
+        squat_track(PATTERN + rest + rest)).count, "person_1": alone[1].count}
+    frames = result.frames[result.frames.individual == "person_1"].drop(columns="individual")
+    pd.testing.assert_frame_equal(frames.reset_index(drop=True), alone[1].frames)

@@ -142,3 +142,21 @@ def test_labels_are_unique_in_the_folder_and_a_video_keeps_its():
     # Rows of an index written without labels get them by the same rule, in row order.
     old = [{**_row(v, "", "done", ""), "output": ""} for v in ("/a/x.mp4", "/b/x.mp4")]
     assert _index.as_index(old).name.tolist() == ["x.mp4", "b/x.mp4"]
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_files_of_several_people_join_with_their_names(tmp_path, layout):
+    pytest.importorskip("pyarrow")
+    from tests.helpers.synthetic import people_track
+
+    two = people_track(random_track(seed=1), random_track(seed=2), names=("zed", "amy"))
+    others = people_track(random_track(seed=3), random_track(seed=4), names=("amy", "bo"))
+    io.write_landmarks(two, tmp_path / "a.parquet", layout=layout)
+    io.write_landmarks(others, tmp_path / "b.csv", layout=layout)
+    df = io.read_landmarks(tmp_path)
+    people = df["individual"] if layout == "long" else df.index.get_level_values("individual")
+    assert list(people.categories if layout == "wide" else people.cat.categories) == \
+        ["zed", "amy", "bo"]
+    angle = df.pose.angle("left_knee")
+    assert list(angle.index.names) == ["video", "individual", "frame"]
+    assert len(angle.loc["b"]) == 2 * 6 and "zed" not in angle.loc["b"].index.get_level_values(0)

@@ -56,3 +56,37 @@ def test_to_xarray_passes_movements_validation(track, space):
         np.testing.assert_array_equal(ds[name].values, theirs[name].values)
     assert {"fps", "source_software", "ds_type"} <= set(ds.attrs) & set(theirs.attrs)
     assert ds.attrs["ds_type"] == theirs.attrs["ds_type"] == "poses"
+
+
+@pytest.fixture
+def two_people():
+    from tests.helpers.synthetic import people_track
+
+    zed = random_track(n_frames=6, missing=(2,), names=("clip",), seed=4)
+    amy = random_track(n_frames=6, missing=(0, 5), names=("clip",), seed=5)
+    return people_track(zed, amy, names=("zed", "amy"))
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".csv"])
+def test_movement_loads_posejax_multi_animal_files(tmp_path, two_people, suffix):
+    layout = None if suffix == ".h5" else "dlc"
+    path = posejax.write_landmarks(two_people, tmp_path / f"two{suffix}", layout=layout)
+    theirs = load_poses.from_dlc_file(path, fps=two_people.fps)
+    ours = posejax.to_xarray(two_people)
+    assert list(theirs.individuals.values) == ["zed", "amy"]
+    np.testing.assert_allclose(theirs.position.values, ours.position.values, rtol=1e-6)
+    np.testing.assert_allclose(theirs.confidence.values, ours.confidence.values, rtol=1e-6)
+    # Each person's positions are that person's own landmarks in pixels.
+    amy = theirs.position.sel(individuals="amy", space="y").values
+    np.testing.assert_allclose(amy, two_people.landmarks[:, 1, :, 1] * 120, rtol=1e-6)
+
+
+def test_multi_person_dataset_passes_movements_validation(two_people):
+    ds = posejax.to_xarray(two_people)
+    datasets.ValidPosesInputs.validate(ds)
+    theirs = load_poses.from_numpy(
+        ds.position.values, ds.confidence.values, individual_names=["zed", "amy"],
+        keypoint_names=list(posejax.LANDMARK_NAMES), fps=two_people.fps,
+        source_software="posejax",
+    )  # fmt: skip
+    np.testing.assert_array_equal(ds.individuals.values, theirs.individuals.values)

@@ -11,7 +11,7 @@ import pytest
 
 from posejax import io
 from tests.helpers.reference_data import REPO, require_module
-from tests.helpers.synthetic import WIDTH, assert_tracks_equal, random_track
+from tests.helpers.synthetic import WIDTH, assert_tracks_equal, people_track, random_track
 
 FIRST_FORMAT = REPO / "tests" / "fixtures" / "landmark_files"
 
@@ -20,6 +20,11 @@ TRACKS = {
     "named": lambda: random_track(names=("clip",)),
     "batch": lambda: random_track(batch=2, missing=(1,)),
     "named batch": lambda: random_track(batch=2, names=("b", "a")),
+    "two people": lambda: people_track(random_track(seed=1), random_track(missing=(0,), seed=2),
+                                       names=("zed", "amy")),
+    "one of two": lambda: people_track(random_track(seed=1), random_track(seed=2)).individual(1),
+    "two people batch": lambda: people_track(random_track(batch=2, seed=1),
+                                             random_track(batch=2, seed=2)),
 }
 
 
@@ -295,3 +300,27 @@ def test_landmark_file_errors(tmp_path):
         io.read_landmarks(tmp_path / "other.csv")
 
 
+
+
+@pytest.mark.parametrize("layout", [None, "dlc"])
+def test_multi_person_deeplabcut_files_have_individuals(tmp_path, layout):
+    track = TRACKS["two people"]()
+    suffix = ".h5" if layout is None else ".csv"
+    path = io.write_landmarks(track, tmp_path / f"two{suffix}", layout=layout)
+    dlc = pd.read_hdf(path) if layout is None else pd.read_csv(path, header=[0, 1, 2, 3],
+                                                                 index_col=0)
+    assert dlc.columns.names == ["scorer", "individuals", "bodyparts", "coords"]
+    assert list(dlc.columns.get_level_values("individuals").unique()) == ["zed", "amy"]
+    np.testing.assert_allclose(dlc[("posejax", "amy", "left_knee", "x")],
+                               track.landmarks[:, 1, 25, 0].astype(float) * WIDTH)
+    back = io.read_track(path)
+    assert back.individuals == ("zed", "amy")
+    np.testing.assert_allclose(back.landmarks[..., :2], track.landmarks[..., :2], rtol=1e-6)
+    if layout is None:  # the posejax arrays beside DeepLabCut's table: exact
+        assert_tracks_equal(track, back)
+    # DeepLabCut's table alone (no posejax arrays, no sidecar) still gives the individuals.
+    plain = tmp_path / "plain.csv"
+    dlc.to_csv(plain)
+    alone = io.read_track(plain, fps=30.0, image_size=(120, 200))
+    assert alone.individuals == ("zed", "amy")
+    np.testing.assert_allclose(alone.landmarks[..., :2], track.landmarks[..., :2], rtol=1e-6)
