@@ -38,6 +38,9 @@ an empty slot, where a compiled form would need padding to a maximum and a scan 
 
 The person slots are the identities: slot ``k`` is one person for the whole video, as long as
 that person is never lost for more than ``max_lost_seconds`` while all slots are taken.
+
+Over the house's 500 lines: the detection on tiles, the assignment and the checks that let a
+slot go are one policy, whose thresholds only make sense read together.
 """
 
 from __future__ import annotations
@@ -65,6 +68,11 @@ MAX_LOST_SECONDS = 3.0
 SAME_PERSON_DISTANCE = 0.15
 #: Two slots whose landmarks are this close on average (in ROI sides) follow one person.
 DUPLICATE_DISTANCE = 0.08
+#: A tracked person's body: the box of their landmarks, widened by this many ROI sides.
+BODY_MARGIN = 0.1
+#: A pose found this frame whose landmark box lies this much (of its area) on a tracked
+#: person's is a part of that person, not someone new.
+PART_OVERLAP = 0.5
 _MAX_SCALE_RATIO = 1.7
 _ROI_BLOCK = 8
 
@@ -399,6 +407,8 @@ class PeopleTracker:
         present = out["present"]
         for k in self._duplicates(out, present, height, width, time):
             present[k] = False
+        for k in _parts_of_others(out["landmarks"], present, claimed, width, height):
+            present[k] = False
         for k in range(n):
             if not present[k]:
                 for name in ("landmarks", "world_landmarks", "rois"):
@@ -434,8 +444,9 @@ class PeopleTracker:
                     tracked_sides * sides[i])
                 ratio = tracked_sides / sides[i]
                 x, y = centres[i]
-                inside = ((boxes[:, 0] <= x) & (x <= boxes[:, 2])
-                          & (boxes[:, 1] <= y) & (y <= boxes[:, 3]))
+                margin = BODY_MARGIN * tracked_sides
+                inside = ((boxes[:, 0] - margin <= x) & (x <= boxes[:, 2] + margin)
+                          & (boxes[:, 1] - margin <= y) & (y <= boxes[:, 3] + margin))
                 if np.any(inside | ((apart < SAME_PERSON_DISTANCE) & (ratio < _MAX_SCALE_RATIO)
                                     & (ratio > 1 / _MAX_SCALE_RATIO))):
                     continue
@@ -515,6 +526,37 @@ class PeopleTracker:
             slot.used, slot.age = True, slot.age + 1
             slot.center, slot.side, slot.last_time = centres[k], float(sides[k]), time
             slot.box = np.concatenate([points[k].min(axis=0), points[k].max(axis=0)])
+
+
+def _parts_of_others(landmarks, present, claimed, width, height) -> list[int]:
+    """Slots claimed this frame whose pose lies on a person tracked from before (a part of them).
+
+    Example
+    -------
+    >>> lm = np.full((2, 33, 5), 0.5, np.float32)
+    >>> lm[0, :, 0] = np.linspace(0.1, 0.6, 33)          # a tracked person
+    >>> lm[1, :, 0] = np.linspace(0.4, 0.55, 33)         # a pose over their right half
+    >>> lm[:, :, 1] = np.linspace(0.2, 0.8, 33)
+    >>> _parts_of_others(lm, np.array([True, True]), {1: True}, 100, 100)
+    [1]
+    """
+    points = landmarks[..., :2] * [width, height]
+    boxes = np.concatenate([points.min(axis=1), points.max(axis=1)], axis=-1)
+    parts = []
+    for k in claimed:
+        if not present[k]:
+            continue
+        x0, y0, x1, y1 = boxes[k]
+        area = max((x1 - x0) * (y1 - y0), 1e-9)
+        for j in np.flatnonzero(present):
+            if j == k or j in claimed:
+                continue
+            ox0, oy0, ox1, oy1 = boxes[j]
+            inter = max(0.0, min(x1, ox1) - max(x0, ox0)) * max(0.0, min(y1, oy1) - max(y0, oy0))
+            if inter / area > PART_OVERLAP:
+                parts.append(k)
+                break
+    return parts
 
 
 def _set_row(array: np.ndarray, k: int, row) -> np.ndarray:
