@@ -20,12 +20,13 @@ slot gets its person:
   person's landmarks on the last frame, is that person again (or a part of them found in a
   tile) and is dropped.
 * **Association.** New detections are matched to slots whose person was lost at most
-  ``max_lost_seconds`` ago (Hungarian assignment, ``scipy.optimize.linear_sum_assignment``). The
-  cost is the distance from the slot's predicted position (its last ROI centre moved on at its
-  last velocity), in units of its ROI side, gated at ``0.6 + 1.0 * seconds lost``, with the ROI
-  sizes within a factor of 1.7. Unmatched detections take a slot never used, then the slot
-  lost longest ago beyond ``max_lost_seconds``; a slot taken by a new person starts with fresh
-  filters, a person re-found keeps the filter state MediaPipe keeps through a lost frame.
+  ``max_lost_seconds`` ago (Hungarian assignment, ``scipy.optimize.linear_sum_assignment``).
+  The cost is the distance from the slot's predicted position (its last ROI centre moved on at
+  its last velocity for at most :data:`PREDICTION_SECONDS`, kept inside the frame), in units of
+  its ROI side, gated at ``0.6 + 1.0 * seconds lost``, with the ROI sizes within a factor of
+  1.7. Unmatched detections take a slot never used, then the slot lost longest ago beyond
+  ``max_lost_seconds``; a slot taken by a new person starts with fresh filters, a person
+  re-found keeps the filter state MediaPipe keeps through a lost frame.
 * **One person, one slot.** When two tracked slots converge on one person (their landmarks
   within :data:`DUPLICATE_DISTANCE` ROI sides, e.g. after people cross), the slot tracked for
   fewer frames lets go; with equal ages, the one further from its predicted position.
@@ -68,6 +69,8 @@ MAX_LOST_SECONDS = 3.0
 SAME_PERSON_DISTANCE = 0.15
 #: Two slots whose landmarks are this close on average (in ROI sides) follow one person.
 DUPLICATE_DISTANCE = 0.08
+#: The longest a lost person's last velocity is followed, seconds.
+PREDICTION_SECONDS = 0.5
 #: A tracked person's body: the box of their landmarks, widened by this many ROI sides.
 BODY_MARGIN = 0.1
 #: A pose found this frame whose landmark box lies this much (of its area) on a tracked
@@ -191,8 +194,14 @@ class _Slot:
     #: x0, y0, x1, y1 of the landmarks on the last frame the person was seen (pixels)
     box: np.ndarray = dataclasses.field(default_factory=lambda: np.full(4, np.nan))
 
-    def predicted(self, time: float) -> np.ndarray:
-        return self.center + self.velocity * (time - self.last_time)
+    def predicted(self, time: float, width: int, height: int) -> np.ndarray:
+        """Where the person should be at ``time``, in pixels.
+
+        Moved on at their last velocity for at most :data:`PREDICTION_SECONDS`, and kept inside
+        the frame (someone who walked out comes back where they left).
+        """
+        ahead = min(max(time - self.last_time, 0.0), PREDICTION_SECONDS)
+        return np.clip(self.center + self.velocity * ahead, 0.0, [width, height])
 
 
 def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, min_score: float,
@@ -463,7 +472,8 @@ class PeopleTracker:
                         slot = self._slots[k]
                         lost = time - slot.last_time
                         ratio = sides[i] / max(slot.side, 1e-6)
-                        distance = np.linalg.norm(centres[i] - slot.predicted(time)) / slot.side
+                        heading = slot.predicted(time, width, height)
+                        distance = np.linalg.norm(centres[i] - heading) / slot.side
                         if (distance <= 0.6 + 1.0 * lost
                                 and 1 / _MAX_SCALE_RATIO < ratio < _MAX_SCALE_RATIO):
                             cost[a, b] = distance
@@ -502,8 +512,9 @@ class PeopleTracker:
 
                 def standing(k):
                     slot = self._slots[k]
-                    off = (np.linalg.norm(centres[k] - slot.predicted(time)) if slot.age
-                           else np.inf)
+                    if not slot.age:
+                        return (0, np.inf)
+                    off = np.linalg.norm(centres[k] - slot.predicted(time, width, height))
                     return (-slot.age, off)
 
                 drop.append(max((a, b), key=standing))
