@@ -238,15 +238,23 @@ def truth_in_canvas(composite: Composite, alone) -> list[np.ndarray]:
     return [composite.to_canvas(k, np.asarray(a)) for k, a in enumerate(alone)]
 
 
-def identities(slots: np.ndarray, truth, size, ambiguous_px: float = 30.0) -> dict:
+def identities(slots: np.ndarray, truth, size, ambiguous_px: float = 30.0,
+               match_px: float | None = None) -> dict:
     """Which person each slot follows, frame by frame, and where that changes.
 
     A slot's person on a frame is the person whose hip centre tracked alone is nearest to the
-    slot's hip centre; frames where the slot is empty, a person's hips are unknown, or the
-    people's hips are within ``ambiguous_px`` of each other (while they pass) say nothing (-1).
-    A slot's ``owner`` is its person on the first frame that says something; ``wrong`` marks
-    the frames where a slot follows another person than its owner; ``switches`` counts, per
-    slot, how often it goes from its owner to another person (an identity switch).
+    slot's hip centre (and, with ``match_px``, no further than that: a pose further from every
+    person is nobody's, e.g. a partial duplicate or a drawing); frames where the slot is empty,
+    a person's hips are unknown, or the people's hips are within ``ambiguous_px`` of each other
+    (while they pass) say nothing (-1).
+
+    Returned, for slots: ``owner (N,)`` a slot's person on the first frame that says something
+    (-1: never); ``nearest (T, N)``; ``wrong (T, N)`` the frames where a slot follows another
+    person than its owner; ``switches (N,)`` how often a slot goes from its owner to another
+    person. For people: ``slot_of (T, P)`` the slot that follows the person (the nearest of
+    those that do; -1: none); ``person_switches (P,)`` how often a person's slot changes from
+    one slot to another (a person found again in a new slot is a switch). And ``distance (T,
+    N, P)``, slot to person, in pixels.
 
     ``slots (T, N, 33, >=2)`` canvas-normalized landmarks (NaN where empty); ``truth``: a list
     of ``(T, 33, >=2)`` canvas-normalized landmarks, one per person.
@@ -260,14 +268,26 @@ def identities(slots: np.ndarray, truth, size, ambiguous_px: float = 30.0) -> di
         for j in range(i + 1, count):
             gap = np.linalg.norm(person_hips[:, i] - person_hips[:, j], axis=-1)
             apart &= gap > ambiguous_px
+    filled = np.nan_to_num(distance, nan=np.inf)
     known = np.isfinite(distance).all(axis=-1) & apart[:, None]
-    nearest = np.where(known, np.argmin(np.nan_to_num(distance, nan=np.inf), axis=-1), -1)
+    if match_px is not None:
+        known &= filled.min(axis=-1) <= match_px
+    nearest = np.where(known, np.argmin(filled, axis=-1), -1)
     owner = np.array([column[column >= 0][0] if (column >= 0).any() else -1
                       for column in nearest.T])
     wrong = (nearest >= 0) & (nearest != owner[None])
     onset = wrong & ~np.vstack([np.zeros((1, wrong.shape[1]), bool), wrong[:-1]])
+    slot_of = np.full(person_hips.shape[:2], -1)
+    person_switches = np.zeros(count, int)
+    for person in range(count):
+        follows = nearest == person                                 # (T, N)
+        mine = np.where(follows, filled[..., person], np.inf)
+        slot_of[:, person] = np.where(follows.any(axis=1), np.argmin(mine, axis=1), -1)
+        seen = slot_of[:, person][slot_of[:, person] >= 0]
+        person_switches[person] = int((np.diff(seen) != 0).sum())
     return {"owner": owner, "nearest": nearest, "wrong": wrong,
-            "switches": onset.sum(axis=0), "distance": distance}
+            "switches": onset.sum(axis=0), "slot_of": slot_of,
+            "person_switches": person_switches, "distance": distance}
 
 
 def pixel_errors(found: np.ndarray, truth: np.ndarray, size) -> np.ndarray:

@@ -10,8 +10,9 @@ a CPU, plus compiling for a new frame size).
   slot's repetitions counted exactly;
 * crossing (two squatting men whose windows swap sides on a 930-pixel canvas, the second drawn
   over the first): the hidden person comes back in their own slot;
-* leave and return (push-ups | squats, the squatting man slides out for 2 s and back): nobody
-  is reported while he is away, and he comes back in his slot;
+* leave and return (push-ups | squats, the squatting man slides out, is away 1 s and slides
+  back): nobody is reported while he is away, and he comes back in his slot (late, and in a
+  new slot when spare slots exist: two xfails);
 * ``num_poses=1`` is the single-person pipeline, bit for bit; ``num_poses=3`` with two people
   leaves a slot empty.
 """
@@ -62,10 +63,22 @@ def crossing():
     return _tracked(composites.crossing(cast, width=930))
 
 
+def _leaving():
+    # the squatting man slides out over frames 25-34, is away 1 s, slides back over frames
+    # 45-54: his slot loses him on frame 29 and he is fully back on frame 54, 2.5 s later,
+    # within max_lost_seconds (3 s)
+    cast = _cast([PUSHUPS, SQUATS], frames=100, ping_pong=True)
+    return composites.leave_and_return(cast, leave=25, away=10, slide=10)
+
+
 @pytest.fixture(scope="session")
 def leave():
-    cast = _cast([PUSHUPS, SQUATS], frames=100, ping_pong=True)
-    return _tracked(composites.leave_and_return(cast, leave=25, away=20, slide=10))
+    return _tracked(_leaving())
+
+
+@pytest.fixture(scope="session")
+def leave4():
+    return _tracked(_leaving(), num_poses=4)
 
 
 def _slot_of(result, person):
@@ -165,6 +178,7 @@ def test_crossing_keeps_identities(crossing):
     ids, visible = crossing["ids"], crossing["composite"].visible
     assert sorted(ids["owner"]) == [0, 1]
     assert ids["switches"].tolist() == [0, 0]
+    assert ids["person_switches"].tolist() == [0, 0]
     assert ids["wrong"].sum() == 0
     # the first man is hidden by the second (visible < 30 % from frame 44 to 55): his slot
     # holds nobody else meanwhile, and after he is fully visible again he is back in it
@@ -177,19 +191,46 @@ def test_crossing_keeps_identities(crossing):
     assert _comes_back(crossing, 1, 0) >= 0.9
 
 
+def _back(result):
+    """First frame on which the leaving man is fully in the picture again."""
+    visible = result["composite"].visible[:, 1]
+    away = np.flatnonzero(visible == 0)
+    return int(np.flatnonzero((visible == 1) & (np.arange(len(visible)) > away[-1]))[0])
+
+
 def test_leave_and_return_keeps_identities(leave):
     ids, visible = leave["ids"], leave["composite"].visible
     present = leave["track"].pose_present
     assert sorted(ids["owner"]) == [0, 1]
     assert ids["switches"].tolist() == [0, 0]
+    assert ids["person_switches"].tolist() == [0, 0]
     away = visible[:, 1] == 0
     slot = _slot_of(leave, 1)
     # nobody in his slot while he is out of the picture, and the other slot keeps her
     assert not present[away, slot].any()
-    assert present[away, _slot_of(leave, 0)].mean() >= 0.95
-    back = int(np.flatnonzero(~away & (np.arange(len(away)) > np.flatnonzero(away)[-1])
-                              & (visible[:, 1] == 1))[0])
-    # found again within 10 frames (1 s) of being fully back, then kept (his clip tracked alone
-    # loses him on one frame of these too)
-    assert present[back:back + 10, slot].any()
-    assert _comes_back(leave, 1, back) >= 0.85
+    assert present[:, _slot_of(leave, 0)].mean() >= 0.95
+    # found again, in his slot, within 10 frames (1 s) of being fully back, then kept (his clip
+    # tracked alone loses him on one frame of these too); how late: see the xfail below
+    back = _back(leave)
+    after = np.arange(len(present)) > np.flatnonzero(away)[-1]
+    refound = int(np.flatnonzero(present[:, slot] & after)[0])
+    assert refound <= back + 10
+    assert _comes_back(leave, 1, refound) >= 0.9
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the man is fully back on frame 54 but his slot (lost on frame 29) takes him only on frame "
+    "60, when max_lost_seconds has run out and the slot is free for anyone: the detections of "
+    "him coming back (frames 51-59 with num_poses=4) are not matched to his slot, probably "
+    "because its predicted position keeps moving at his exit velocity (out of the picture to "
+    "the right) for the whole time he is lost"))
+def test_leave_and_return_found_on_coming_back(leave):
+    back = _back(leave)
+    assert leave["track"].pose_present[back:back + 3, _slot_of(leave, 1)].all()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "with num_poses=4 the returning man (frame 51) takes a slot never used instead of his own "
+    "(lost 2.2 s before, within max_lost_seconds), an identity switch"))
+def test_leave_and_return_with_spare_slots_keeps_identities(leave4):
+    assert leave4["ids"]["person_switches"].tolist() == [0, 0]
