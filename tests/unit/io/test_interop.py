@@ -27,17 +27,26 @@ def track():
     return random_track(n_frames=7, missing=(1, 4), names=("clip",), seed=3)
 
 
+def _read_by_movement(data, path):
+    """(movement's Dataset of ``data`` written to ``path`` in DeepLabCut's layout, ours).
+
+    Positions and confidences must agree.
+    """
+    layout = None if path.suffix == ".h5" else "dlc"
+    posejax.write_landmarks(data, path, layout=layout)
+    theirs = load_poses.from_dlc_file(path, fps=data.fps)
+    ours = posejax.to_xarray(data)
+    np.testing.assert_allclose(theirs.position.values, ours.position.values, rtol=1e-6)
+    np.testing.assert_allclose(theirs.confidence.values, ours.confidence.values, rtol=1e-6)
+    return theirs, ours
+
+
 @pytest.mark.parametrize("suffix", [".h5", ".csv"])
 def test_movement_loads_posejax_deeplabcut_files(tmp_path, track, suffix):
-    layout = None if suffix == ".h5" else "dlc"
-    path = posejax.write_landmarks(track, tmp_path / f"clip{suffix}", layout=layout)
-    theirs = load_poses.from_dlc_file(path, fps=track.fps)
-    ours = posejax.to_xarray(track)
+    theirs, ours = _read_by_movement(track, tmp_path / f"clip{suffix}")
     assert theirs.position.dims == ours.position.dims
     assert list(theirs.keypoints.values) == list(posejax.LANDMARK_NAMES)
     assert list(theirs.space.values) == ["x", "y"]
-    np.testing.assert_allclose(theirs.position.values, ours.position.values, rtol=1e-6)
-    np.testing.assert_allclose(theirs.confidence.values, ours.confidence.values, rtol=1e-6)
     np.testing.assert_allclose(theirs.time.values, ours.time.values - ours.time.values[0])
 
 
@@ -69,13 +78,8 @@ def two_people():
 
 @pytest.mark.parametrize("suffix", [".h5", ".csv"])
 def test_movement_loads_posejax_multi_animal_files(tmp_path, two_people, suffix):
-    layout = None if suffix == ".h5" else "dlc"
-    path = posejax.write_landmarks(two_people, tmp_path / f"two{suffix}", layout=layout)
-    theirs = load_poses.from_dlc_file(path, fps=two_people.fps)
-    ours = posejax.to_xarray(two_people)
+    theirs, _ = _read_by_movement(two_people, tmp_path / f"two{suffix}")
     assert list(theirs.individuals.values) == ["zed", "amy"]
-    np.testing.assert_allclose(theirs.position.values, ours.position.values, rtol=1e-6)
-    np.testing.assert_allclose(theirs.confidence.values, ours.confidence.values, rtol=1e-6)
     # Each person's positions are that person's own landmarks in pixels.
     amy = theirs.position.sel(individuals="amy", space="y").values
     np.testing.assert_allclose(amy, two_people.landmarks[:, 1, :, 1] * 120, rtol=1e-6)
