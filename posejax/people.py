@@ -418,6 +418,17 @@ class PeopleTracker:
             present[k] = False
         for k in _parts_of_others(out["landmarks"], present, claimed, width, height):
             present[k] = False
+        for new, lost in self._handovers(out["rois"], present, claimed, before.has_roi, height,
+                                         width, time):
+            # The person a slot lost on this very frame, found by the detector as someone new:
+            # they go back to their own slot.
+            for name in ("landmarks", "world_landmarks", "rois"):
+                out[name][lost] = out[name][new]
+            present[lost], present[new] = True, False
+            state = jax.tree.map(lambda s, new=new, lost=lost: _set_row(s, lost, s[new].copy()),
+                                 state)
+            del claimed[new]
+            claimed[lost] = False
         for k in range(n):
             if not present[k]:
                 for name in ("landmarks", "world_landmarks", "rois"):
@@ -494,6 +505,32 @@ class PeopleTracker:
             claimed[k] = True
             self._claimed_from[k] = i
         return claimed
+
+    def _handovers(self, rois, present, claimed, tracked_before, height, width, time):
+        """``(new slot, lost slot)`` pairs: someone new who is the person a slot just lost.
+
+        A slot tracked on the previous frame that lost its person on this one, while a slot
+        claimed this frame for someone new found a pose where the lost person was heading (the
+        gate and size rule of the association).
+        """
+        lost_now = [j for j in range(self.num_poses)
+                    if tracked_before[j] and not present[j] and j not in claimed]
+        centres, sides = _centres(rois, height, width)
+        pairs = []
+        for k in [k for k, new_person in claimed.items() if new_person and present[k]]:
+            best, best_distance = None, np.inf
+            for j in lost_now:
+                slot = self._slots[j]
+                distance = np.linalg.norm(centres[k] - slot.predicted(time, width, height))
+                distance /= max(slot.side, 1e-6)
+                ratio = sides[k] / max(slot.side, 1e-6)
+                if (distance <= 0.6 + 1.0 * (time - slot.last_time) and distance < best_distance
+                        and 1 / _MAX_SCALE_RATIO < ratio < _MAX_SCALE_RATIO):
+                    best, best_distance = j, distance
+            if best is not None:
+                pairs.append((k, best))
+                lost_now.remove(best)
+        return pairs
 
     def _duplicates(self, out, present, height, width, time) -> list[int]:
         """Slots that follow the same person as another slot, to let go."""

@@ -218,19 +218,14 @@ def test_leave_and_return_keeps_identities(leave):
     assert _comes_back(leave, 1, refound) >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the man is fully back on frame 54 but his slot (lost on frame 29) takes him only on frame "
-    "60, when max_lost_seconds has run out and the slot is free for anyone: the detections of "
-    "him coming back (frames 51-59 with num_poses=4) are not matched to his slot, probably "
-    "because its predicted position keeps moving at his exit velocity (out of the picture to "
-    "the right) for the whole time he is lost"))
 def test_leave_and_return_found_on_coming_back(leave):
+    """He is fully back on frame 54 and in his slot from then (his slot, lost on frame 29, is
+    where his return is predicted: at the edge he left by, not further out)."""
     back = _back(leave)
     assert leave["track"].pose_present[back:back + 3, _slot_of(leave, 1)].all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with num_poses=4 the returning man (frame 51) takes a slot never used instead of his own "
-    "(lost 2.2 s before, within max_lost_seconds), an identity switch"))
 def test_leave_and_return_with_spare_slots_keeps_identities(leave4):
+    """With slots to spare, his return (lost again by his slot on the frame the detector finds
+    him) goes back to his own slot, not to one never used."""
     assert leave4["ids"]["person_switches"].tolist() == [0, 0]

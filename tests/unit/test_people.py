@@ -131,6 +131,28 @@ def test_in_static_mode_detections_fill_the_slots_in_order():
     assert static._claimed_from == {0: 0, 1: 1}
 
 
+def test_the_person_a_slot_just_lost_found_as_someone_new_goes_back_to_it(tracker):
+    # Slot 0 tracked him until the last frame, heading left; slot 2 was claimed this frame for
+    # a new pose 40 px left of where he was heading; slot 1 lost someone far away.
+    _reset(tracker, [
+        _Slot(used=True, age=5, last_time=1.0, center=np.array([500., 200.]), side=150.0,
+              velocity=np.array([-100., 0.])),
+        _Slot(used=True, age=5, last_time=1.0, center=np.array([100., 200.]), side=150.0),
+        _Slot()])
+    rois = np.stack([_roi(500, 200, 150), _roi(100, 200, 150), _roi(450, 200, 160)])
+    present = np.array([False, False, True])
+    pairs = tracker._handovers(rois, present, {2: True}, np.array([True, True, False]),
+                               400, 800, 1.1)
+    assert pairs == [(2, 0)]
+    # Someone new far from every lost person stays new; so does a re-found person.
+    rois[2] = _roi(300, 200, 160)
+    assert tracker._handovers(rois, present, {2: True}, np.array([True, True, False]),
+                              400, 800, 1.1) == []
+    rois[2] = _roi(450, 200, 160)
+    assert tracker._handovers(rois, present, {2: False}, np.array([True, True, False]),
+                              400, 800, 1.1) == []
+
+
 def _out(points_by_slot, rois):
     landmarks = np.full((len(rois), 33, 5), np.nan, np.float32)
     for k, points in enumerate(points_by_slot):
