@@ -8,13 +8,13 @@ after frame, the same arithmetic as that person tracked alone in a crop; what di
 slot gets its person:
 
 * **Detection, only while a slot is empty.** The detector runs on the whole frame letterboxed
-  to 224 pixels (as MediaPipe does) and, on the first frame and every :data:`SEARCH_EVERY`-th
-  frame after, also on overlapping square tiles (:func:`tile_windows`): the frame's short side
-  along its long side, and half of it when the short side has 720 pixels or more. A person who
-  fills a third of a wide frame's height is a few dozen pixels tall in the 224-pixel letterbox,
-  too small for the detector, but fills a tile. The detections of all windows are mapped to the
-  frame and merged by weighted non-maximum suppression (IoU 0.5, as Tasks). When every slot is
-  tracked nothing is detected.
+  to 224 pixels (as MediaPipe does) and, on the first frame, every :data:`SEARCH_EVERY`-th
+  frame after and the frame after someone was lost, also on overlapping square tiles
+  (:func:`tile_windows`): the frame's short side along its long side, and half of it when the
+  short side has 720 pixels or more. A person who fills a third of a wide frame's height is a
+  few dozen pixels tall in the 224-pixel letterbox, too small for the detector, but fills a
+  tile. The detections of all windows are mapped to the frame and merged by weighted
+  non-maximum suppression (IoU 0.5, as Tasks). When every slot is tracked nothing is detected.
 * **Who is new.** A detection whose ROI centre (the detector's hip centre) lies within
   :data:`SAME_PERSON_DISTANCE` ROI sides of a tracked ROI's, or inside the box of a tracked
   person's landmarks on the last frame, is that person again (or a part of them found in a
@@ -333,6 +333,7 @@ class PeopleTracker:
         self._state = None
         self._slots = [_Slot() for _ in range(self.num_poses)]
         self._frame = 0
+        self._lost_last_frame = False
 
     # -- programs --------------------------------------------------------------------------------
     def _runner(self, bucket) -> FrameRunner:
@@ -396,7 +397,9 @@ class PeopleTracker:
         rois = state.roi.copy()
         claimed: dict[int, bool] = {}   # slot -> whether it starts a new person
         if not tracked.all():
-            tiles = static or self._frame % SEARCH_EVERY == 0
+            # Tiles on a schedule, and right after someone was lost: who is lost while moving
+            # fast or far from the camera, the whole frame's detector may not see.
+            tiles = static or self._lost_last_frame or self._frame % SEARCH_EVERY == 0
             found, _ = self.detect(rgb, packed, tiles)
             claimed = self._assign(found, rois, tracked, height, width, time)
             fresh = jax.tree.map(np.array, pipeline.init_state(1, height, width))
@@ -439,6 +442,7 @@ class PeopleTracker:
                 else:   # lost: as MediaPipe, the coordinate filters start again
                     state = _lose(state, before, k, pipeline.init_state(1, height, width))
         self._state = state
+        self._lost_last_frame = bool(np.any(before.has_roi & ~present))
         self._update_slots(out["rois"], out["landmarks"], present, claimed, height, width, time)
         self._frame += 1
         out["present"] = present
