@@ -24,9 +24,11 @@ slot gets its person:
   The cost is the distance from the slot's predicted position (its last ROI centre moved on at
   its last velocity for at most :data:`PREDICTION_SECONDS`, kept inside the frame), in units of
   its ROI side, gated at ``0.6 + 1.0 * seconds lost``, with the ROI sizes within a factor of
-  1.7. Unmatched detections take a slot never used, then the slot lost longest ago beyond
-  ``max_lost_seconds``; a slot taken by a new person starts with fresh filters, a person
-  re-found keeps the filter state MediaPipe keeps through a lost frame.
+  1.7. Unmatched detections take a slot never used (or whose pose was followed for less than
+  :data:`ESTABLISHED_SECONDS`, most often something that looked like a person for a moment),
+  then the slot lost longest ago beyond ``max_lost_seconds``; a slot taken by a new person
+  starts with fresh filters, a person re-found keeps the filter state MediaPipe keeps through a
+  lost frame.
 * **One person, one slot.** When two tracked slots converge on one person (their landmarks
   within :data:`DUPLICATE_DISTANCE` ROI sides, e.g. after people cross), the slot tracked for
   fewer frames lets go; with equal ages, the one further from its predicted position.
@@ -69,6 +71,9 @@ MAX_LOST_SECONDS = 3.0
 SAME_PERSON_DISTANCE = 0.15
 #: Two slots whose landmarks are this close on average (in ROI sides) follow one person.
 DUPLICATE_DISTANCE = 0.08
+#: A person followed for less than this (seconds) keeps no slot once lost: most such poses are
+#: something that looked like a person for a moment.
+ESTABLISHED_SECONDS = 0.5
 #: The longest a lost person's last velocity is followed, seconds.
 PREDICTION_SECONDS = 0.5
 #: A tracked person's body: the box of their landmarks, widened by this many ROI sides.
@@ -81,33 +86,43 @@ _ROI_BLOCK = 8
 
 
 def tile_windows(height: int, width: int, overlap: float = TILE_OVERLAP) -> list[tuple]:
-    """The square windows ``(y0, x0, side)`` the detector also searches while a slot is empty.
+    """The windows ``(y0, x0, h, w)`` the detector also searches while a slot is empty.
 
-    Tiles of the frame's short side cover its long side, neighbours overlapping by ``overlap``;
-    a frame whose short side has 720 pixels or more is also covered by tiles of half that side.
+    * Square tiles of the frame's short side cover its long side, neighbours overlapping by
+      ``overlap`` (a person standing in a wide frame fills one);
+    * in a frame more than twice as long as it is short, windows of twice the short side along
+      the long one (someone lying down in a wide frame, longer than a square tile);
+    * in a frame whose short side has 720 pixels or more, square tiles of half that side too.
+
     A square frame of less than 720 pixels has none (the whole frame is its one tile).
 
     Example
     -------
-    >>> [w[1] for w in tile_windows(544, 1920)]          # x0 of five 544-pixel tiles
+    >>> [w[1] for w in tile_windows(544, 1920)][:5]      # x0 of five 544-pixel tiles
     [0, 344, 688, 1032, 1376]
+    >>> tile_windows(174, 930)[-4:]                      # then 348 x 174 windows
+    [(0, 0, 174, 348), (0, 194, 174, 348), (0, 388, 174, 348), (0, 582, 174, 348)]
     >>> len(tile_windows(1080, 1920)), tile_windows(480, 480)
     (18, [])
     """
-    short = min(height, width)
-    sides = [short] + ([short // 2] if short >= 720 else [])
+    short, long = min(height, width), max(height, width)
+    shapes = [(short, short)]
+    if long > 2 * short:
+        shapes.append((short, 2 * short) if width >= height else (2 * short, short))
+    if short >= 720:
+        shapes.append((short // 2, short // 2))
     windows = []
-    for side in sides:
-        if side == height == width:
+    for h, w in shapes:
+        if (h, w) == (height, width):
             continue
 
-        def starts(length, side=side):
+        def starts(length, side):
             if length <= side:
                 return [0]
             count = math.ceil((length - side) / (side * (1 - overlap))) + 1
             return [round(i * (length - side) / (count - 1)) for i in range(count)]
 
-        windows += [(y, x, side) for y in starts(height) for x in starts(width)]
+        windows += [(y, x, h, w) for y in starts(height, h) for x in starts(width, w)]
     return windows
 
 
@@ -188,11 +203,17 @@ class _Slot:
     used: bool = False            # has held a person
     age: int = 0                  # frames tracked without a break (0: lost)
     last_time: float = -np.inf    # seconds, the last frame the person was seen
+    first_time: float = -np.inf   # seconds, the first frame this person was seen in the slot
     center: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))   # pixels
     side: float = 0.0             # ROI side, pixels
     velocity: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))  # px / s
     #: x0, y0, x1, y1 of the landmarks on the last frame the person was seen (pixels)
     box: np.ndarray = dataclasses.field(default_factory=lambda: np.full(4, np.nan))
+
+    @property
+    def established(self) -> bool:
+        """Followed for :data:`ESTABLISHED_SECONDS` at least: worth keeping the slot for."""
+        return self.last_time - self.first_time >= ESTABLISHED_SECONDS
 
     def predicted(self, time: float, width: int, height: int) -> np.ndarray:
         """Where the person should be at ``time``, in pixels.
@@ -244,7 +265,7 @@ def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, m
     height, width = rgb.shape[:2]
     windows = [(0, 0, height, width)]
     if tiles:
-        windows += [(y, x, side, side) for y, x, side in tile_windows(height, width)]
+        windows += tile_windows(height, width)
     detector = network_program("detector", False, 1, per_image)
     all_boxes, all_points, all_scores = [], [], []
     f32 = np.float32
@@ -348,8 +369,8 @@ class PeopleTracker:
         runner = self._runner(bucket)
         runner.program("landmarks"), runner.program("update")
         _program("crops", bucket, self.num_poses)
-        for tile_bucket in {bucket} | {buckets.frame_bucket(s, s)
-                                       for _, _, s in tile_windows(height, width)}:
+        for tile_bucket in {bucket} | {buckets.frame_bucket(h, w)
+                                       for _, _, h, w in tile_windows(height, width)}:
             _program("letterbox", tile_bucket)
         _program("decode-detections")
         _program("detection-rois", _ROI_BLOCK)
@@ -478,7 +499,7 @@ class PeopleTracker:
         empty = [k for k in range(self.num_poses) if not tracked[k]]
         claimed: dict[int, bool] = {}
         if not self.pipeline.config.static_image_mode:
-            recent = [k for k in empty if self._slots[k].used
+            recent = [k for k in empty if self._slots[k].used and self._slots[k].established
                       and time - self._slots[k].last_time <= self.max_lost_seconds]
             if new and recent:
                 cost = np.full((len(new), len(recent)), np.inf)
@@ -499,8 +520,9 @@ class PeopleTracker:
                         self._claimed_from[recent[b]] = new[a]
             matched = set(self._claimed_from.values())
             new = [i for i in new if i not in matched]
-            unused = [k for k in empty if not self._slots[k].used]
-            expired = sorted((k for k in empty if self._slots[k].used and k not in recent),
+            unused = [k for k in empty if not self._slots[k].used
+                      or (not self._slots[k].established and k not in recent)]
+            expired = sorted((k for k in empty if k not in unused and k not in recent),
                              key=lambda k: self._slots[k].last_time)
             free = unused + expired
         else:
@@ -569,7 +591,7 @@ class PeopleTracker:
                 slot.age = 0
                 continue
             if claimed.get(k):   # a new person in this slot
-                self._slots[k] = slot = _Slot(used=True)
+                self._slots[k] = slot = _Slot(used=True, first_time=time)
             if slot.age and time > slot.last_time:
                 measured = (centres[k] - slot.center) / (time - slot.last_time)
                 slot.velocity = 0.5 * slot.velocity + 0.5 * measured

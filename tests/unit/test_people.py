@@ -21,33 +21,35 @@ from posejax.people import (
 from posejax.pipeline import PipelineConfig, get_pipeline
 
 
-@pytest.mark.parametrize("height, width", [(544, 1920), (1920, 544), (174, 620), (1080, 1920),
-                                           (1088, 1920), (720, 721), (300, 301)])
+@pytest.mark.parametrize("height, width", [(544, 1920), (1920, 544), (174, 620), (174, 930),
+                                           (1080, 1920), (1088, 1920), (720, 721), (300, 301)])
 def test_tiles_cover_the_frame_inside_it_and_overlap(height, width):
     windows = tile_windows(height, width)
     assert windows, "a non-square frame gets tiles"
-    for side in {s for _, _, s in windows}:
-        tiles = [(y, x) for y, x, s in windows if s == side]
+    for shape in {(h, w) for _, _, h, w in windows}:
+        tiles = [(y, x) for y, x, h, w in windows if (h, w) == shape]
         covered = np.zeros((height, width), bool)
         for y, x in tiles:
-            assert 0 <= y and y + side <= height and 0 <= x and x + side <= width
-            covered[y:y + side, x:x + side] = True
+            assert 0 <= y and y + shape[0] <= height and 0 <= x and x + shape[1] <= width
+            covered[y:y + shape[0], x:x + shape[1]] = True
         assert covered.all()
         for axis, length in ((0, height), (1, width)):
             starts = sorted({t[axis] for t in tiles})
-            steps = np.diff(starts)
-            if len(starts) > 1:   # neighbours overlap by at least a quarter of a tile
-                assert steps.max() <= 0.75 * side + 1, (axis, starts)
+            if len(starts) > 1:   # neighbours overlap by at least a quarter of a window
+                assert np.diff(starts).max() <= 0.75 * shape[axis] + 1, (axis, starts)
             else:
-                assert length == side
-    sides = sorted({s for _, _, s in windows}, reverse=True)
-    assert sides[0] == min(height, width)
-    assert (len(sides) == 2) == (min(height, width) >= 720)
+                assert length == shape[axis]
+    shapes = {(h, w) for _, _, h, w in windows}
+    short, long = min(height, width), max(height, width)
+    assert (short, short) in shapes
+    assert ((short // 2, short // 2) in shapes) == (short >= 720)
+    wide = (short, 2 * short) if width >= height else (2 * short, short)
+    assert (wide in shapes) == (long > 2 * short)
 
 
 def test_a_small_square_frame_has_no_tiles_and_a_large_one_has_half_size_tiles():
     assert tile_windows(480, 480) == []
-    assert {s for _, _, s in tile_windows(1000, 1000)} == {500}
+    assert {(h, w) for _, _, h, w in tile_windows(1000, 1000)} == {(500, 500)}
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +113,22 @@ def test_someone_new_takes_an_unused_slot_then_the_longest_lost_one(tracker):
     _reset(tracker, [lost(9.0, 100.), lost(9.5, 100.), lost(9.9, 100.)])
     assert tracker._assign(found, np.zeros((3, 5), np.float32), np.zeros(3, bool), 400, 800,
                            10.0) == {}                  # every slot waits for its own person
+
+
+def test_a_pose_seen_for_a_moment_keeps_no_slot(tracker):
+    # Slot 0: a "person" seen for 0.2 s and lost 1 s ago; slot 1: someone followed for 5 s and
+    # lost 1 s ago; slot 2 in use.
+    _reset(tracker, [
+        _Slot(used=True, first_time=8.8, last_time=9.0, center=np.array([100., 200.]),
+              side=100.0),
+        _Slot(used=True, first_time=4.0, last_time=9.0, center=np.array([300., 200.]),
+              side=100.0),
+        _Slot(used=True, age=3, first_time=0.0, last_time=9.9)])
+    tracked = np.array([False, False, True])
+    rois = np.zeros((3, 5), np.float32)
+    rois[2] = _roi(700, 200, 100)
+    found = np.stack([_roi(500, 200, 100)])             # someone new, far from both
+    assert tracker._assign(found, rois, tracked, 400, 800, 10.0) == {0: True}
 
 
 def test_a_size_far_from_the_lost_persons_is_someone_else(tracker):
