@@ -35,7 +35,7 @@ each frame's list) it reports, per N:
 On the real video there is no truth: **jumps** counts a pose index moving more than a tenth of
 the frame's height between consecutive frames (a proxy for identity switches).
 
-    python benchmarks/bench_people.py                 # about 10 minutes on 2 busy cores
+    python benchmarks/bench_people.py                 # about 5 minutes on 2 busy cores
     python benchmarks/bench_people.py --real-frames 30 --no-write
 """
 
