@@ -202,6 +202,25 @@ def test_two_slots_on_one_person_keep_the_one_tracked_longer(tracker):
                                1.04) == [1]
 
 
+def test_between_two_found_this_frame_someone_found_again_stays(tracker):
+    rng = np.random.default_rng(2)
+    person = rng.uniform(0.2, 0.4, (33, 2))
+    _reset(tracker, [_Slot(used=True, first_time=0.0, last_time=1.0), _Slot(), _Slot()])
+    rois = [_roi(240, 120, 200), _roi(242, 120, 200), _roi(640, 120, 200)]
+    out = _out([person, person + 0.001, None], rois)
+    present = np.array([True, True, False])
+    assert tracker._duplicates(out, present, 400, 800, 1.4, {0: False, 1: True}) == [1]
+    assert tracker._duplicates(out, present, 400, 800, 1.4, {0: True, 1: False}) == [0]
+
+
+def test_two_detections_of_one_person_are_one_candidate(tracker):
+    _reset(tracker, [_Slot(), _Slot(), _Slot()])
+    found = np.stack([_roi(470, 100, 200), _roi(466, 95, 195), _roi(120, 100, 200)])
+    assert tracker._assign(found, np.zeros((3, 5), np.float32), np.zeros(3, bool), 400, 800,
+                           0.0) == {0: True, 1: True}
+    assert tracker._claimed_from == {0: 0, 1: 2}
+
+
 def test_people_apart_are_no_duplicates(tracker):
     rng = np.random.default_rng(1)
     person = rng.uniform(0.2, 0.4, (33, 2))
