@@ -60,7 +60,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from posejax import _cache
-from posejax.ops import buckets, detection, image, roi
+from posejax.ops import _exact, buckets, detection, image, roi
 from posejax.pipeline import Pipeline
 from posejax.stepwise import FrameRunner, network_program
 
@@ -86,6 +86,9 @@ BODY_MARGIN = 0.1
 PART_OVERLAP = 0.5
 _MAX_SCALE_RATIO = 1.7
 _ROI_BLOCK = 8
+_WHOLE_FRAME_DETECTIONS = 8
+#: Extra landmark passes on a frame where a slot claimed for someone new found no pose.
+MAX_RETRIES = 2   # people the whole frame's detections give at most
 
 
 def tile_windows(height: int, width: int, overlap: float = TILE_OVERLAP) -> list[tuple]:
@@ -141,6 +144,24 @@ def _decode_detections(raw):
     return box, keypoints, detection.scores_from_logits(raw["scores"][0])
 
 
+def _whole_frame_detections(raw, padding, size, min_score):
+    """MediaPipe's weighted NMS on the whole frame's detections, as ROIs and face boxes.
+
+    :func:`posejax.ops.detection.all_detections`, then the letterbox removed and the ROI made
+    one detection at a time, each as the single-person pipeline makes its one: so a person the
+    whole frame shows starts from, bit for bit, the ROI that person alone would get.
+    """
+    boxes, keypoints, scores, found = detection.all_detections(
+        raw["boxes"][0], raw["scores"][0], min_score, _WHOLE_FRAME_DETECTIONS)
+
+    def one(args):
+        box, points = detection.remove_letterbox(args[0], args[1], padding)
+        return box, roi.detection_to_roi(points, size[0], size[1])
+
+    boxes, rois = jax.lax.map(one, (boxes, keypoints))
+    return rois, boxes, scores, found
+
+
 def _detection_rois(keypoints, size):
     return jax.vmap(lambda k: roi.detection_to_roi(k, size[0], size[1]))(keypoints)
 
@@ -148,22 +169,28 @@ def _detection_rois(keypoints, size):
 def _slot_crops(frame, rois, has_roi, size):
     """Crops of every slot's ROI in one frame (a placeholder where a slot is empty).
 
-    A conditional around the crop keeps XLA from fusing it into the network (see
-    ``Pipeline._landmark_input``), and skips it on frames where no slot has an ROI.
+    The crop is :meth:`Pipeline._landmark_input <posejax.pipeline.Pipeline._landmark_input>`'s
+    on the frame repeated once per slot: gathered as it is for one video, so that a slot's crop
+    has the bits a person tracked alone gets (XLA gathers from a shared frame with other
+    arithmetic, and tracking amplifies a last-bit difference into pixels within a few frames).
+    The conditional keeps XLA from fusing the crop into the network and skips it on frames
+    where no slot has an ROI.
     """
     height, width = size[0], size[1]
-    whole = jnp.stack([jnp.float32(0.5), jnp.float32(0.5), jnp.float32(1.0),
-                       height.astype(jnp.float32) / width.astype(jnp.float32), jnp.float32(0)])
+    aspect = _exact.div_rn(height.astype(jnp.float32), width.astype(jnp.float32))
+    whole = jnp.stack([jnp.float32(0.5), jnp.float32(0.5), jnp.float32(1.0), aspect,
+                       jnp.float32(0.0)])
     rois = jnp.where(has_roi[:, None], rois, whole)
+    frames = jnp.broadcast_to(frame[None], (rois.shape[0],) + frame.shape)
 
-    def crop(frame, rois):
-        return jax.vmap(lambda r: image.landmark_input(frame, r, (height, width)))(rois)
+    def crop(frames, rois):
+        return jax.vmap(lambda f, r: image.landmark_input(f, r, (height, width)))(frames, rois)
 
-    def nothing(frame, rois):
+    def nothing(frames, rois):
         return jnp.zeros((rois.shape[0], image.LANDMARK_SIZE, image.LANDMARK_SIZE, 3),
                          jnp.float32)
 
-    return jax.lax.cond(jnp.any(has_roi), crop, nothing, frame, rois), rois
+    return jax.lax.cond(jnp.any(has_roi), crop, nothing, frames, rois), rois
 
 
 def _spec(shape, dtype=jnp.float32):
@@ -185,6 +212,14 @@ def _program(kind: str, *shape_parts):
                "scores": _spec((1, detection.NUM_BOXES, 1))}
         return _cache.exported_program("people-decode-detections", (), _decode_detections,
                                        (raw,), (0, 0, 0))
+    if kind == "whole-frame-detections":
+        (min_score,) = shape_parts
+        raw = {"boxes": _spec((1, detection.NUM_BOXES, detection.NUM_COORDS)),
+               "scores": _spec((1, detection.NUM_BOXES, 1))}
+        return _cache.exported_program(
+            "people-whole-frame-detections", (min_score, _WHOLE_FRAME_DETECTIONS),
+            functools.partial(_whole_frame_detections, min_score=min_score),
+            (raw, _spec((4,)), _SIZE), (0, 0, 0, 0))
     if kind == "detection-rois":
         (count,) = shape_parts
         return _cache.exported_program(
@@ -229,12 +264,19 @@ class _Slot:
 
 
 def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, min_score: float,
-                  per_image: bool, tiles: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                  per_image: bool, tiles: bool = True,
+                  iou_threshold: float = detection.MIN_SUPPRESSION_THRESHOLD,
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Every person the pose detector finds in a frame, on the whole frame and on tiles.
 
     Each window (the whole frame, and with ``tiles`` those of :func:`tile_windows`) is
-    letterboxed to 224 pixels for the detector; the detections of all windows are mapped to the
-    frame and merged by weighted non-maximum suppression (IoU 0.5, as MediaPipe Tasks).
+    letterboxed to 224 pixels for the detector, and its detections merged by MediaPipe's
+    weighted non-maximum suppression (at ``iou_threshold``: the legacy graph's 0.3 by default,
+    so that on the whole frame a person gets the detection MediaPipe's single-person pipeline
+    gets). Across windows, detections of one person (face boxes overlapping by more than
+    ``iou_threshold``) are chosen, not averaged: the view from the smallest window that holds
+    the person's whole region (the most pixels on them, nothing cut off), the whole frame
+    holding everyone; a person cut by every tile keeps the whole frame's view.
 
     Parameters
     ----------
@@ -249,13 +291,15 @@ def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, m
         The network program's form (image by image on a CPU).
     tiles : bool
         Search the tiles too.
+    iou_threshold : float
+        Suppression threshold, within a window and across windows.
 
     Returns
     -------
     rois : ndarray, float32, (D, 5)
         The landmark crop of each person (MediaPipe's detection-to-ROI: square, 1.25x).
     scores : ndarray, float32, (D,)
-        Best first.
+        Detection scores, best first.
 
     Example
     -------
@@ -270,46 +314,94 @@ def detect_people(rgb: np.ndarray, packed: np.ndarray | None, detector_params, m
     if tiles:
         windows += tile_windows(height, width)
     detector = network_program("detector", False, 1, per_image)
-    all_boxes, all_points, all_scores = [], [], []
+    found_rois, found_boxes, found_scores, ranks = [], [], [], []
     f32 = np.float32
     for y0, x0, h, w in windows:
-        if (h, w) == (height, width) and packed is not None:
+        whole = (h, w) == (height, width)
+        if whole and packed is not None:
             frame = packed
         else:
             frame = np.empty(buckets.frame_bucket(h, w) + (3,), np.uint8)
             buckets.pack(np.ascontiguousarray(rgb[y0:y0 + h, x0:x0 + w]), frame)
         tensor, padding = _program("letterbox", frame.shape[:2])(frame, buckets.size_array(h, w))
         raw = detector(detector_params, tensor)
-        boxes, points, scores = (np.asarray(a) for a in _program("decode-detections")(raw))
-        keep = scores >= f32(min_score)
-        if not keep.any():
+        if whole and iou_threshold == detection.MIN_SUPPRESSION_THRESHOLD:
+            rois, boxes, scores, found = (np.asarray(a) for a in _program(
+                "whole-frame-detections", float(min_score))(raw, padding,
+                                                            buckets.size_array(h, w)))
+            rois, scores = rois[found], scores[found]
+            # face boxes as xmin, ymin, width, height
+            boxes = np.concatenate([boxes[found, :2], boxes[found, 2:] - boxes[found, :2]], 1)
+        else:
+            boxes, points, scores = (np.asarray(a) for a in _program("decode-detections")(raw))
+            points, scores, boxes = detection.weighted_nms(boxes, points, scores, min_score,
+                                                           iou_threshold, return_boxes=True)
+            if not len(scores):
+                continue
+            left, top, right, bottom = np.asarray(padding, f32)
+            sx, sy = f32(1) - (left + right), f32(1) - (top + bottom)
+            # The letterbox removed as remove_letterbox does, then the window put in the frame.
+            points = np.stack([(points[..., 0] - left) / sx, (points[..., 1] - top) / sy], -1)
+            boxes = np.stack([(boxes[:, 0] - left) / sx, (boxes[:, 1] - top) / sy,
+                              boxes[:, 2] / sx, boxes[:, 3] / sy], axis=-1)
+            if not whole:
+                scale, offset = np.array([w, h], f32), np.array([x0, y0], f32)
+                size = np.array([width, height], f32)
+                points = (points * scale + offset) / size
+                boxes[:, :2] = (boxes[:, :2] * scale + offset) / size
+                boxes[:, 2:] = boxes[:, 2:] * scale / size
+            rois = _rois_of(list(points), height, width)
+        for box, one_roi, score in zip(boxes, rois, scores, strict=True):
+            found_rois.append(one_roi)
+            found_boxes.append(box)
+            found_scores.append(score)
+            ranks.append((not _sees_whole(one_roi, (y0, x0, h, w), height, width), h * w,
+                          -float(score)))
+    kept = []
+    for i in sorted(range(len(ranks)), key=ranks.__getitem__):
+        if kept and np.any(detection._overlap_iou(np.array([found_boxes[k] for k in kept]),
+                                                  found_boxes[i]) > f32(iou_threshold)):
             continue
-        boxes, points = boxes[keep].copy(), points[keep].copy()
-        left, top, right, bottom = np.asarray(padding, f32)
-        sx, sy = f32(1) - left - right, f32(1) - top - bottom
-        # the letterbox removed, then from the window to the whole frame (normalized)
-        points[..., 0] = ((points[..., 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
-        points[..., 1] = ((points[..., 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
-        boxes[:, 0] = ((boxes[:, 0] - left) / sx * f32(w) + f32(x0)) / f32(width)
-        boxes[:, 1] = ((boxes[:, 1] - top) / sy * f32(h) + f32(y0)) / f32(height)
-        boxes[:, 2] = boxes[:, 2] / sx * f32(w) / f32(width)
-        boxes[:, 3] = boxes[:, 3] / sy * f32(h) / f32(height)
-        all_boxes.append(boxes)
-        all_points.append(points)
-        all_scores.append(scores[keep])
-    if not all_scores:
+        kept.append(i)
+    if not kept:
         return np.zeros((0, 5), np.float32), np.zeros(0, np.float32)
-    points, scores = detection.weighted_nms(
-        np.concatenate(all_boxes), np.concatenate(all_points), np.concatenate(all_scores),
-        min_score, detection.NMS_IOU_THRESHOLD)
+    kept.sort(key=lambda i: -float(found_scores[i]))   # people in MediaPipe's order: by score
+    return (np.asarray([found_rois[i] for i in kept], f32).reshape(-1, 5),
+            np.asarray([found_scores[i] for i in kept], f32))
+
+
+def _sees_whole(roi_row, window, height: int, width: int) -> bool:
+    """Whether a window holds a detection's whole ROI (the part of it inside the frame).
+
+    Example
+    -------
+    >>> region = np.array([0.5, 0.5, 0.2, 0.4, 0.0])    # x 80-120, y 30-70 in 200 x 100
+    >>> _sees_whole(region, (0, 50, 100, 100), 100, 200), _sees_whole(region, (0, 0, 100, 100),
+    ...                                                                 100, 200)
+    (True, False)
+    """
+    y0, x0, h, w = window
+    cx, cy = roi_row[0] * width, roi_row[1] * height
+    half_w, half_h = roi_row[2] * width / 2, roi_row[3] * height / 2
+    left, right = max(cx - half_w, 0.0), min(cx + half_w, width)
+    top, bottom = max(cy - half_h, 0.0), min(cy + half_h, height)
+    slack = 0.02 * max(h, w)
+    return bool(left >= x0 - slack and right <= x0 + w + slack
+                and top >= y0 - slack and bottom <= y0 + h + slack)
+
+
+def _rois_of(points: list, height: int, width: int) -> np.ndarray:
+    """The ROIs of detections' keypoints (normalized to the frame), in blocks of programs."""
     count = len(points)
+    if not count:
+        return np.zeros((0, 5), np.float32)
     block = -(-count // _ROI_BLOCK) * _ROI_BLOCK
-    padded = np.zeros((block,) + points.shape[1:], np.float32)
+    padded = np.zeros((block,) + np.shape(points[0]), np.float32)
     padded[:count] = points
     padded[count:, 1, 1] = 1.0   # a well-defined ROI for the unused rows
     rois = np.asarray(_program("detection-rois", block)(padded,
                                                         buckets.size_array(height, width)))
-    return rois[:count], scores
+    return rois[:count]
 
 
 def _centres(rois: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -358,6 +450,7 @@ class PeopleTracker:
         self._slots = [_Slot() for _ in range(self.num_poses)]
         self._frame = 0
         self._lost_last_frame = False
+        self._unclaimed: list[int] = []
 
     # -- programs --------------------------------------------------------------------------------
     def _runner(self, bucket) -> FrameRunner:
@@ -377,6 +470,7 @@ class PeopleTracker:
             _program("letterbox", tile_bucket)
         _program("decode-detections")
         _program("detection-rois", _ROI_BLOCK)
+        _program("whole-frame-detections", float(self.pipeline.config.min_detection_confidence))
         network_program("detector", False, 1, self.pipeline._per_image)
 
     # -- detection -------------------------------------------------------------------------------
@@ -433,13 +527,30 @@ class PeopleTracker:
                     state = jax.tree.map(lambda s, f, k=k: _set_row(s, k, f[0]), state, fresh)
         has_roi = tracked.copy()
         has_roi[list(claimed)] = True
-        runner = self._runner(bucket)
-        crops, used_rois = _program("crops", bucket, n)(packed, rois, has_roi, size)
-        raw = runner.program("landmarks")(pipeline.landmark_params, crops)
         clock32 = np.full(n, np.uint32(int(clock_us) % 2**32).view(np.int32))
-        state, out = runner.program("update")(state, raw, used_rois, has_roi, clock32, size)
-        state = jax.tree.map(np.array, state)
-        out = {k: np.array(v) for k, v in out.items() if v is not None}
+        state_in = state
+        state, out = self._landmarks(state_in, packed, rois, has_roi, clock32, size, bucket)
+        for _ in range(MAX_RETRIES):
+            # A slot claimed for someone new that found no pose tries the next detection (the
+            # detector also fires on things that are no person, and best first is not always
+            # a person): up to MAX_RETRIES more landmark passes, on frames that need them only.
+            failed = [k for k, new_person in claimed.items() if new_person
+                      and not out["present"][k]]
+            if not failed or not self._unclaimed:
+                break
+            retry = np.zeros(n, bool)
+            for k in failed:
+                if not self._unclaimed:
+                    break
+                self._claimed_from[k] = self._unclaimed.pop(0)
+                rois[k] = found[self._claimed_from[k]]
+                retry[k] = True
+            state_retry, out_retry = self._landmarks(state_in, packed, rois, retry, clock32,
+                                                     size, bucket)
+            for k in np.flatnonzero(retry & out_retry["present"]):
+                state = jax.tree.map(lambda s, r, k=k: _set_row(s, k, r[k]), state, state_retry)
+                for name in out:
+                    out[name][k] = out_retry[name][k]
         present = out["present"]
         for k in self._duplicates(out, present, height, width, time, claimed):
             present[k] = False
@@ -473,6 +584,15 @@ class PeopleTracker:
         return {"landmarks": out["landmarks"], "world_landmarks": out["world_landmarks"],
                 "present": present, "rois": out["rois"]}
 
+    def _landmarks(self, state, packed, rois, has_roi, clock32, size, bucket):
+        """The slots' crops, landmark network and update: ``(state, outputs)`` as NumPy."""
+        runner = self._runner(bucket)
+        crops, used_rois = _program("crops", bucket, self.num_poses)(packed, rois, has_roi, size)
+        raw = runner.program("landmarks")(self.pipeline.landmark_params, crops)
+        state, out = runner.program("update")(state, raw, used_rois, has_roi, clock32, size)
+        return (jax.tree.map(np.array, state),
+                {k: np.array(v) for k, v in out.items() if v is not None})
+
     def _assign(self, found, rois, tracked, height, width, time) -> dict[int, bool]:
         """Give new detections to empty slots: ``{slot: starts a new person}``."""
         # SciPy comes with scikit-learn; imported here, for start-up time, as only a frame with
@@ -480,6 +600,7 @@ class PeopleTracker:
         from scipy.optimize import linear_sum_assignment
 
         self._claimed_from: dict[int, int] = {}
+        self._unclaimed: list[int] = []
         if not len(found):
             return {}
         centres, sides = _centres(found, height, width)
@@ -538,6 +659,7 @@ class PeopleTracker:
         for i, k in zip(new, free, strict=False):
             claimed[k] = True
             self._claimed_from[k] = i
+        self._unclaimed = new[len(free):]   # next in line should a claim find no pose
         return claimed
 
     def _handovers(self, rois, present, claimed, tracked_before, height, width, time):

@@ -16,6 +16,7 @@ import math
 
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from posejax.ops import _exact as ex
 
@@ -199,7 +200,7 @@ def overlap_iou(boxes, reference):
     return jnp.where(empty | apart, F32(0), iou)
 
 
-def best_detection(boxes_raw, scores_raw, min_score: float = 0.5):
+def best_detection(boxes_raw, scores_raw, min_score: float = 0.5, allowed=None):
     """The first detection of MediaPipe's weighted NMS: the one pose the pipeline uses.
 
     The head is the highest-scoring detection with ``score >= min_score`` (and a non-negative box);
@@ -214,6 +215,9 @@ def best_detection(boxes_raw, scores_raw, min_score: float = 0.5):
         Score logits.
     min_score : float
         ``min_detection_confidence``; compared in float32 as MediaPipe does.
+    allowed : bool (2254,), optional
+        Anchors still in play (the weighted NMS's next output, see :func:`all_detections`); all
+        by default.
 
     Returns
     -------
@@ -233,10 +237,17 @@ def best_detection(boxes_raw, scores_raw, min_score: float = 0.5):
     >>> bool(found), round(float(score), 4), keypoints.shape
     (True, 0.9526, (4, 2))
     """
+    return _best_detection(boxes_raw, scores_raw, min_score, allowed)[:4]
+
+
+def _best_detection(boxes_raw, scores_raw, min_score, allowed):
+    """:func:`best_detection`, and the anchors it takes (its candidates and its head)."""
     box, keypoints = decode_boxes(boxes_raw)
     scores = scores_from_logits(scores_raw)
     # "width < 0 || height < 0 || isnan(...)" are dropped; ">= 0" is false for NaN too.
     kept = (scores >= np.float32(min_score)) & (box[:, 2] >= 0) & (box[:, 3] >= 0)
+    if allowed is not None:
+        kept = kept & allowed
     found = jnp.any(kept)
     head = jnp.argmax(jnp.where(kept, scores, -jnp.inf))
     candidates = kept & (overlap_iou(box, box[head]) > np.float32(MIN_SUPPRESSION_THRESHOLD))
@@ -254,7 +265,39 @@ def best_detection(boxes_raw, scores_raw, min_score: float = 0.5):
     out_keypoints = jnp.where(has_candidates, mean_keypoints, keypoints[head])
     nan = F32(jnp.nan)
     return (jnp.where(found, out_box, nan), jnp.where(found, out_keypoints, nan),
-            jnp.where(found, scores[head], nan), found)
+            jnp.where(found, scores[head], nan), found,
+            candidates | (jnp.arange(scores.shape[0]) == head))
+
+
+def all_detections(boxes_raw, scores_raw, min_score: float, count: int):
+    """The first ``count`` outputs of MediaPipe's weighted NMS at the legacy threshold (0.3).
+
+    Each output is :func:`best_detection` of the anchors the earlier ones did not take, with
+    the same arithmetic, so the first is exactly the detection of the single-person pipeline.
+
+    Returns
+    -------
+    boxes : float32 (count, 4)
+    keypoints : float32 (count, 4, 2)
+    scores : float32 (count,)
+    found : bool (count,)
+        False past the last detection (the other outputs are then NaN).
+
+    Example
+    -------
+    >>> logits = jnp.full((2254, 1), -10.0).at[100, 0].set(3.0).at[2000, 0].set(2.0)
+    >>> raw = jnp.zeros((2254, 12)).at[:, 2:4].set(10.0)     # boxes 10 pixels wide
+    >>> boxes, points, scores, found = all_detections(raw, logits, 0.5, 3)
+    >>> found.tolist(), [round(float(s), 3) for s in scores[:2]]
+    ([True, True, False], [0.953, 0.881])
+    """
+    def step(allowed, _):
+        box, keypoints, score, found, candidates = _best_detection(boxes_raw, scores_raw,
+                                                                   min_score, allowed)
+        return allowed & ~candidates, (box, keypoints, score, found)
+
+    _, out = lax.scan(step, jnp.ones(boxes_raw.shape[0], bool), None, length=count)
+    return out
 
 
 def remove_letterbox(box, keypoints, padding):
@@ -327,7 +370,8 @@ def _overlap_iou(boxes: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
-                 min_score: float, iou_threshold: float = NMS_IOU_THRESHOLD):
+                 min_score: float, iou_threshold: float = NMS_IOU_THRESHOLD,
+                 return_boxes: bool = False):
     """MediaPipe's weighted non-maximum suppression, every output kept, in score order.
 
     Parameters
@@ -347,6 +391,8 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
         Score-weighted mean keypoints of each output detection.
     scores : float32 (D,)
         The head's score of each.
+    boxes : float32 (D, 4)
+        With ``return_boxes``: the head's box of each.
 
     Example
     -------
@@ -359,9 +405,10 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
     f32 = np.float32
     kept = np.flatnonzero((scores >= f32(min_score)) & (boxes[:, 2] >= 0) & (boxes[:, 3] >= 0))
     remaining = kept[np.argsort(-scores[kept], kind="stable")]
-    out_points, out_scores = [], []
+    out_points, out_scores, heads = [], [], []
     while remaining.size:
         head = remaining[0]
+        heads.append(head)
         similar = _overlap_iou(boxes[remaining], boxes[head]) > f32(iou_threshold)
         candidates, rest = remaining[similar], remaining[~similar]
         total, weighted = f32(0), np.zeros(keypoints.shape[1:], f32)
@@ -374,4 +421,7 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
             break
         remaining = rest
     shape = (len(out_points),) + keypoints.shape[1:]
-    return (np.asarray(out_points, f32).reshape(shape), np.asarray(out_scores, f32))
+    out = (np.asarray(out_points, f32).reshape(shape), np.asarray(out_scores, f32))
+    if return_boxes:
+        out += (np.asarray(boxes[heads], f32).reshape(-1, 4),)
+    return out

@@ -269,7 +269,8 @@ class PoseGraph:
         if self.options.tiled_detection:
             rois, _ = detect_people(rgb, frame, self.detector_params,
                                     self.options.min_pose_detection_confidence,
-                                    self._per_image, tiles=True)
+                                    self._per_image, tiles=True,
+                                    iou_threshold=NMS_IOU_THRESHOLD)
             return list(rois)
         tensor, padding = _program("letterbox", frame.shape[:2])(frame, size)
         raw = network_program("detector", False, 1, self._per_image)(self.detector_params,
