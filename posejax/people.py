@@ -253,6 +253,21 @@ class _Slot:
         """Followed for :data:`ESTABLISHED_SECONDS` at least: worth keeping the slot for."""
         return self.last_time - self.first_time >= ESTABLISHED_SECONDS
 
+    def reach(self, centre, side: float, time: float, width: int, height: int) -> float:
+        """The association's cost of a pose at ``centre`` (pixels, region ``side``) for this slot.
+
+        Its distance from where the slot's lost person was heading, in their region sides; inf
+        outside the gate (``0.6 + 1.0 * seconds lost``) or when the sizes differ by more than
+        a factor :data:`_MAX_SCALE_RATIO`.
+        """
+        distance = np.linalg.norm(centre - self.predicted(time, width, height))
+        distance /= max(self.side, 1e-6)
+        ratio = side / max(self.side, 1e-6)
+        if (distance <= 0.6 + 1.0 * (time - self.last_time)
+                and 1 / _MAX_SCALE_RATIO < ratio < _MAX_SCALE_RATIO):
+            return float(distance)
+        return np.inf
+
     def predicted(self, time: float, width: int, height: int) -> np.ndarray:
         """Where the person should be at ``time``, in pixels.
 
@@ -634,14 +649,8 @@ class PeopleTracker:
                 cost = np.full((len(new), len(recent)), np.inf)
                 for a, i in enumerate(new):
                     for b, k in enumerate(recent):
-                        slot = self._slots[k]
-                        lost = time - slot.last_time
-                        ratio = sides[i] / max(slot.side, 1e-6)
-                        heading = slot.predicted(time, width, height)
-                        distance = np.linalg.norm(centres[i] - heading) / slot.side
-                        if (distance <= 0.6 + 1.0 * lost
-                                and 1 / _MAX_SCALE_RATIO < ratio < _MAX_SCALE_RATIO):
-                            cost[a, b] = distance
+                        cost[a, b] = self._slots[k].reach(centres[i], sides[i], time,
+                                                          width, height)
                 rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
                 for a, b in zip(rows, cols, strict=True):
                     if np.isfinite(cost[a, b]):
@@ -676,12 +685,8 @@ class PeopleTracker:
         for k in [k for k, new_person in claimed.items() if new_person and present[k]]:
             best, best_distance = None, np.inf
             for j in lost_now:
-                slot = self._slots[j]
-                distance = np.linalg.norm(centres[k] - slot.predicted(time, width, height))
-                distance /= max(slot.side, 1e-6)
-                ratio = sides[k] / max(slot.side, 1e-6)
-                if (distance <= 0.6 + 1.0 * (time - slot.last_time) and distance < best_distance
-                        and 1 / _MAX_SCALE_RATIO < ratio < _MAX_SCALE_RATIO):
+                distance = self._slots[j].reach(centres[k], sides[k], time, width, height)
+                if distance < best_distance:
                     best, best_distance = j, distance
             if best is not None:
                 pairs.append((k, best))
@@ -699,8 +704,7 @@ class PeopleTracker:
         slots = [k for k in range(self.num_poses) if present[k]]
         drop: list[int] = []
         points = out["landmarks"][..., :2] * [width, height]
-        _, sides = _centres(out["rois"], height, width)
-        centres = out["rois"][:, :2] * [width, height]
+        centres, sides = _centres(out["rois"], height, width)
         for a_index, a in enumerate(slots):
             for b in slots[a_index + 1:]:
                 if a in drop or b in drop:
