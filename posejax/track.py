@@ -300,12 +300,7 @@ def _track(frames, config: PipelineConfig, fps, timestamps, progress, bar=None,
     state = pipeline.init_state(source.batch, source.height, source.width)
     # Loaded or compiled before the bar counts, so that its rate and ETA leave compiling out.
     _prepare_programs(pipeline, source, n, chunk, streams)
-    if bar is None:
-        bar = tqdm(total=None if n is None else n * source.batch, unit="frame",
-                   disable=not progress, desc="posejax.track")
-    else:
-        bar.unpause()   # a bar shared over videos: the time spent preparing is not counted
-        bar = contextlib.nullcontext(bar)
+    bar = _frames_bar(bar, source, progress)
     with bar as bar:
         if streams > 1:
             merged = _videos_side_by_side(pipeline, source.array, clock_us, chunk, streams, bar)
@@ -405,6 +400,20 @@ class _SharedBar:
 
     def stop(self) -> None:
         self._stopped.set()
+
+
+def _frames_bar(bar, source, progress: bool):
+    """The progress bar over ``source``'s frames, as a context.
+
+    A new one, or ``bar`` (shared over videos) unpaused, so that the time spent preparing
+    programs is not counted.
+    """
+    if bar is None:
+        n = source.n_frames
+        return tqdm(total=None if n is None else n * source.batch, unit="frame",
+                    disable=not progress, desc="posejax.track")
+    bar.unpause()
+    return contextlib.nullcontext(bar)
 
 
 def _prepare_programs(pipeline, source, n: int | None, chunk: int, streams: int) -> None:
@@ -531,13 +540,7 @@ def _track_people(tracker, source, clocks, fps, timestamps, progress, bar,
              else [(source.height, source.width)])
     for height, width in set(sizes):
         tracker.prepare(height, width)   # before the bar counts: its rate leaves compiling out
-    n = source.n_frames
-    if bar is None:
-        bar = tqdm(total=None if n is None else n * source.batch, unit="frame",
-                   disable=not progress, desc="posejax.track")
-    else:
-        bar.unpause()
-        bar = contextlib.nullcontext(bar)
+    bar = _frames_bar(bar, source, progress)
     results = []
     with bar as bar:
         for chunks in videos:
